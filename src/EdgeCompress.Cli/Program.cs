@@ -1,0 +1,3 @@
+using EdgeCompress.Cli;
+
+return await EdgecApp.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);
