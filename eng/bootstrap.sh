@@ -15,7 +15,7 @@ fi
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then sudo_cmd=(sudo); else
-    log "not root and no sudo: install these packages by hand: $(grep -v '^#' "$here/apt-packages.txt" | xargs)" >&2
+    log "not root and no sudo: install these packages by hand: $(cat "$here"/apt-packages*.txt | grep -v '^#' | xargs)" >&2
   fi
 fi
 
@@ -26,7 +26,7 @@ while read -r pkg; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$pkg")
   fi
-done < "$here/apt-packages.txt"
+done < <(cat "$here"/apt-packages*.txt)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing: ${missing[*]}"
@@ -38,6 +38,7 @@ else
 fi
 
 # Steps with logic of their own (private C runtime for TorchSharp, arm64 cross toolchain, ...).
+shopt -s nullglob
 for step in "$here"/bootstrap.d/*.sh; do
   [ -e "$step" ] || continue
   log "step $(basename "$step")"

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using EdgeCompress.Cli.Commands;
+using EdgeCompress.Onnx;
 
 namespace EdgeCompress.Cli;
 
@@ -14,11 +16,31 @@ public static class EdgecApp
     /// <summary>Exit code: bad input or usage.</summary>
     public const int ExitUsage = 2;
 
+    /// <summary>Exit code: interrupted (Ctrl-C).</summary>
+    public const int ExitInterrupted = 130;
+
+    /// <summary>Builds the root command with every verb. Each verb lives in Commands/ as a static Create(CliContext).</summary>
+    public static RootCommand BuildRoot(CliContext ctx)
+    {
+        var root = new RootCommand("edgec: compress ONNX models for ARM edge boards and measure them on the device.");
+        foreach (var command in AllCommands(ctx))
+        {
+            root.Subcommands.Add(command);
+        }
+        return root;
+    }
+
+    private static IEnumerable<Command> AllCommands(CliContext ctx)
+    {
+        // One line per verb; keep them in the order of ARCHITECTURE.md.
+        yield return InspectCommand.Create(ctx);
+    }
+
     /// <summary>Parses and runs one edgec invocation.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
-        var root = new RootCommand("edgec: compress ONNX models for ARM edge boards and measure them on the device.");
-        var config = new InvocationConfiguration { Output = stdout, Error = stderr };
+        var ctx = new CliContext(stdout, stderr);
+        var root = BuildRoot(ctx);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -28,6 +50,36 @@ public static class EdgecApp
             }
             return ExitUsage;
         }
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         return await parse.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The one choke point turning failures into what a user sees: bad input (usage, unreadable or malformed files)
+    /// becomes one "edgec: ..." line and exit 2; Ctrl-C exit 130; anything else is a fault and is shown with its type.
+    /// Every command's action goes through here.
+    /// </summary>
+    public static Func<ParseResult, CancellationToken, Task<int>> Guarded(CliContext ctx, Func<ParseResult, CancellationToken, Task<int>> action) =>
+        async (parse, ct) =>
+        {
+            try
+            {
+                return await action(parse, ct).ConfigureAwait(false);
+            }
+            catch (UsageException e)
+            {
+                await ctx.Error.WriteLineAsync($"edgec: {e.Message}").ConfigureAwait(false);
+                return ExitUsage;
+            }
+            catch (OnnxFormatException e)
+            {
+                await ctx.Error.WriteLineAsync($"edgec: {e.Message}").ConfigureAwait(false);
+                return ExitUsage;
+            }
+            catch (OperationCanceledException)
+            {
+                await ctx.Error.WriteLineAsync("edgec: interrupted").ConfigureAwait(false);
+                return ExitInterrupted;
+            }
+        };
 }
