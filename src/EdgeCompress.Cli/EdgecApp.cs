@@ -76,6 +76,11 @@ public static class EdgecApp
                 await ctx.Error.WriteLineAsync($"edgec: {e.Message}").ConfigureAwait(false);
                 return ExitUsage;
             }
+            catch (EdgeCompress.Data.DataException e)
+            {
+                await ctx.Error.WriteLineAsync($"edgec: {e.Message}").ConfigureAwait(false);
+                return ExitUsage;
+            }
             catch (OperationCanceledException)
             {
                 await ctx.Error.WriteLineAsync("edgec: interrupted").ConfigureAwait(false);
