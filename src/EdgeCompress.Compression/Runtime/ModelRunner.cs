@@ -1,0 +1,201 @@
+using EdgeCompress.Data;
+using EdgeCompress.Onnx;
+using EdgeCompress.Onnx.Protos;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace EdgeCompress.Compression.Runtime;
+
+/// <summary>One output of a run: its name, shape and values widened to float.</summary>
+public sealed record RunOutput(string Name, long[] Dims, float[] Values);
+
+/// <summary>Options for creating an ONNX Runtime session.</summary>
+public sealed class RunnerOptions
+{
+    /// <summary>Intra-op threads; 0 lets ONNX Runtime choose.</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>Graph optimisation level ONNX Runtime applies at load.</summary>
+    public GraphOptimizationLevel Optimization { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
+
+    /// <summary>Extra values (intermediate tensors) to expose as outputs, e.g. for calibration.</summary>
+    public IReadOnlyList<string> ExtraOutputs { get; init; } = [];
+}
+
+/// <summary>
+/// Owns one ONNX Runtime session over a model and runs <see cref="Sample"/>s through it. Every ORT failure is turned
+/// into a <see cref="ModelRunException"/> naming the model. Dispose to free the native session.
+/// </summary>
+public sealed class ModelRunner : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly SessionOptions _options;
+    private readonly string[] _outputNames;
+
+    private ModelRunner(InferenceSession session, SessionOptions options, string label, string[] outputNames)
+    {
+        _session = session;
+        _options = options;
+        Label = label;
+        _outputNames = outputNames;
+        Inputs = session.InputMetadata
+            .Select(kv => new InputSpec(kv.Key, ToOnnxType(kv.Value.ElementDataType), kv.Value.Dimensions.Select(d => (long)d).ToArray()))
+            .ToArray();
+    }
+
+    /// <summary>How messages name the model.</summary>
+    public string Label { get; }
+
+    /// <summary>The model's inputs (dims -1 where dynamic).</summary>
+    public IReadOnlyList<InputSpec> Inputs { get; }
+
+    /// <summary>Names of the outputs each run returns (model outputs, then the extra outputs asked for).</summary>
+    public IReadOnlyList<string> OutputNames => _outputNames;
+
+    /// <summary>Creates a session over an in-memory model. Extra outputs are added to a copy of the graph.</summary>
+    public static ModelRunner Create(OnnxModel model, string label, RunnerOptions? options = null)
+    {
+        options ??= new RunnerOptions();
+        var proto = model.Proto;
+        if (options.ExtraOutputs.Count > 0)
+        {
+            proto = proto.Clone();
+            var existing = proto.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var name in options.ExtraOutputs.Where(n => !existing.Contains(n)))
+            {
+                proto.Graph.Output.Add(new ValueInfoProto { Name = name });
+            }
+        }
+        var outputs = proto.Graph.Output.Select(o => o.Name).ToArray();
+        return Create(Google.Protobuf.MessageExtensions.ToByteArray(proto), label, options, outputs);
+    }
+
+    /// <summary>Creates a session over a model file.</summary>
+    public static ModelRunner Create(string path, RunnerOptions? options = null)
+    {
+        var model = OnnxModel.Load(path);
+        return Create(model, Path.GetFileName(path), options);
+    }
+
+    private static ModelRunner Create(byte[] bytes, string label, RunnerOptions options, string[] outputs)
+    {
+        var so = new SessionOptions
+        {
+            IntraOpNumThreads = options.Threads,
+            InterOpNumThreads = 1,
+            GraphOptimizationLevel = options.Optimization,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        };
+        try
+        {
+            var session = new InferenceSession(bytes, so);
+            return new ModelRunner(session, so, label, outputs);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            so.Dispose();
+            throw new ModelRunException($"{label}: ONNX Runtime cannot load the model: {FirstLine(e.Message)}", e);
+        }
+    }
+
+    /// <summary>Runs one sample (or batch) and returns every output widened to float.</summary>
+    public IReadOnlyList<RunOutput> Run(Sample sample)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        var values = new List<OrtValue>(sample.Inputs.Count);
+        try
+        {
+            var names = new List<string>(sample.Inputs.Count);
+            for (var i = 0; i < sample.Inputs.Count; i++)
+            {
+                var t = sample.Inputs[i];
+                var spec = Inputs.FirstOrDefault(s => s.Name == t.Name) ?? Inputs[i];
+                names.Add(spec.Name);
+                values.Add(ToOrtValue(t, spec.ElementType));
+            }
+            using var results = _session.Run(new RunOptions(), names, values, _outputNames);
+            var outputs = new List<RunOutput>(results.Count);
+            for (var i = 0; i < results.Count; i++)
+            {
+                outputs.Add(ToOutput(_outputNames[i], results[i]));
+            }
+            return outputs;
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ModelRunException($"{Label}: ONNX Runtime failed to run the model: {FirstLine(e.Message)}", e);
+        }
+        finally
+        {
+            foreach (var v in values)
+            {
+                v.Dispose();
+            }
+        }
+    }
+
+    private static OrtValue ToOrtValue(SampleTensor t, TensorProto.Types.DataType type)
+    {
+        var shape = t.Dims;
+        switch (type)
+        {
+            case TensorProto.Types.DataType.Float:
+                return OrtValue.CreateTensorValueFromMemory(t.Floats ?? Array.ConvertAll(t.Int64s!, v => (float)v), shape);
+            case TensorProto.Types.DataType.Double:
+                return OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(t.Floats ?? Array.ConvertAll(t.Int64s!, v => (float)v), v => (double)v), shape);
+            case TensorProto.Types.DataType.Float16:
+                return OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(t.Floats!, v => (Float16)v), shape);
+            case TensorProto.Types.DataType.Int64:
+                return OrtValue.CreateTensorValueFromMemory(t.Int64s ?? Array.ConvertAll(t.Floats!, v => (long)v), shape);
+            case TensorProto.Types.DataType.Int32:
+                return OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(t.Int64s ?? Array.ConvertAll(t.Floats!, v => (long)v), v => (int)v), shape);
+            case TensorProto.Types.DataType.Bool:
+                return OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(t.Int64s ?? Array.ConvertAll(t.Floats!, v => (long)v), v => v != 0), shape);
+            case TensorProto.Types.DataType.Uint8:
+                return OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(t.Int64s ?? Array.ConvertAll(t.Floats!, v => (long)v), v => (byte)v), shape);
+            case TensorProto.Types.DataType.Int8:
+                return OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(t.Int64s ?? Array.ConvertAll(t.Floats!, v => (long)v), v => (sbyte)v), shape);
+            default:
+                throw new ModelRunException($"input '{t.Name}': element type {DataTypes.Name(type)} is not supported for feeding");
+        }
+    }
+
+    private static RunOutput ToOutput(string name, OrtValue value)
+    {
+        if (!value.IsTensor)
+        {
+            return new RunOutput(name, [], []);
+        }
+        var info = value.GetTensorTypeAndShape();
+        var dims = info.Shape;
+        float[] data = info.ElementDataType switch
+        {
+            TensorElementType.Float => value.GetTensorDataAsSpan<float>().ToArray(),
+            TensorElementType.Double => Array.ConvertAll(value.GetTensorDataAsSpan<double>().ToArray(), v => (float)v),
+            TensorElementType.Float16 => Array.ConvertAll(value.GetTensorDataAsSpan<Float16>().ToArray(), v => (float)v),
+            TensorElementType.Int64 => Array.ConvertAll(value.GetTensorDataAsSpan<long>().ToArray(), v => (float)v),
+            TensorElementType.Int32 => Array.ConvertAll(value.GetTensorDataAsSpan<int>().ToArray(), v => (float)v),
+            TensorElementType.Int8 => Array.ConvertAll(value.GetTensorDataAsSpan<sbyte>().ToArray(), v => (float)v),
+            TensorElementType.UInt8 => Array.ConvertAll(value.GetTensorDataAsSpan<byte>().ToArray(), v => (float)v),
+            TensorElementType.Bool => Array.ConvertAll(value.GetTensorDataAsSpan<bool>().ToArray(), v => v ? 1f : 0f),
+            _ => [],
+        };
+        return new RunOutput(name, dims, data);
+    }
+
+    /// <summary>Maps ONNX Runtime's element type enum onto the ONNX one (they share numbering).</summary>
+    public static TensorProto.Types.DataType ToOnnxType(TensorElementType t) => (TensorProto.Types.DataType)(int)t;
+
+    private static string FirstLine(string s)
+    {
+        var i = s.IndexOfAny(['\r', '\n']);
+        return i < 0 ? s : s[..i];
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _session.Dispose();
+        _options.Dispose();
+    }
+}
