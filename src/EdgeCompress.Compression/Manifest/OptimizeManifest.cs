@@ -1,0 +1,149 @@
+namespace EdgeCompress.Compression.Manifest;
+
+/// <summary>
+/// manifest.json of an optimize/compress output folder: the baseline, every candidate variant with its passes,
+/// accuracy, size and latency (always labelled measured or estimated), which variants are Pareto-optimal and which
+/// one was chosen for the profile's budget. `edgec report` reads it.
+/// </summary>
+public sealed class OptimizeManifest
+{
+    /// <summary>Format version; bumped on incompatible changes.</summary>
+    public int SchemaVersion { get; set; } = 1;
+
+    /// <summary>When the folder was written (UTC, ISO 8601).</summary>
+    public string CreatedUtc { get; set; } = "";
+
+    /// <summary>Tool and version that wrote it.</summary>
+    public string Tool { get; set; } = "";
+
+    /// <summary>Device profile id the search targeted.</summary>
+    public string? Profile { get; set; }
+
+    /// <summary>Data SPEC used for accuracy.</summary>
+    public string? Data { get; set; }
+
+    /// <summary>The uncompressed model, also listed as a variant with id "baseline".</summary>
+    public string Baseline { get; set; } = "baseline";
+
+    /// <summary>Id of the chosen variant, or null when none met the budget.</summary>
+    public string? Chosen { get; set; }
+
+    /// <summary>Why the chosen variant won (or why none did).</summary>
+    public string? ChosenReason { get; set; }
+
+    /// <summary>Budget the search applied.</summary>
+    public ManifestBudget? Budget { get; set; }
+
+    /// <summary>Every candidate evaluated, baseline first.</summary>
+    public List<ManifestVariant> Variants { get; set; } = [];
+}
+
+/// <summary>The budget a search applied.</summary>
+public sealed class ManifestBudget
+{
+    /// <summary>Largest accuracy drop, percentage points.</summary>
+    public double? MaxAccuracyDropPoints { get; set; }
+
+    /// <summary>Largest model file, MiB.</summary>
+    public double? MaxModelMb { get; set; }
+
+    /// <summary>Latency target, ms.</summary>
+    public double? TargetLatencyMs { get; set; }
+}
+
+/// <summary>One candidate model.</summary>
+public sealed class ManifestVariant
+{
+    /// <summary>Short id, e.g. "baseline", "int8-static", "prune-0.5+int8".</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>Model file relative to the manifest's folder.</summary>
+    public string File { get; set; } = "";
+
+    /// <summary>SHA-256 of the file, lower-case hex.</summary>
+    public string Sha256 { get; set; } = "";
+
+    /// <summary>File size in bytes.</summary>
+    public long SizeBytes { get; set; }
+
+    /// <summary>Parameter count.</summary>
+    public long? Parameters { get; set; }
+
+    /// <summary>Multiply-accumulates for one sample.</summary>
+    public long? Macs { get; set; }
+
+    /// <summary>Passes applied in order, with their settings.</summary>
+    public List<ManifestPass> Passes { get; set; } = [];
+
+    /// <summary>Top-1 accuracy in percent on the manifest's data, when labelled.</summary>
+    public double? AccuracyPercent { get; set; }
+
+    /// <summary>Cosine similarity of outputs against the baseline.</summary>
+    public double? FidelityCosine { get; set; }
+
+    /// <summary>Latency figures and where they come from.</summary>
+    public ManifestLatency? Latency { get; set; }
+
+    /// <summary>Energy per inference in millijoules, when a power sensor measured it.</summary>
+    public double? EnergyPerInferenceMillijoules { get; set; }
+
+    /// <summary>True when no other variant is better on accuracy, latency and size at once.</summary>
+    public bool Pareto { get; set; }
+
+    /// <summary>True when the variant meets every budget.</summary>
+    public bool MeetsBudget { get; set; }
+
+    /// <summary>Per-layer sensitivity (e.g. output error when only that layer is compressed), when measured.</summary>
+    public List<ManifestLayerSensitivity>? Sensitivity { get; set; }
+
+    /// <summary>Notes for the reader (why a pass was skipped, estimate caveats).</summary>
+    public List<string> Notes { get; set; } = [];
+}
+
+/// <summary>One pass of a variant's recipe.</summary>
+public sealed class ManifestPass
+{
+    /// <summary>Pass name, e.g. "quantize-static".</summary>
+    public string Pass { get; set; } = "";
+
+    /// <summary>Its settings as text.</summary>
+    public Dictionary<string, string> Settings { get; set; } = [];
+}
+
+/// <summary>Latency figures of a variant.</summary>
+public sealed class ManifestLatency
+{
+    /// <summary>"measured" or "estimated".</summary>
+    public string Source { get; set; } = "estimated";
+
+    /// <summary>Where: "local", a device name, or "cost-model:PROFILE".</summary>
+    public string Where { get; set; } = "";
+
+    /// <summary>Intra-op threads used.</summary>
+    public int Threads { get; set; } = 1;
+
+    /// <summary>Median latency, ms.</summary>
+    public double P50Ms { get; set; }
+
+    /// <summary>90th percentile, ms (measured only).</summary>
+    public double? P90Ms { get; set; }
+
+    /// <summary>99th percentile, ms (measured only).</summary>
+    public double? P99Ms { get; set; }
+
+    /// <summary>Individual measured latencies, ms (for distribution plots); may be a sample of them.</summary>
+    public List<double>? SamplesMs { get; set; }
+}
+
+/// <summary>Sensitivity of one layer.</summary>
+public sealed class ManifestLayerSensitivity
+{
+    /// <summary>Node label.</summary>
+    public string Node { get; set; } = "";
+
+    /// <summary>What was measured, e.g. "1 - cosine when only this layer is int8".</summary>
+    public string Metric { get; set; } = "";
+
+    /// <summary>The value.</summary>
+    public double Value { get; set; }
+}

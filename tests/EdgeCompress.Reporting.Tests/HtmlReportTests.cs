@@ -1,0 +1,47 @@
+using System.Text.RegularExpressions;
+
+namespace EdgeCompress.Reporting.Tests;
+
+public partial class HtmlReportTests
+{
+    [GeneratedRegex("<figure id=\"([a-z-]+)\"><img alt=\"[^\"]*\" src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\"")]
+    private static partial Regex EmbeddedImage();
+
+    [Fact]
+    public void The_report_embeds_every_plot_as_a_real_png_and_needs_no_other_file()
+    {
+        var html = HtmlReport.Render(SampleManifests.ThreeVariants());
+        var images = EmbeddedImage().Matches(html).ToDictionary(m => m.Groups[1].Value, m => Convert.FromBase64String(m.Groups[2].Value));
+        Assert.Equal(new[] { "accuracy-vs-latency", "accuracy-vs-size", "energy", "latency-distribution", "sensitivity" }, images.Keys.Order());
+        foreach (var png in images.Values)
+        {
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+            Assert.True(png.Length > 5_000, "a plot with axes, points and labels is more than a blank image");
+        }
+        Assert.DoesNotContain("src=\"http", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_variants_table_marks_the_chosen_variant_and_gives_speed_up_and_accuracy_delta()
+    {
+        var html = HtmlReport.Render(SampleManifests.ThreeVariants());
+        var chosenRow = Regex.Match(html, "<tr class=\"chosen\">(.*?)</tr>").Groups[1].Value;
+        Assert.Contains(">int8-static<", chosenRow, StringComparison.Ordinal);
+        Assert.Contains("<td>1.82x</td>", chosenRow, StringComparison.Ordinal);
+        Assert.Contains("<td>-0.20</td>", chosenRow, StringComparison.Ordinal);
+        Assert.Contains("measured (local)", chosenRow, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Charts_without_data_say_so_instead_of_showing_an_empty_plot()
+    {
+        var m = SampleManifests.ThreeVariants();
+        foreach (var v in m.Variants)
+        {
+            v.EnergyPerInferenceMillijoules = null;
+        }
+        var html = HtmlReport.Render(m);
+        Assert.Contains("Energy per inference: no data recorded for this chart.", html, StringComparison.Ordinal);
+    }
+}
