@@ -1,3 +1,4 @@
+using EdgeCompress.Compression.Evaluation;
 using EdgeCompress.Compression.Manifest;
 using ScottPlot;
 
@@ -78,11 +79,11 @@ public static class ReportPlots
             boxes.Add(new Box
             {
                 Position = i,
-                WhiskerMin = Percentile(s, 5),
-                BoxMin = Percentile(s, 25),
-                BoxMiddle = Percentile(s, 50),
-                BoxMax = Percentile(s, 75),
-                WhiskerMax = Percentile(s, 95),
+                WhiskerMin = Percentiles.OfSorted(s, 5),
+                BoxMin = Percentiles.OfSorted(s, 25),
+                BoxMiddle = Percentiles.OfSorted(s, 50),
+                BoxMax = Percentiles.OfSorted(s, 75),
+                WhiskerMax = Percentiles.OfSorted(s, 95),
             });
         }
         plot.Add.Boxes(boxes);
@@ -140,19 +141,5 @@ public static class ReportPlots
         var plot = new Plot();
         plot.Font.Set("DejaVu Sans");
         return plot;
-    }
-
-    /// <summary>Linear-interpolated percentile of sorted values.</summary>
-    public static double Percentile(IReadOnlyList<double> sorted, double p)
-    {
-        ArgumentNullException.ThrowIfNull(sorted);
-        if (sorted.Count == 0)
-        {
-            return double.NaN;
-        }
-        var rank = p / 100.0 * (sorted.Count - 1);
-        var lo = (int)Math.Floor(rank);
-        var hi = Math.Min(lo + 1, sorted.Count - 1);
-        return sorted[lo] + ((rank - lo) * (sorted[hi] - sorted[lo]));
     }
 }

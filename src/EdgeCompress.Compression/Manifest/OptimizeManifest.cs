@@ -36,6 +36,22 @@ public sealed class OptimizeManifest
 
     /// <summary>Every candidate evaluated, baseline first.</summary>
     public List<ManifestVariant> Variants { get; set; } = [];
+
+    /// <summary>Candidates not built or not measured, with the reason (pass unavailable, pass failed, time budget spent).</summary>
+    public List<ManifestSkip> Skipped { get; set; } = [];
+
+    /// <summary>SHA-256 of the input model, so a resumed run knows it is continuing the same search.</summary>
+    public string? BaselineSha256 { get; set; }
+}
+
+/// <summary>A candidate the search did not finish.</summary>
+public sealed class ManifestSkip
+{
+    /// <summary>Recipe id.</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>Why, one line.</summary>
+    public string Reason { get; set; } = "";
 }
 
 /// <summary>The budget a search applied.</summary>
@@ -95,6 +111,9 @@ public sealed class ManifestVariant
 
     /// <summary>Per-layer sensitivity (e.g. output error when only that layer is compressed), when measured.</summary>
     public List<ManifestLayerSensitivity>? Sensitivity { get; set; }
+
+    /// <summary>Why the search tried this variant on the profile (settings and the profile facts behind them).</summary>
+    public string? Why { get; set; }
 
     /// <summary>Notes for the reader (why a pass was skipped, estimate caveats).</summary>
     public List<string> Notes { get; set; } = [];

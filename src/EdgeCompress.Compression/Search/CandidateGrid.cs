@@ -1,0 +1,62 @@
+using System.Globalization;
+using EdgeCompress.Profiles;
+
+namespace EdgeCompress.Compression.Search;
+
+/// <summary>
+/// The candidates the search tries for a profile, cheapest and most likely first so a short time budget still ends
+/// with something useful. Settings come from the profile (int8 scheme, channel rounding) and each recipe says why.
+/// </summary>
+public static class CandidateGrid
+{
+    /// <summary>Pruning ratios tried (fraction of channels removed).</summary>
+    public static IReadOnlyList<double> PruneRatios { get; } = [0.3, 0.5];
+
+    /// <summary>Builds the recipes for a profile.</summary>
+    /// <param name="profile">The target board.</param>
+    /// <param name="matMulHeavy">True when most MACs are in MatMul/Gemm (dynamic int8 is then worth a try).</param>
+    /// <param name="canFineTune">True when the training worker is available to recover accuracy.</param>
+    public static IReadOnlyList<Recipe> For(DeviceProfile profile, bool matMulHeavy, bool canFineTune)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        var q = profile.Quantization;
+        var hasDot = profile.Cpu.Features.Contains("dotprod") || profile.Cpu.Features.Contains("avx512vnni") || profile.Cpu.Features.Contains("avxvnni");
+        var schemeWhy = q.Scheme == "U8S8"
+            ? $"{profile.Id} prefers U8S8{(q.ReduceRange ? " with reduce-range" : "")}: no VNNI, so int8 sums go through 16-bit intermediates"
+            : hasDot
+                ? $"{profile.Id} has dot-product int8 instructions: S8S8 QDQ runs on them"
+                : $"{profile.Id} has no dot-product instructions: S8S8 QDQ still quarters the size, speed gain is small";
+        var round = profile.ChannelRounding.ToString(CultureInfo.InvariantCulture);
+        var roundWhy = $"channels rounded to multiples of {round} ({profile.Id} kernels' preferred width)";
+        var quant = Step("quantize-static", ("scheme", q.Scheme), ("perChannel", q.PerChannel ? "true" : "false"),
+            ("reduceRange", q.ReduceRange ? "true" : "false"), ("calibrationMethod", "minmax"));
+        var quantEntropy = Step("quantize-static", ("scheme", q.Scheme), ("perChannel", q.PerChannel ? "true" : "false"),
+            ("reduceRange", q.ReduceRange ? "true" : "false"), ("calibrationMethod", "entropy"));
+        var fineTune = canFineTune ? "true" : "false";
+
+        var recipes = new List<Recipe>
+        {
+            new("int8", [quant], $"static int8 QDQ, per-channel weights; {schemeWhy}"),
+            new("int8-entropy", [quantEntropy], $"as int8 with KL-divergence calibration, which clips outliers; {schemeWhy}"),
+        };
+        if (matMulHeavy)
+        {
+            recipes.Add(new("int8-dynamic", [Step("quantize-dynamic", ("perChannel", "true"))],
+                "most MACs are in MatMul/Gemm: dynamic int8 quantizes activations at run time"));
+        }
+        foreach (var ratio in PruneRatios)
+        {
+            var r = ratio.ToString("0.##", CultureInfo.InvariantCulture);
+            var prune = Step("prune-channels", ("ratio", r), ("roundTo", round), ("importance", "l1"), ("fineTune", fineTune));
+            recipes.Add(new($"prune-{r}", [prune], $"{r} of channels removed; {roundWhy}" + (canFineTune ? "; fine-tuned from the baseline" : "; not fine-tuned (training unavailable)")));
+            recipes.Add(new($"prune-{r}+int8", [prune, quant], $"pruned {r} then static int8; {roundWhy}; {schemeWhy}"));
+        }
+        var factor = Step("factorize", ("params", "0.5"), ("roundTo", round), ("fineTune", fineTune));
+        recipes.Add(new("factorize-0.5", [factor], $"low-rank factorization to half the parameters; {roundWhy}"));
+        recipes.Add(new("factorize-0.5+int8", [factor, quant], $"factorized then static int8; {schemeWhy}"));
+        return recipes;
+    }
+
+    private static RecipeStep Step(string pass, params (string Key, string Value)[] settings) =>
+        new(pass, settings.ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal));
+}

@@ -1,0 +1,44 @@
+using EdgeCompress.Profiles;
+
+namespace EdgeCompress.Compression.Search;
+
+/// <summary>Inputs of one search.</summary>
+public sealed class OptimizeOptions
+{
+    /// <summary>The model to compress.</summary>
+    public required string ModelPath { get; init; }
+
+    /// <summary>Output folder: baseline.onnx, variants/*.onnx, chosen.onnx, manifest.json.</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>The target board.</summary>
+    public required DeviceProfile Profile { get; init; }
+
+    /// <summary>Data SPEC for accuracy (held-out data).</summary>
+    public required string DataSpec { get; init; }
+
+    /// <summary>Data SPEC for calibration and fine-tuning (training data); defaults to <see cref="DataSpec"/>.</summary>
+    public string? CalibrationSpec { get; init; }
+
+    /// <summary>Data SPEC for fine-tuning, or null when training is unavailable.</summary>
+    public string? FineTuneSpec { get; init; }
+
+    /// <summary>Stop starting new candidates after this long; what was found is still written.</summary>
+    public TimeSpan TimeBudget { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Overrides the profile's accuracy budget (points).</summary>
+    public double? MaxAccuracyDropPoints { get; init; }
+
+    /// <summary>Recipes to try, in order; null for <see cref="CandidateGrid.For"/>.</summary>
+    public IReadOnlyList<Recipe>? Recipes { get; init; }
+
+    /// <summary>Name and version written into the manifest.</summary>
+    public string Tool { get; init; } = "edgec";
+}
+
+/// <summary>How a search ended.</summary>
+/// <param name="ManifestPath">The manifest written.</param>
+/// <param name="ChosenId">The chosen variant, or null when none met the budget (exit code 1).</param>
+/// <param name="Measured">Variants measured, baseline included.</param>
+/// <param name="Skipped">Candidates skipped.</param>
+public sealed record OptimizeOutcome(string ManifestPath, string? ChosenId, int Measured, int Skipped);

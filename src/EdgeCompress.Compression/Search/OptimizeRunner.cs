@@ -1,0 +1,210 @@
+using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Onnx;
+
+namespace EdgeCompress.Compression.Search;
+
+/// <summary>
+/// The per-profile search: builds every candidate recipe from the baseline, measures each, keeps them all, marks the
+/// Pareto set and picks the fastest variant within the budget. The manifest is rewritten after every candidate, so
+/// an interrupted or time-limited run leaves a usable folder, and a rerun resumes where it stopped.
+/// </summary>
+public sealed class OptimizeRunner
+{
+    private readonly IPassCatalog _catalog;
+    private readonly IVariantMeasurer _measurer;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates a runner over the passes this build has and a way to measure variants.</summary>
+    public OptimizeRunner(IPassCatalog catalog, IVariantMeasurer measurer, TimeProvider? time = null)
+    {
+        _catalog = catalog;
+        _measurer = measurer;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>Runs the search; see the class remarks. Returns how it ended (ChosenId null: nothing met the budget).</summary>
+    public async Task<OptimizeOutcome> RunAsync(OptimizeOptions options, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var started = _time.GetTimestamp();
+        var outDir = Path.GetFullPath(options.OutputDirectory);
+        Directory.CreateDirectory(Path.Combine(outDir, "variants"));
+        var manifestPath = Path.Combine(outDir, ManifestFile.FileName);
+        var baselineSha = ManifestFile.Sha256Of(options.ModelPath);
+        var manifest = Resume(manifestPath, baselineSha, options, progress) ?? NewManifest(options, baselineSha);
+
+        var baselinePath = Path.Combine(outDir, "baseline.onnx");
+        var source = OnnxModel.Load(options.ModelPath);
+        if (!manifest.Variants.Any(v => v.Id == manifest.Baseline) || !File.Exists(baselinePath))
+        {
+            new OnnxModel(source.Proto.Clone()).Save(baselinePath);
+            manifest.Variants.RemoveAll(v => v.Id == manifest.Baseline);
+            progress?.Report("measuring the baseline");
+            var m = await _measurer.MeasureAsync(baselinePath, baselinePath, progress, cancellationToken).ConfigureAwait(false);
+            manifest.Variants.Insert(0, ToVariant(manifest.Baseline, baselinePath, outDir, [], m, "the input model, unchanged"));
+            Select(manifest, options);
+            ManifestFile.Save(manifest, manifestPath);
+        }
+
+        var matMulHeavy = !source.Graph.Nodes.Any(n => n.OpType is "Conv" or "ConvTranspose")
+            && source.Graph.Nodes.Any(n => n.OpType is "MatMul" or "Gemm" or "LSTM" or "GRU");
+        var recipes = options.Recipes ?? CandidateGrid.For(options.Profile, matMulHeavy, options.FineTuneSpec is not null);
+        var context = new PassContext(baselinePath, options.CalibrationSpec ?? options.DataSpec, options.FineTuneSpec);
+        var index = 0;
+        foreach (var recipe in recipes)
+        {
+            index++;
+            cancellationToken.ThrowIfCancellationRequested();
+            var file = Path.Combine(outDir, "variants", recipe.Id + ".onnx");
+            if (manifest.Variants.Any(v => v.Id == recipe.Id) && File.Exists(file))
+            {
+                continue;
+            }
+            manifest.Skipped.RemoveAll(s => s.Id == recipe.Id);
+            var elapsed = _time.GetElapsedTime(started);
+            if (elapsed >= options.TimeBudget)
+            {
+                manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"time budget {options.TimeBudget:g} spent; rerun with the same --out to resume" });
+                continue;
+            }
+            var missing = recipe.Steps.FirstOrDefault(s => !_catalog.Has(s.Pass));
+            if (missing is not null)
+            {
+                manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"pass '{missing.Pass}' is not available in this build" });
+                continue;
+            }
+            progress?.Report($"[{index}/{recipes.Count}] {recipe.Id} (best so far: {manifest.Chosen ?? "none"}, {FormatLeft(options.TimeBudget - elapsed)} left)");
+            try
+            {
+                var model = new OnnxModel(source.Proto.Clone());
+                var passes = new List<ManifestPass>();
+                foreach (var step in recipe.Steps)
+                {
+                    var result = _catalog.Create(step, context).Apply(model, progress, cancellationToken);
+                    model = result.Model;
+                    passes.Add(new ManifestPass { Pass = step.Pass, Settings = new(result.Record.Settings.Count > 0 ? result.Record.Settings : step.Settings) });
+                }
+                model.Save(file);
+                var m = await _measurer.MeasureAsync(file, baselinePath, progress, cancellationToken).ConfigureAwait(false);
+                manifest.Variants.RemoveAll(v => v.Id == recipe.Id);
+                manifest.Variants.Add(ToVariant(recipe.Id, file, outDir, passes, m, recipe.Why));
+            }
+            catch (OperationCanceledException)
+            {
+                ManifestFile.Save(manifest, manifestPath);
+                throw;
+            }
+            catch (Exception e) when (e is OnnxFormatException or ArgumentException or InvalidOperationException
+                or Runtime.ModelRunException or NotSupportedException or IOException)
+            {
+                File.Delete(file);
+                manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"failed: {e.Message}" });
+                progress?.Report($"{recipe.Id}: skipped ({e.Message})");
+            }
+            Select(manifest, options);
+            ManifestFile.Save(manifest, manifestPath);
+        }
+        Select(manifest, options);
+        ManifestFile.Save(manifest, manifestPath);
+        var chosenPath = Path.Combine(outDir, "chosen.onnx");
+        File.Delete(chosenPath);
+        if (manifest.Chosen is not null)
+        {
+            File.Copy(Path.Combine(outDir, manifest.Variants.First(v => v.Id == manifest.Chosen).File), chosenPath);
+        }
+        return new OptimizeOutcome(manifestPath, manifest.Chosen, manifest.Variants.Count, manifest.Skipped.Count);
+    }
+
+    private static OptimizeManifest? Resume(string manifestPath, string baselineSha, OptimizeOptions options, IProgress<string>? progress)
+    {
+        if (!File.Exists(manifestPath))
+        {
+            return null;
+        }
+        var old = ManifestFile.Load(manifestPath);
+        if (old.BaselineSha256 != baselineSha || old.Profile != options.Profile.Id || old.Data != options.DataSpec)
+        {
+            throw new ArgumentException(
+                $"{options.OutputDirectory}: holds a search for another model, profile or data; choose an empty --out folder");
+        }
+        // Keep only variants whose files are still there and unchanged.
+        old.Variants.RemoveAll(v => !File.Exists(Path.Combine(Path.GetDirectoryName(manifestPath)!, v.File))
+            || ManifestFile.Sha256Of(Path.Combine(Path.GetDirectoryName(manifestPath)!, v.File)) != v.Sha256);
+        progress?.Report($"resuming: {old.Variants.Count} variants already measured");
+        return old;
+    }
+
+    private static OptimizeManifest NewManifest(OptimizeOptions o, string sha) => new()
+    {
+        CreatedUtc = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+        Tool = o.Tool,
+        Profile = o.Profile.Id,
+        Data = o.DataSpec,
+        BaselineSha256 = sha,
+    };
+
+    private static ManifestVariant ToVariant(string id, string file, string outDir, List<ManifestPass> passes, VariantMeasurement m, string why)
+    {
+        var model = OnnxModel.Load(file);
+        return new ManifestVariant
+        {
+            Id = id,
+            File = Path.GetRelativePath(outDir, file),
+            Sha256 = ManifestFile.Sha256Of(file),
+            SizeBytes = new FileInfo(file).Length,
+            Parameters = model.Graph.Initializers.Values.Sum(TensorData.ElementCount),
+            Passes = passes,
+            AccuracyPercent = m.AccuracyPercent,
+            FidelityCosine = m.FidelityCosine,
+            Why = why,
+            Latency = new ManifestLatency
+            {
+                Source = m.LatencySource,
+                Where = m.LatencyWhere,
+                P50Ms = m.P50Ms,
+                P90Ms = m.P90Ms,
+                P99Ms = m.P99Ms,
+                SamplesMs = m.SamplesMs?.ToList(),
+            },
+        };
+    }
+
+    private static string FormatLeft(TimeSpan t) => t.TotalMinutes >= 1 ? $"{t.TotalMinutes:F0} min" : $"{Math.Max(0, t.TotalSeconds):F0} s";
+
+    /// <summary>Marks budget compliance and the Pareto set, and picks the fastest variant within the budget.</summary>
+    public static void Select(OptimizeManifest manifest, OptimizeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(options);
+        var budgets = options.Profile.Budgets;
+        var maxDrop = options.MaxAccuracyDropPoints ?? budgets.MaxAccuracyDropPoints;
+        manifest.Budget = new ManifestBudget { MaxAccuracyDropPoints = maxDrop, MaxModelMb = budgets.MaxModelMb, TargetLatencyMs = budgets.TargetLatencyMs };
+        var baseline = manifest.Variants.FirstOrDefault(v => v.Id == manifest.Baseline);
+        double Score(ManifestVariant v) => v.AccuracyPercent ?? (100.0 * (v.FidelityCosine ?? 0));
+        foreach (var v in manifest.Variants)
+        {
+            var accuracyOk = baseline is null || (v.AccuracyPercent is not null && baseline.AccuracyPercent is not null
+                ? baseline.AccuracyPercent - v.AccuracyPercent <= maxDrop + 1e-9
+                : (v.FidelityCosine ?? 0) >= 0.99);
+            v.MeetsBudget = accuracyOk
+                && v.SizeBytes <= budgets.MaxModelMb * 1024 * 1024
+                && (v.Latency is null || v.Latency.P50Ms <= budgets.TargetLatencyMs);
+        }
+        var points = manifest.Variants.Where(v => v.Latency is not null)
+            .Select(v => new TradeoffPoint(v.Id, Score(v), v.Latency!.P50Ms, v.SizeBytes)).ToList();
+        var front = ParetoFront.Of(points);
+        foreach (var v in manifest.Variants)
+        {
+            v.Pareto = front.Contains(v.Id);
+        }
+        var best = manifest.Variants.Where(v => v.MeetsBudget && v.Latency is not null)
+            .OrderBy(v => v.Latency!.P50Ms).ThenBy(v => v.SizeBytes).FirstOrDefault();
+        manifest.Chosen = best?.Id;
+        manifest.ChosenReason = best is null
+            ? $"no variant met the budget (accuracy drop <= {maxDrop} points, size <= {budgets.MaxModelMb} MiB, p50 <= {budgets.TargetLatencyMs} ms)"
+            : $"fastest variant within the budget: p50 {best.Latency!.P50Ms:F3} ms ({best.Latency.Source}), "
+              + (best.AccuracyPercent is { } a && baseline?.AccuracyPercent is { } b ? $"accuracy {a:F2}% ({a - b:+0.00;-0.00} points), " : "")
+              + $"{best.SizeBytes / 1024.0:F0} KiB"
+              + (baseline is not null && best.Id != baseline.Id ? $", {(double)baseline.SizeBytes / best.SizeBytes:F1}x smaller and {baseline.Latency!.P50Ms / best.Latency.P50Ms:F2}x faster than the baseline" : "");
+    }
+}

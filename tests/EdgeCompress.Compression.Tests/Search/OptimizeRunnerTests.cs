@@ -1,0 +1,133 @@
+using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Compression.Passes;
+using EdgeCompress.Compression.Search;
+using EdgeCompress.Data;
+using EdgeCompress.Onnx;
+using EdgeCompress.Profiles;
+
+namespace EdgeCompress.Compression.Tests.Search;
+
+public sealed class OptimizeRunnerTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgec-optimize-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>A real pass for exercising the search: adds seeded noise of a given size to every float weight.</summary>
+    private sealed class NoisePass(double scale) : ICompressionPass
+    {
+        public string Name => "noise";
+
+        public PassResult Apply(OnnxModel model, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+        {
+            var copy = new OnnxModel(model.Proto.Clone());
+            var r = new Random(1);
+            foreach (var t in copy.Proto.Graph.Initializer)
+            {
+                var v = TensorData.ToFloats(t);
+                for (var i = 0; i < v.Length; i++)
+                {
+                    v[i] += (float)(scale * ((r.NextDouble() * 2) - 1));
+                }
+                TensorData.SetValues<float>(t, t.Dims.ToArray(), v);
+            }
+            var record = new PassRecord(Name);
+            record.Settings["scale"] = scale.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return new PassResult(copy, record);
+        }
+    }
+
+    private sealed class NoiseCatalog : IPassCatalog
+    {
+        public bool Has(string pass) => pass == "noise";
+
+        public ICompressionPass Create(RecipeStep step, PassContext context) =>
+            new NoisePass(double.Parse(step.Settings["scale"], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private sealed class CountingMeasurer(IVariantMeasurer inner) : IVariantMeasurer
+    {
+        public int Calls { get; private set; }
+
+        public Task<VariantMeasurement> MeasureAsync(string modelPath, string baselinePath, IProgress<string>? progress, CancellationToken cancellationToken)
+        {
+            Calls++;
+            return inner.MeasureAsync(modelPath, baselinePath, progress, cancellationToken);
+        }
+    }
+
+    private static Recipe Noise(string id, double scale) =>
+        new(id, [new RecipeStep("noise", new Dictionary<string, string> { ["scale"] = scale.ToString(System.Globalization.CultureInfo.InvariantCulture) })], "test");
+
+    private OptimizeOptions Options(string model, IReadOnlyList<Recipe> recipes, TimeSpan? budget = null) => new()
+    {
+        ModelPath = model,
+        OutputDirectory = Path.Combine(_dir, "out"),
+        Profile = ProfileStore.Default().Load("x64-host"),
+        DataSpec = "synthetic:16",
+        Recipes = recipes,
+        TimeBudget = budget ?? TimeSpan.FromMinutes(5),
+    };
+
+    private string SaveModel()
+    {
+        var path = Path.Combine(_dir, "model.onnx");
+        TestModels.SmallCnn().Save(path);
+        return path;
+    }
+
+    [Fact]
+    public async Task Every_candidate_is_kept_and_the_budget_decides_which_one_is_chosen()
+    {
+        var options = Options(SaveModel(), [Noise("tiny-noise", 1e-4), Noise("huge-noise", 0.5), new Recipe("needs-missing", [new RecipeStep("absent", new Dictionary<string, string>())], "test")]);
+        var outcome = await new OptimizeRunner(new NoiseCatalog(), new LocalMeasurer(DataSpec.Parse("synthetic:16"), iterations: 20)).RunAsync(options);
+
+        var manifest = ManifestFile.Load(outcome.ManifestPath);
+        Assert.Equal(new[] { "baseline", "tiny-noise", "huge-noise" }, manifest.Variants.Select(v => v.Id));
+        var skip = Assert.Single(manifest.Skipped);
+        Assert.Equal("pass 'absent' is not available in this build", skip.Reason);
+        var huge = manifest.Variants.Single(v => v.Id == "huge-noise");
+        Assert.False(huge.MeetsBudget, "outputs far from the baseline's must miss the fidelity budget");
+        Assert.True(manifest.Variants.Single(v => v.Id == "tiny-noise").FidelityCosine > 0.999);
+        Assert.NotNull(manifest.Chosen);
+        Assert.NotEqual("huge-noise", manifest.Chosen);
+        foreach (var v in manifest.Variants)
+        {
+            var file = Path.Combine(options.OutputDirectory, v.File);
+            Assert.Equal(ManifestFile.Sha256Of(file), v.Sha256);
+            Assert.Equal("measured", v.Latency!.Source);
+        }
+        Assert.True(File.Exists(Path.Combine(options.OutputDirectory, "chosen.onnx")));
+    }
+
+    [Fact]
+    public async Task A_spent_time_budget_still_writes_the_manifest_and_a_rerun_resumes_without_remeasuring()
+    {
+        var model = SaveModel();
+        var measurer = new CountingMeasurer(new LocalMeasurer(DataSpec.Parse("synthetic:8"), iterations: 10));
+        var recipes = new[] { Noise("a", 1e-4), Noise("b", 2e-4) };
+
+        await new OptimizeRunner(new NoiseCatalog(), measurer).RunAsync(Options(model, recipes, TimeSpan.Zero));
+        var first = ManifestFile.Load(Path.Combine(_dir, "out", "manifest.json"));
+        Assert.Equal(new[] { "baseline" }, first.Variants.Select(v => v.Id));
+        Assert.All(first.Skipped, s => Assert.StartsWith("time budget", s.Reason, StringComparison.Ordinal));
+        Assert.Equal(1, measurer.Calls);
+
+        await new OptimizeRunner(new NoiseCatalog(), measurer).RunAsync(Options(model, recipes));
+        var second = ManifestFile.Load(Path.Combine(_dir, "out", "manifest.json"));
+        Assert.Equal(new[] { "baseline", "a", "b" }, second.Variants.Select(v => v.Id));
+        Assert.Empty(second.Skipped);
+        Assert.Equal(3, measurer.Calls);
+    }
+
+    [Fact]
+    public void A_variant_that_is_worse_on_every_axis_is_not_on_the_pareto_front()
+    {
+        var front = ParetoFront.Of([
+            new TradeoffPoint("fast", 90, 1, 100),
+            new TradeoffPoint("accurate", 92, 2, 100),
+            new TradeoffPoint("worse", 89, 3, 200),
+        ]);
+        Assert.Equal(new[] { "accurate", "fast" }, front.Order());
+    }
+}
