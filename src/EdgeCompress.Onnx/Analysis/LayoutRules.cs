@@ -238,7 +238,7 @@ internal static class LayoutRules
             {
                 dims[axis] = split[i];
             }
-            else if (x[axis].IsKnown)
+            else if (x[axis].IsKnown && !c.HasInput(1))
             {
                 // Equal split; with num_outputs (opset 18) the last chunk may be smaller.
                 var chunk = (x[axis].Value + outputs - 1) / outputs;
