@@ -9,10 +9,12 @@ namespace EdgeCompress.Onnx;
 /// </summary>
 internal static class ExternalData
 {
-    /// <summary>Loads every external tensor into raw_data, so the rest of the code sees ordinary tensors.</summary>
-    public static void Resolve(ModelProto model, string baseDirectory, string modelDisplayName)
+    /// <summary>Loads every external tensor into raw_data, so the rest of the code sees ordinary tensors.
+    /// Returns the full paths of the external data files read.</summary>
+    public static IReadOnlyList<string> Resolve(ModelProto model, string baseDirectory, string modelDisplayName)
     {
         var root = Path.GetFullPath(baseDirectory);
+        var files = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var (tensor, where) in ModelWalker.Tensors(model))
         {
             if (tensor.DataLocation != TensorProto.Types.DataLocation.External)
@@ -51,7 +53,9 @@ internal static class ExternalData
             tensor.RawData = UnsafeByteOperations.UnsafeWrap(bytes);
             tensor.ExternalData.Clear();
             tensor.ClearDataLocation();
+            files.Add(path);
         }
+        return [.. files];
     }
 
     /// <summary>Combines a location with the model folder, refusing absolute paths and anything escaping it.</summary>
