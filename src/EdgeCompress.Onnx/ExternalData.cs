@@ -124,11 +124,28 @@ internal static class ExternalData
         }
         return () =>
         {
+            // Put back exactly the fields Externalize cleared; MergeFrom would append repeated fields (dims) twice.
             foreach (var (tensor, original) in restore)
             {
                 tensor.ExternalData.Clear();
-                tensor.ClearDataLocation();
-                tensor.MergeFrom(original);
+                tensor.ExternalData.AddRange(original.ExternalData);
+                if (original.HasDataLocation)
+                {
+                    tensor.DataLocation = original.DataLocation;
+                }
+                else
+                {
+                    tensor.ClearDataLocation();
+                }
+                if (original.HasRawData)
+                {
+                    tensor.RawData = original.RawData;
+                }
+                tensor.FloatData.AddRange(original.FloatData);
+                tensor.Int32Data.AddRange(original.Int32Data);
+                tensor.Int64Data.AddRange(original.Int64Data);
+                tensor.DoubleData.AddRange(original.DoubleData);
+                tensor.Uint64Data.AddRange(original.Uint64Data);
             }
         };
     }
