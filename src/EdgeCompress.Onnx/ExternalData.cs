@@ -9,10 +9,12 @@ namespace EdgeCompress.Onnx;
 /// </summary>
 internal static class ExternalData
 {
-    /// <summary>Loads every external tensor into raw_data, so the rest of the code sees ordinary tensors.</summary>
-    public static void Resolve(ModelProto model, string baseDirectory, string modelDisplayName)
+    /// <summary>Loads every external tensor into raw_data, so the rest of the code sees ordinary tensors.
+    /// Returns the full paths of the external data files read.</summary>
+    public static IReadOnlyList<string> Resolve(ModelProto model, string baseDirectory, string modelDisplayName)
     {
         var root = Path.GetFullPath(baseDirectory);
+        var files = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var (tensor, where) in ModelWalker.Tensors(model))
         {
             if (tensor.DataLocation != TensorProto.Types.DataLocation.External)
@@ -51,7 +53,9 @@ internal static class ExternalData
             tensor.RawData = UnsafeByteOperations.UnsafeWrap(bytes);
             tensor.ExternalData.Clear();
             tensor.ClearDataLocation();
+            files.Add(path);
         }
+        return [.. files];
     }
 
     /// <summary>Combines a location with the model folder, refusing absolute paths and anything escaping it.</summary>
@@ -120,11 +124,28 @@ internal static class ExternalData
         }
         return () =>
         {
+            // Put back exactly the fields Externalize cleared; MergeFrom would append repeated fields (dims) twice.
             foreach (var (tensor, original) in restore)
             {
                 tensor.ExternalData.Clear();
-                tensor.ClearDataLocation();
-                tensor.MergeFrom(original);
+                tensor.ExternalData.AddRange(original.ExternalData);
+                if (original.HasDataLocation)
+                {
+                    tensor.DataLocation = original.DataLocation;
+                }
+                else
+                {
+                    tensor.ClearDataLocation();
+                }
+                if (original.HasRawData)
+                {
+                    tensor.RawData = original.RawData;
+                }
+                tensor.FloatData.AddRange(original.FloatData);
+                tensor.Int32Data.AddRange(original.Int32Data);
+                tensor.Int64Data.AddRange(original.Int64Data);
+                tensor.DoubleData.AddRange(original.DoubleData);
+                tensor.Uint64Data.AddRange(original.Uint64Data);
             }
         };
     }

@@ -38,6 +38,10 @@ public sealed class OnnxModel
     /// <summary>Full path of the file this model was loaded from, if any.</summary>
     public string? SourcePath { get; }
 
+    /// <summary>Full paths of the external data files the model's tensors were read from when loaded (empty when
+    /// every tensor was inline). The bytes now live in memory; these are for size reports.</summary>
+    public IReadOnlyList<string> ExternalDataFiles { get; private init; } = [];
+
     /// <summary>The main graph as an editable IR with producer/consumer lookups.</summary>
     public OnnxGraph Graph => _graph ??= new OnnxGraph(Proto.Graph ?? throw new InvalidOperationException("model has no graph"));
 
@@ -68,11 +72,18 @@ public sealed class OnnxModel
         {
             throw new OnnxFormatException($"{path}: file not found");
         }
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        var proto = Parse(stream, path);
-        ExternalData.Resolve(proto, Path.GetDirectoryName(Path.GetFullPath(path))!, display);
-        Check(proto, path);
-        return new OnnxModel(proto, path);
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            var proto = Parse(stream, path);
+            var files = ExternalData.Resolve(proto, Path.GetDirectoryName(Path.GetFullPath(path))!, display);
+            Check(proto, path);
+            return new OnnxModel(proto, path) { ExternalDataFiles = files };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OnnxFormatException($"{path}: cannot read: {e.Message}", e);
+        }
     }
 
     /// <summary>Loads a model from a stream. External data, if any, is read relative to <paramref name="baseDirectory"/>;
@@ -80,16 +91,17 @@ public sealed class OnnxModel
     public static OnnxModel Load(Stream stream, string? baseDirectory = null, string displayName = "<stream>")
     {
         var proto = Parse(stream, displayName);
+        IReadOnlyList<string> files = [];
         if (baseDirectory is not null)
         {
-            ExternalData.Resolve(proto, baseDirectory, displayName);
+            files = ExternalData.Resolve(proto, baseDirectory, displayName);
         }
         else if (ModelWalker.Tensors(proto).Any(t => t.Tensor.DataLocation == TensorProto.Types.DataLocation.External))
         {
             throw new OnnxFormatException($"{displayName}: model keeps tensors in external data files; load it from its file path");
         }
         Check(proto, displayName);
-        return new OnnxModel(proto);
+        return new OnnxModel(proto) { ExternalDataFiles = files };
     }
 
     private static ModelProto Parse(Stream stream, string display)
