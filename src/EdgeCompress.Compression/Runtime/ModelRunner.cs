@@ -41,7 +41,14 @@ public sealed class ModelRunner : IDisposable
         Inputs = session.InputMetadata
             .Select(kv => new InputSpec(kv.Key, ToOnnxType(kv.Value.ElementDataType), kv.Value.Dimensions.Select(d => (long)d).ToArray()))
             .ToArray();
+        OutputTypes = session.OutputMetadata
+            .Where(kv => kv.Value.IsTensor)
+            .ToDictionary(kv => kv.Key, kv => ToOnnxType(kv.Value.ElementDataType), StringComparer.Ordinal);
     }
+
+    /// <summary>Element type of every tensor output (extra outputs included), as ONNX Runtime inferred it.
+    /// Runs widen values to float; this says what they really are (e.g. to calibrate float tensors only).</summary>
+    public IReadOnlyDictionary<string, TensorProto.Types.DataType> OutputTypes { get; }
 
     /// <summary>How messages name the model.</summary>
     public string Label { get; }

@@ -1,0 +1,113 @@
+using EdgeCompress.Onnx;
+using EdgeCompress.Onnx.Protos;
+
+namespace EdgeCompress.Compression.Quantization;
+
+/// <summary>
+/// Writes Q/DQ nodes and quantized initializers into a graph. Models at opset 13 and later get standard
+/// QuantizeLinear/DequantizeLinear (per-axis allowed); older ones get ONNX Runtime's com.microsoft versions, which
+/// take the same inputs and an axis at any opset, so the rest of the model keeps its opset semantics.
+/// </summary>
+internal sealed class QdqBuilder
+{
+    public const string MsDomain = "com.microsoft";
+    private readonly OnnxGraph _graph;
+    private readonly List<NodeProto> _added = [];
+
+    public QdqBuilder(OnnxModel model)
+    {
+        _graph = model.Graph;
+        var opset = model.OpsetVersion() ?? 1;
+        Domain = opset >= 13 ? "" : MsDomain;
+        if (Domain == MsDomain && model.OpsetVersion(MsDomain) is null)
+        {
+            model.Proto.OpsetImport.Add(new OperatorSetIdProto { Domain = MsDomain, Version = 1 });
+        }
+    }
+
+    /// <summary>Domain of the Q/DQ nodes written.</summary>
+    public string Domain { get; }
+
+    /// <summary>Nodes created so far (the caller adds them to the graph once, then sorts).</summary>
+    public IReadOnlyList<NodeProto> Added => _added;
+
+    /// <summary>Adds a float scalar or 1-D initializer and returns its name.</summary>
+    public string Floats(string prefix, float[] values, bool scalar)
+    {
+        var name = _graph.UniqueName(prefix);
+        _graph.Proto.Initializer.Add(TensorData.FromFloats(name, scalar ? [] : [values.Length], values));
+        return name;
+    }
+
+    /// <summary>Adds a zero-point initializer of the given integer type and returns its name.</summary>
+    public string ZeroPoints(string prefix, TensorProto.Types.DataType type, int[] values, bool scalar)
+    {
+        var name = _graph.UniqueName(prefix);
+        long[] dims = scalar ? [] : [values.Length];
+        var t = type switch
+        {
+            TensorProto.Types.DataType.Int8 => TensorData.Create(name, type, dims, values.Select(v => (sbyte)v).ToArray().AsSpan()),
+            TensorProto.Types.DataType.Uint8 => TensorData.Create(name, type, dims, values.Select(v => (byte)v).ToArray().AsSpan()),
+            _ => TensorData.Create(name, TensorProto.Types.DataType.Int32, dims, values.AsSpan()),
+        };
+        _graph.Proto.Initializer.Add(t);
+        return name;
+    }
+
+    /// <summary>Adds a QuantizeLinear node reading <paramref name="input"/>; returns the quantized value's name.</summary>
+    public string Quantize(string input, string scale, string zeroPoint, string? output = null)
+    {
+        var q = output ?? _graph.UniqueName(input + "_quantized");
+        var node = NodeAttributes.Create("QuantizeLinear", _graph.UniqueName(input + "_QuantizeLinear"), [input, scale, zeroPoint], [q]);
+        node.Domain = Domain;
+        _added.Add(node);
+        return q;
+    }
+
+    /// <summary>Adds a DequantizeLinear node; per-axis when <paramref name="axis"/> is set.</summary>
+    public string Dequantize(string input, string scale, string zeroPoint, string? output = null, int? axis = null)
+    {
+        var d = output ?? _graph.UniqueName(input + "_dequantized");
+        var node = NodeAttributes.Create("DequantizeLinear", _graph.UniqueName(input + "_DequantizeLinear"), [input, scale, zeroPoint], [d]);
+        node.Domain = Domain;
+        if (axis is { } a)
+        {
+            node.SetInt("axis", a);
+        }
+        _added.Add(node);
+        return d;
+    }
+
+    /// <summary>Adds an int8 weight initializer with its DequantizeLinear; returns the float value's name.</summary>
+    public string Weight(string name, sbyte[] values, long[] dims, float[] scales, int? axis)
+    {
+        var q = _graph.UniqueName(name + "_quantized");
+        _graph.Proto.Initializer.Add(TensorData.Create(q, TensorProto.Types.DataType.Int8, dims, values.AsSpan()));
+        var perAxis = axis is not null;
+        var s = Floats(name + "_scale", scales, !perAxis);
+        var z = ZeroPoints(name + "_zero_point", TensorProto.Types.DataType.Int8, new int[scales.Length], !perAxis);
+        return Dequantize(q, s, z, axis: axis);
+    }
+
+    /// <summary>Adds an int32 bias (scale = input scale x weight scale, zero point 0) with its DequantizeLinear.</summary>
+    public string? Bias(string name, float[] bias, float[] scales)
+    {
+        var q = new int[bias.Length];
+        for (var i = 0; i < bias.Length; i++)
+        {
+            var s = scales.Length == 1 ? scales[0] : scales[i];
+            var v = Math.Round(bias[i] / s);
+            if (!double.IsFinite(v) || Math.Abs(v) > int.MaxValue)
+            {
+                return null;
+            }
+            q[i] = (int)v;
+        }
+        var qName = _graph.UniqueName(name + "_quantized");
+        _graph.Proto.Initializer.Add(TensorData.Create(qName, TensorProto.Types.DataType.Int32, [bias.Length], q.AsSpan()));
+        var perAxis = scales.Length > 1;
+        var sName = Floats(name + "_scale", scales, !perAxis);
+        var zName = ZeroPoints(name + "_zero_point", TensorProto.Types.DataType.Int32, new int[scales.Length], !perAxis);
+        return Dequantize(qName, sName, zName, axis: perAxis ? 0 : null);
+    }
+}

@@ -1,0 +1,57 @@
+using EdgeCompress.Compression.GraphPrep;
+using EdgeCompress.Compression.Passes;
+using EdgeCompress.Data;
+using EdgeCompress.Onnx;
+
+namespace EdgeCompress.Compression.Quantization;
+
+/// <summary>What a quantization run produced: the prepared float model, the quantized model and the records.</summary>
+/// <param name="Prepared">The float model after graph preparation (the reference the quantized one is compared to).</param>
+/// <param name="Quantized">The quantized model.</param>
+/// <param name="Records">Records of graph preparation and quantization.</param>
+/// <param name="Calibration">What calibration saw (null in dynamic mode).</param>
+public sealed record QuantizationOutcome(OnnxModel Prepared, OnnxModel Quantized, IReadOnlyList<PassRecord> Records, CalibrationResult? Calibration);
+
+/// <summary>
+/// Graph preparation, calibration and quantization in one call: what <c>edgec quantize</c> runs before it measures
+/// and guards the result.
+/// </summary>
+public static class QuantizationPipeline
+{
+    /// <summary>Prepares the graph and, in static mode, calibrates it; returns the prepared model and the histograms.</summary>
+    public static (PassResult Prepared, CalibrationResult? Calibration) PrepareAndCalibrate(OnnxModel model, QuantizationOptions options,
+        DataSpec? calibration, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        QuantizedModelCheck.ThrowIfQuantized(model);
+        var prepared = new GraphPreparation().Apply(model, progress, cancellationToken);
+        if (options.Mode == QuantizationMode.Dynamic)
+        {
+            return (prepared, null);
+        }
+        ArgumentNullException.ThrowIfNull(calibration);
+        var tensors = QdqPlanner.CalibrationTensors(prepared.Model.Graph);
+        var result = Calibrator.Collect(prepared.Model, tensors, calibration, progress: progress, cancellationToken: cancellationToken);
+        return (prepared, result);
+    }
+
+    /// <summary>Quantizes a prepared model with the given options (and, in static mode, the calibration).</summary>
+    public static PassResult Quantize(OnnxModel prepared, QuantizationOptions options, CalibrationResult? calibration,
+        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ICompressionPass pass = options.Mode == QuantizationMode.Dynamic
+            ? new DynamicQuantizer(options)
+            : new StaticQuantizer(options, (calibration ?? throw new ArgumentNullException(nameof(calibration))).Ranges(options.Method, options.Percentile));
+        return pass.Apply(prepared, progress, cancellationToken);
+    }
+
+    /// <summary>The whole run: prepare, calibrate (static), quantize.</summary>
+    public static QuantizationOutcome Run(OnnxModel model, QuantizationOptions options, DataSpec? calibration,
+        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var (prepared, cal) = PrepareAndCalibrate(model, options, calibration, progress, cancellationToken);
+        var quantized = Quantize(prepared.Model, options, cal, progress, cancellationToken);
+        return new QuantizationOutcome(prepared.Model, quantized.Model, [prepared.Record, quantized.Record], cal);
+    }
+}

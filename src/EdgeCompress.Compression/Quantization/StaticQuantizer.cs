@@ -1,0 +1,226 @@
+using EdgeCompress.Compression.Passes;
+using EdgeCompress.Onnx;
+using EdgeCompress.Onnx.Protos;
+
+namespace EdgeCompress.Compression.Quantization;
+
+/// <summary>
+/// Static int8 quantization in QDQ form: activations get QuantizeLinear/DequantizeLinear pairs with calibrated
+/// asymmetric parameters, weights become symmetric int8 (per output channel by default) behind a DequantizeLinear,
+/// biases int32 with scale = input scale x weight scale. ONNX Runtime fuses each DQ -> op -> Q group into an
+/// integer kernel (QLinearConv, QGemm, ...). Input: a prepared float model and the calibrated ranges of its tensors.
+/// </summary>
+public sealed class StaticQuantizer : ICompressionPass
+{
+    private readonly QuantizationOptions _options;
+    private readonly IReadOnlyDictionary<string, FloatRange> _ranges;
+
+    /// <summary>Creates the pass over calibrated ranges (tensor name -> range, float tensors only).</summary>
+    public StaticQuantizer(QuantizationOptions options, IReadOnlyDictionary<string, FloatRange> ranges)
+    {
+        _options = options;
+        _ranges = ranges;
+    }
+
+    /// <inheritdoc />
+    public string Name => "quantize-static";
+
+    /// <inheritdoc />
+    public PassResult Apply(OnnxModel model, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        QuantizedModelCheck.ThrowIfQuantized(model);
+        var output = new OnnxModel(model.Proto.Clone());
+        var graph = output.Graph;
+        var record = new PassRecord(Name);
+        record.Settings["activations"] = _options.Activations == ActivationType.S8 ? "int8 (S8S8)" : "uint8 (U8S8)";
+        record.Settings["weights"] = _options.PerChannel ? "int8 symmetric per-channel" : "int8 symmetric per-tensor";
+        record.Settings["reduce_range"] = _options.ReduceRange ? "yes" : "no";
+        var plan = QdqPlanner.Build(graph, new HashSet<string>(_ranges.Keys, StringComparer.Ordinal), _options.Exclude);
+        var qdq = new QdqBuilder(output);
+        var actType = QuantMath.OnnxType(_options.Activations);
+        var parameters = plan.Tensors.ToDictionary(t => t, t => QuantMath.ForActivation(_ranges[Root(plan, t)], _options.Activations), StringComparer.Ordinal);
+
+        foreach (var (node, relu) in plan.FoldedActivations)
+        {
+            node.Output[0] = relu.Output[0];
+            graph.Proto.Node.Remove(relu);
+        }
+        graph.Invalidate();
+
+        var weightCache = new Dictionary<(string, int?), (string Dq, float[] Scales)>();
+        foreach (var node in plan.Quantized)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var before = WeightBytes(graph, node);
+            QuantizeConstants(graph, qdq, node, parameters, weightCache, record);
+            record.Layers.Add(new LayerRecord(OnnxGraph.NodeLabel(node), node.OpType, "quantized int8", before / 4, before / 4,
+                new Dictionary<string, double> { ["weight_bytes_before"] = before, ["weight_bytes_after"] = before / 4.0 }));
+        }
+        foreach (var (node, reason) in plan.KeptFloat)
+        {
+            record.Layers.Add(new LayerRecord(OnnxGraph.NodeLabel(node), node.OpType, $"kept float: {reason}", WeightBytes(graph, node) / 4, WeightBytes(graph, node) / 4));
+        }
+        foreach (var tensor in plan.Tensors.Order(StringComparer.Ordinal))
+        {
+            InsertPair(graph, qdq, tensor, parameters[tensor], actType);
+        }
+        graph.Proto.Node.AddRange(qdq.Added);
+        graph.Invalidate();
+        graph.RemoveUnused();
+        graph.SortTopologically();
+        record.Totals["layers_quantized"] = plan.Quantized.Count;
+        record.Totals["layers_float"] = plan.KeptFloat.Count;
+        record.Totals["activations_folded"] = plan.FoldedActivations.Count;
+        record.Totals["tensors_quantized"] = plan.Tensors.Count;
+        progress?.Report($"quantized {plan.Quantized.Count} layers, {plan.KeptFloat.Count} kept float");
+        return new PassResult(output, record);
+    }
+
+    private static string Root(QdqPlan plan, string tensor)
+    {
+        while (plan.TiedTo.TryGetValue(tensor, out var source))
+        {
+            tensor = source;
+        }
+        return tensor;
+    }
+
+    private static long WeightBytes(OnnxGraph graph, NodeProto node) =>
+        node.Input.Where(i => i.Length > 0).Select(graph.GetConstant).Where(t => t is not null).Sum(t => TensorData.ByteSize(t!));
+
+    private void QuantizeConstants(OnnxGraph graph, QdqBuilder qdq, NodeProto node, Dictionary<string, QuantParams> parameters,
+        Dictionary<(string, int?), (string Dq, float[] Scales)> cache, PassRecord record)
+    {
+        for (var i = 0; i < node.Input.Count; i++)
+        {
+            var name = node.Input[i];
+            var tensor = name.Length == 0 ? null : graph.GetConstant(name);
+            if (tensor is null)
+            {
+                continue;
+            }
+            var isBias = i == 2 && node.OpType is "Conv" or "ConvTranspose" or "Gemm";
+            if (isBias)
+            {
+                continue;
+            }
+            if (node.OpType is "Add" or "Mul")
+            {
+                // A constant operand of an elementwise op is quantized like an activation over its own range.
+                var values = TensorData.ToFloats(tensor);
+                var p = QuantMath.ForActivation(new FloatRange(values.Min(), values.Max()), _options.Activations);
+                node.Input[i] = ConstantAsActivation(graph, qdq, tensor, values, p);
+                continue;
+            }
+            var axis = WeightAxis(node, i, tensor);
+            if (!cache.TryGetValue((name, axis), out var w))
+            {
+                var (q, scales) = QuantMath.QuantizeWeights(TensorData.ToFloats(tensor), tensor.Dims.ToArray(), axis, _options.ReduceRange);
+                w = (qdq.Weight(name, q, tensor.Dims.ToArray(), scales, axis), scales);
+                cache[(name, axis)] = w;
+            }
+            node.Input[i] = w.Dq;
+            if (i == 1 && node.Input.Count > 2 && node.Input[2].Length > 0)
+            {
+                QuantizeBias(graph, qdq, node, parameters[node.Input[0]], w.Scales, record);
+            }
+        }
+    }
+
+    private int? WeightAxis(NodeProto node, int index, TensorProto weight)
+    {
+        if (!_options.PerChannel || index != 1)
+        {
+            return null;
+        }
+        return node.OpType switch
+        {
+            "Conv" => (int?)0,
+            "ConvTranspose" when node.GetInt("group", 1) == 1 => 1,
+            "Gemm" => node.GetInt("transB", 0) != 0 ? 0 : 1,
+            _ => null,
+        } is { } axis && weight.Dims.Count > axis && weight.Dims[axis] > 1 ? axis : null;
+    }
+
+    private static void QuantizeBias(OnnxGraph graph, QdqBuilder qdq, NodeProto node, QuantParams input, float[] weightScales, PassRecord record)
+    {
+        var bias = graph.GetConstant(node.Input[2]);
+        if (bias is null || bias.Dims.Count != 1
+            || (node.OpType == "Gemm" && (node.GetFloat("alpha", 1f) != 1f || node.GetFloat("beta", 1f) != 1f)))
+        {
+            return;
+        }
+        var values = TensorData.ToFloats(bias);
+        if (weightScales.Length != 1 && weightScales.Length != values.Length)
+        {
+            return;
+        }
+        var scales = weightScales.Length == 1 && values.Length > 1
+            ? Enumerable.Repeat(input.Scale * weightScales[0], 1).ToArray()
+            : weightScales.Select(s => input.Scale * s).ToArray();
+        var dq = qdq.Bias(node.Input[2], values, scales);
+        if (dq is null)
+        {
+            record.Warnings.Add($"{OnnxGraph.NodeLabel(node)}: bias too large for int32 at this scale; kept float");
+            return;
+        }
+        node.Input[2] = dq;
+    }
+
+    private string ConstantAsActivation(OnnxGraph graph, QdqBuilder qdq, TensorProto tensor, float[] values, QuantParams p)
+    {
+        var (qmin, qmax) = QuantMath.Levels(_options.Activations);
+        var q = values.Select(v => (int)Math.Clamp(Math.Round(v / p.Scale) + p.ZeroPoint, qmin, qmax)).ToArray();
+        var type = QuantMath.OnnxType(_options.Activations);
+        var name = graph.UniqueName(tensor.Name + "_quantized");
+        graph.Proto.Initializer.Add(type == TensorProto.Types.DataType.Int8
+            ? TensorData.Create(name, type, tensor.Dims.ToArray(), q.Select(v => (sbyte)v).ToArray().AsSpan())
+            : TensorData.Create(name, type, tensor.Dims.ToArray(), q.Select(v => (byte)v).ToArray().AsSpan()));
+        var s = qdq.Floats(tensor.Name + "_scale", [p.Scale], true);
+        var z = qdq.ZeroPoints(tensor.Name + "_zero_point", type, [p.ZeroPoint], true);
+        return qdq.Dequantize(name, s, z);
+    }
+
+    private static void InsertPair(OnnxGraph graph, QdqBuilder qdq, string tensor, QuantParams p, TensorProto.Types.DataType type)
+    {
+        var scale = qdq.Floats(tensor + "_scale", [p.Scale], true);
+        var zp = qdq.ZeroPoints(tensor + "_zero_point", type, [p.ZeroPoint], true);
+        if (graph.IsGraphOutput(tensor))
+        {
+            // Keep the output's name on the DQ; the producer writes a new float name.
+            var producer = graph.Producer(tensor);
+            if (producer is null)
+            {
+                return;
+            }
+            var raw = graph.UniqueName(tensor + "_float");
+            for (var i = 0; i < producer.Output.Count; i++)
+            {
+                if (producer.Output[i] == tensor)
+                {
+                    producer.Output[i] = raw;
+                }
+            }
+            var readers = graph.Consumers(tensor).ToList();
+            var q0 = qdq.Quantize(raw, scale, zp);
+            qdq.Dequantize(q0, scale, zp, output: tensor);
+            graph.Invalidate();
+            _ = readers;
+            return;
+        }
+        var consumers = graph.Consumers(tensor).ToList();
+        var q = qdq.Quantize(tensor, scale, zp);
+        var dq = qdq.Dequantize(q, scale, zp);
+        foreach (var c in consumers)
+        {
+            for (var i = 0; i < c.Input.Count; i++)
+            {
+                if (c.Input[i] == tensor)
+                {
+                    c.Input[i] = dq;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+namespace EdgeCompress.Compression.Quantization;
+
+/// <summary>
+/// A streaming histogram of one tensor's values over a range [-R, R] that doubles (merging bin pairs) whenever a
+/// larger value arrives. Memory is fixed (a few tens of KiB per tensor) however many samples pass through, which
+/// is what lets calibration stream thousands of samples.
+/// </summary>
+public sealed class TensorHistogram
+{
+    /// <summary>Bins on each side of zero (even, so doubling merges pairs exactly).</summary>
+    public const int BinsPerSide = 2048;
+
+    private readonly double[] _counts = new double[2 * BinsPerSide];
+
+    /// <summary>Half-width R of the covered range; 0 until a non-zero value is seen.</summary>
+    public double HalfRange { get; private set; }
+
+    /// <summary>Smallest value seen.</summary>
+    public float Min { get; private set; } = float.PositiveInfinity;
+
+    /// <summary>Largest value seen.</summary>
+    public float Max { get; private set; } = float.NegativeInfinity;
+
+    /// <summary>Values added.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>Adds a batch of values; non-finite values are ignored.</summary>
+    public void Add(ReadOnlySpan<float> values)
+    {
+        var lo = float.PositiveInfinity;
+        var hi = float.NegativeInfinity;
+        foreach (var v in values)
+        {
+            if (float.IsFinite(v))
+            {
+                lo = Math.Min(lo, v);
+                hi = Math.Max(hi, v);
+            }
+        }
+        if (lo > hi)
+        {
+            return;
+        }
+        Min = Math.Min(Min, lo);
+        Max = Math.Max(Max, hi);
+        var needed = Math.Max(Math.Abs(lo), Math.Abs(hi));
+        if (HalfRange == 0)
+        {
+            HalfRange = Math.Max(needed, 1e-12);
+        }
+        while (needed > HalfRange)
+        {
+            Double();
+        }
+        var perUnit = BinsPerSide / HalfRange;
+        var last = _counts.Length - 1;
+        foreach (var v in values)
+        {
+            if (float.IsFinite(v))
+            {
+                var bin = (int)Math.Floor((v + HalfRange) * perUnit);
+                _counts[Math.Clamp(bin, 0, last)]++;
+                Count++;
+            }
+        }
+    }
+
+    private void Double()
+    {
+        // Right side: new bin i = old bins 2i, 2i+1 (counting outward from zero); the left side mirrors it.
+        var right = new double[BinsPerSide];
+        var left = new double[BinsPerSide];
+        for (var i = 0; i < BinsPerSide; i++)
+        {
+            right[i / 2] += _counts[BinsPerSide + i];
+            left[i / 2] += _counts[BinsPerSide - 1 - i];
+        }
+        for (var i = 0; i < BinsPerSide; i++)
+        {
+            _counts[BinsPerSide + i] = right[i];
+            _counts[BinsPerSide - 1 - i] = left[i];
+        }
+        HalfRange *= 2;
+    }
+
+    /// <summary>The value below which a fraction <paramref name="q"/> of all values lie (bin-edge resolution).</summary>
+    public float Quantile(double q)
+    {
+        if (Count == 0)
+        {
+            return 0;
+        }
+        var target = q * Count;
+        double seen = 0;
+        var width = HalfRange / BinsPerSide;
+        for (var j = 0; j < _counts.Length; j++)
+        {
+            seen += _counts[j];
+            if (seen >= target && _counts[j] > 0)
+            {
+                var edge = q < 0.5 ? -HalfRange + (j * width) : -HalfRange + ((j + 1) * width);
+                return (float)Math.Clamp(edge, Min, Max);
+            }
+        }
+        return Max;
+    }
+
+    /// <summary>Counts of |x| in <see cref="BinsPerSide"/> bins of width R/BinsPerSide, outward from zero.</summary>
+    public double[] AbsoluteCounts()
+    {
+        var abs = new double[BinsPerSide];
+        for (var i = 0; i < BinsPerSide; i++)
+        {
+            abs[i] = _counts[BinsPerSide + i] + _counts[BinsPerSide - 1 - i];
+        }
+        return abs;
+    }
+
+    /// <summary>The range a calibration method picks from this histogram.</summary>
+    public FloatRange RangeFor(CalibrationMethod method, double percentile)
+    {
+        if (Count == 0)
+        {
+            return new FloatRange(0, 0);
+        }
+        switch (method)
+        {
+            case CalibrationMethod.Percentile:
+                var tail = (100 - percentile) / 100;
+                // A one-sided tensor (ReLU output) keeps its whole tail budget on the top side.
+                return Min >= 0
+                    ? new FloatRange(Min, Quantile(1 - tail))
+                    : new FloatRange(Quantile(tail / 2), Quantile(1 - (tail / 2)));
+            case CalibrationMethod.Entropy:
+                var levels = Min >= 0 ? 256 : 128;
+                var threshold = (float)EntropyCalibration.Threshold(AbsoluteCounts(), HalfRange / BinsPerSide, levels);
+                return new FloatRange(Math.Max(Min, -threshold), Math.Min(Max, threshold));
+            default:
+                return new FloatRange(Min, Max);
+        }
+    }
+}
