@@ -1,0 +1,218 @@
+using System.CommandLine;
+using System.Globalization;
+using EdgeCompress.Compression.Passes;
+using EdgeCompress.Compression.Pruning;
+using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Data;
+using EdgeCompress.Onnx;
+
+namespace EdgeCompress.Cli.Commands;
+
+/// <summary>
+/// `edgec prune MODEL --out OUT (--sparsity X --unstructured | --channels X) ...`: unstructured magnitude pruning
+/// (smaller when compressed, no faster) or structured channel pruning (smaller and faster), with optional BN
+/// recalibration, fine-tuning, evaluation, a latency benchmark and an accuracy sweep over ratios.
+/// </summary>
+internal static class PruneCommand
+{
+    /// <summary>
+    /// THE integration point for fine-tuning after pruning: return the training project's distiller
+    /// (TrainingClient.FineTuneAsync wrapped as <see cref="IPruneFineTuner"/>) once EdgeCompress.Training is
+    /// merged. Until then `--finetune` prints that accuracy was not recovered.
+    /// </summary>
+    internal static IPruneFineTuner? FineTuner => null;
+
+    private sealed record Opts(
+        Argument<FileInfo> Model, Option<FileInfo?> Out, Option<double?> Sparsity, Option<bool> Unstructured, Option<bool> PerLayer,
+        Option<bool> AllLayers, Option<double?> Channels, Option<string> Importance, Option<bool> Global, Option<bool> Uniform,
+        Option<int> RoundTo, Option<string[]> Exclude, Option<string[]> Only, Option<string?> Calibration, Option<string?> RecalibrateBn,
+        Option<string?> FineTune, Option<string?> Eval, Option<bool> Bench, Option<string?> Sweep);
+
+    public static Command Create(CliContext ctx)
+    {
+        var o = new Opts(
+            new Argument<FileInfo>("MODEL") { Description = "ONNX model to prune (never modified)" },
+            new Option<FileInfo?>("--out") { Description = "where to write the pruned model (required unless --sweep)" },
+            new Option<double?>("--sparsity") { Description = "unstructured: fraction of weights set to zero, in (0,1); needs --unstructured" },
+            new Option<bool>("--unstructured") { Description = "magnitude pruning of single weights (compresses, does not speed up)" },
+            new Option<bool>("--per-layer") { Description = "unstructured: every layer reaches the sparsity (default: one global threshold)" },
+            new Option<bool>("--all-layers") { Description = "unstructured: prune the first and last layers too" },
+            new Option<double?>("--channels") { Description = "structured: fraction of output channels to remove, in (0,1)" },
+            new Option<string>("--importance") { Description = "channel ranking: l1, l2, bn-scale or taylor", DefaultValueFactory = _ => "l1" },
+            new Option<bool>("--global") { Description = "rank all channels together (layers get different ratios)" },
+            new Option<bool>("--uniform") { Description = "same ratio in every layer (the default)" },
+            new Option<int>("--round-to") { Description = "keep channel counts at multiples of N", DefaultValueFactory = _ => 1 },
+            new Option<string[]>("--exclude") { Description = "layers (node names) left unpruned", AllowMultipleArgumentsPerToken = true },
+            new Option<string[]>("--only") { Description = "prune only these layers; one that cannot be pruned is an error", AllowMultipleArgumentsPerToken = true },
+            new Option<string?>("--calibration") { Description = "data for taylor importance (SPEC)" },
+            new Option<string?>("--recalibrate-bn") { Description = "re-estimate BatchNormalization statistics on this data after pruning (SPEC)" },
+            new Option<string?>("--finetune") { Description = "fine-tune the pruned model by distilling from the original on this data (SPEC)" },
+            new Option<string?>("--eval") { Description = "report accuracy (labelled data) and output fidelity before/after on this data (SPEC)" },
+            new Option<bool>("--bench") { Description = "single-thread latency benchmark: medians of original and pruned" },
+            new Option<string?>("--sweep") { Description = "structured: accuracy curve over ratios, e.g. 0.1:0.7:0.1 or 0.1,0.3,0.5 (needs --eval)" });
+        var command = new Command("prune", "Prune a model: unstructured magnitude sparsity or structured channel removal.");
+        command.Arguments.Add(o.Model);
+        foreach (var option in new Option[] { o.Out, o.Sparsity, o.Unstructured, o.PerLayer, o.AllLayers, o.Channels, o.Importance, o.Global,
+            o.Uniform, o.RoundTo, o.Exclude, o.Only, o.Calibration, o.RecalibrateBn, o.FineTune, o.Eval, o.Bench, o.Sweep })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) => RunAsync(ctx, parse, o, ct)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(CliContext ctx, ParseResult parse, Opts o, CancellationToken ct)
+    {
+        var modelFile = parse.GetValue(o.Model)!;
+        var outFile = parse.GetValue(o.Out);
+        var sparsity = parse.GetValue(o.Sparsity);
+        var channels = parse.GetValue(o.Channels);
+        var sweep = parse.GetValue(o.Sweep);
+        var eval = Spec(parse.GetValue(o.Eval));
+        if (sparsity is null == channels is null && sweep is null)
+        {
+            throw new UsageException("say how to prune: --sparsity X --unstructured, or --channels X");
+        }
+        if (sparsity is not null && !parse.GetValue(o.Unstructured))
+        {
+            throw new UsageException("--sparsity needs --unstructured (it zeroes single weights; use --channels for structured pruning)");
+        }
+        if (parse.GetValue(o.Unstructured) && sparsity is null)
+        {
+            throw new UsageException("--unstructured needs --sparsity X");
+        }
+        if (parse.GetValue(o.Global) && parse.GetValue(o.Uniform))
+        {
+            throw new UsageException("--global and --uniform exclude each other");
+        }
+        if (sweep is not null && eval is null)
+        {
+            throw new UsageException("--sweep needs --eval SPEC (the data the curve is measured on)");
+        }
+        if (sweep is null && outFile is null)
+        {
+            throw new UsageException("--out is required");
+        }
+        if (outFile is not null && string.Equals(Path.GetFullPath(outFile.FullName), Path.GetFullPath(modelFile.FullName), StringComparison.Ordinal))
+        {
+            throw new UsageException($"{outFile}: refusing to overwrite the input model; choose another output path");
+        }
+        var model = OnnxModel.Load(modelFile.FullName);
+        var progress = new Progress<string>(m => ctx.Error.WriteLine($"... {m}"));
+        try
+        {
+            if (sweep is not null)
+            {
+                PrintSweep(ctx, model, ParseRatios(sweep), r => ChannelOptions(parse, o, r), eval!, ct);
+                return EdgecApp.ExitOk;
+            }
+            var result = sparsity is not null
+                ? new UnstructuredPruningPass(new UnstructuredPruningOptions
+                {
+                    Sparsity = sparsity.Value,
+                    PerLayer = parse.GetValue(o.PerLayer),
+                    IncludeFirstAndLast = parse.GetValue(o.AllLayers),
+                    Exclude = parse.GetValue(o.Exclude) ?? [],
+                }).Apply(model, null, ct)
+                : new ChannelPruningPass(ChannelOptions(parse, o, channels!.Value)).Apply(model, null, ct);
+            var pruned = result.Model;
+            if (Spec(parse.GetValue(o.FineTune)) is { } fineTuneData)
+            {
+                pruned = await FineTuneAsync(ctx, pruned, model, fineTuneData, progress, ct).ConfigureAwait(false);
+            }
+            PruneOutput.Print(ctx, modelFile.Name, outFile!.Name, result.Record);
+            if (eval is not null)
+            {
+                PruneOutput.PrintQuality(ctx, PruneStudy.Evaluate(model, model, eval, ct), PruneStudy.Evaluate(model, pruned, eval, ct));
+            }
+            if (parse.GetValue(o.Bench))
+            {
+                PruneOutput.PrintLatency(ctx, PruneStudy.CompareLatency(model, pruned, cancellationToken: ct));
+            }
+            pruned.Save(outFile.FullName);
+            await ctx.Out.WriteLineAsync($"wrote {outFile.FullName}").ConfigureAwait(false);
+            return EdgecApp.ExitOk;
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"{modelFile.Name}: {e.Message}", e);
+        }
+        catch (ModelRunException e)
+        {
+            throw new UsageException(e.Message, e);
+        }
+    }
+
+    private static ChannelPruningOptions ChannelOptions(ParseResult parse, Opts o, double ratio) => new()
+    {
+        Ratio = ratio,
+        Importance = parse.GetValue(o.Importance) switch
+        {
+            "l1" => ChannelImportanceKind.L1,
+            "l2" => ChannelImportanceKind.L2,
+            "bn-scale" => ChannelImportanceKind.BnScale,
+            "taylor" => ChannelImportanceKind.Taylor,
+            var other => throw new UsageException($"--importance: '{other}' is not one of l1, l2, bn-scale, taylor"),
+        },
+        Global = parse.GetValue(o.Global),
+        RoundTo = parse.GetValue(o.RoundTo),
+        Exclude = parse.GetValue(o.Exclude) ?? [],
+        Only = parse.GetValue(o.Only) ?? [],
+        Calibration = Spec(parse.GetValue(o.Calibration)),
+        RecalibrateBatchNorm = Spec(parse.GetValue(o.RecalibrateBn)),
+    };
+
+    private static DataSpec? Spec(string? text) => text is null ? null : DataSpec.Parse(text);
+
+    private static async Task<OnnxModel> FineTuneAsync(CliContext ctx, OnnxModel pruned, OnnxModel teacher, DataSpec data, IProgress<string> progress, CancellationToken ct)
+    {
+        if (FineTuner is not { } tuner)
+        {
+            ctx.Warn("fine-tuning is not available in this build (the training component is not integrated); accuracy was not recovered");
+            return pruned;
+        }
+        return await tuner.FineTuneAsync(pruned, teacher, data, progress, ct).ConfigureAwait(false);
+    }
+
+    private static void PrintSweep(CliContext ctx, OnnxModel model, IReadOnlyList<double> ratios, Func<double, ChannelPruningOptions> options, DataSpec data, CancellationToken ct)
+    {
+        var baseline = PruneStudy.Evaluate(model, model, data, ct);
+        ctx.Out.WriteLine("ratio  params  macs    accuracy  cosine");
+        ctx.Out.WriteLine($"0.00   1.000   1.000   {PruneOutput.Percent(baseline.Accuracy),-8}  1.0000");
+        foreach (var p in PruneStudy.Sweep(model, ratios, options, data, null, ct))
+        {
+            ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{p.Ratio,-5:0.00}  {p.ParamsRatio,-6:0.000}  {p.MacsRatio,-6:0.000}  {PruneOutput.Percent(p.Quality.Accuracy),-8}  {p.Quality.Cosine:0.0000}"));
+        }
+        ctx.Out.WriteLine("(no fine-tuning: accuracy after pruning alone)");
+    }
+
+    private static List<double> ParseRatios(string text)
+    {
+        try
+        {
+            var parts = text.Split(':');
+            if (parts.Length == 3)
+            {
+                var (from, to, step) = (Num(parts[0]), Num(parts[1]), Num(parts[2]));
+                if (step <= 0)
+                {
+                    throw new FormatException();
+                }
+                var list = new List<double>();
+                for (var i = 0; from + (i * step) <= to + 1e-9; i++)
+                {
+                    list.Add(Math.Round(from + (i * step), 6));
+                }
+                return list;
+            }
+            return text.Split(',').Select(Num).ToList();
+        }
+        catch (FormatException)
+        {
+            throw new UsageException($"--sweep: '{text}' is not FROM:TO:STEP or a comma-separated list of ratios");
+        }
+
+        static double Num(string s) => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+    }
+}

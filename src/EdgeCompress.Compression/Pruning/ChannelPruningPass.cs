@@ -1,0 +1,167 @@
+using System.Globalization;
+using EdgeCompress.Compression.Passes;
+using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Onnx;
+
+namespace EdgeCompress.Compression.Pruning;
+
+/// <summary>
+/// Structured channel pruning on the ONNX graph: removes whole output channels of Conv/Gemm/MatMul layers and every
+/// slice that depends on them (BN parameters, next layers' input channels, depthwise groups, residual partners,
+/// Concat/Split offsets, squeeze-excite gates, Flatten blocks), so the saved model is physically smaller and does
+/// less work. Layers whose channels cannot be followed are skipped with the reason; the result is run in ONNX
+/// Runtime and must keep the original output shapes.
+/// </summary>
+public sealed class ChannelPruningPass : ICompressionPass
+{
+    private readonly ChannelPruningOptions _options;
+
+    /// <summary>Creates the pass; the options are validated on <see cref="Apply"/>.</summary>
+    public ChannelPruningPass(ChannelPruningOptions options) => _options = options;
+
+    /// <inheritdoc />
+    public string Name => "prune-channels";
+
+    /// <inheritdoc />
+    public PassResult Apply(OnnxModel model, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _options.Validate();
+        var record = new PassRecord(Name);
+        record.Settings["ratio"] = _options.Ratio.ToString(CultureInfo.InvariantCulture);
+        record.Settings["importance"] = _options.Importance.ToString();
+        record.Settings["ranking"] = _options.Global ? "global" : "uniform";
+        record.Settings["round_to"] = _options.RoundTo.ToString(CultureInfo.InvariantCulture);
+        CheckNodeNames(model, _options.Exclude, "--exclude");
+        CheckNodeNames(model, _options.Only, "--only");
+
+        var pruned = new OnnxModel(model.Proto.Clone());
+        var label = model.SourcePath is null ? "model" : Path.GetFileName(model.SourcePath);
+        progress?.Report("observing shapes with ONNX Runtime");
+        var shapes = ObservedShapes.Observe(pruned, label);
+        var (paramsBefore, macsBefore) = shapes.Cost(pruned);
+        var graph = DependencyGraph.Build(pruned, shapes);
+        var candidates = Candidates(graph, record);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        progress?.Report($"scoring {candidates.Count} channel groups by {_options.Importance}");
+        var scores = _options.Importance == ChannelImportanceKind.Taylor
+            ? TaylorImportance.Score(model, graph, candidates, _options, progress, cancellationToken)
+            : ChannelImportance.FromWeights(graph, candidates, _options.Importance, record.Warnings);
+        var keep = ChannelSelector.Select(scores, _options.Ratio, _options.Global, _options.RoundTo);
+
+        var layerParamsBefore = LayerParams(graph);
+        foreach (var site in graph.Sites)
+        {
+            site.Apply(graph.Store, keep, graph.Spaces.Find);
+        }
+        ForgetStaleShapes(pruned, graph);
+        var layerParamsAfter = LayerParams(graph);
+        foreach (var root in candidates)
+        {
+            var count = graph.Spaces.CountOf(root);
+            var kept = keep.TryGetValue(root, out var k) ? k.Length : count;
+            foreach (var p in graph.Spaces.Producers(root))
+            {
+                var name = OnnxGraph.NodeLabel(p);
+                record.Layers.Add(new LayerRecord(name, p.OpType, $"pruned {count - kept}/{count} channels",
+                    layerParamsBefore.GetValueOrDefault(name), layerParamsAfter.GetValueOrDefault(name)));
+            }
+        }
+
+        if (_options.RecalibrateBatchNorm is { } data)
+        {
+            var n = BatchNormRecalibration.Run(pruned, data, _options.RecalibrationRows, progress, cancellationToken);
+            record.Settings["bn_recalibrated"] = n.ToString(CultureInfo.InvariantCulture);
+        }
+
+        progress?.Report("checking the pruned model in ONNX Runtime");
+        var after = ObservedShapes.Observe(pruned, label + " (pruned)");
+        CheckOutputs(shapes, after, label);
+        var (paramsAfter, macsAfter) = after.Cost(pruned);
+        record.Totals["params_before"] = paramsBefore;
+        record.Totals["params_after"] = paramsAfter;
+        record.Totals["macs_before"] = macsBefore;
+        record.Totals["macs_after"] = macsAfter;
+        record.Totals["bytes_before"] = model.Proto.CalculateSize();
+        record.Totals["bytes_after"] = pruned.Proto.CalculateSize();
+        return new PassResult(pruned, record);
+    }
+
+    /// <summary>The groups that may be pruned: they have a producing layer, are not blocked and not excluded.</summary>
+    private List<int> Candidates(DependencyGraph graph, PassRecord record)
+    {
+        var result = new List<int>();
+        var only = _options.Only.ToHashSet(StringComparer.Ordinal);
+        var exclude = _options.Exclude.ToHashSet(StringComparer.Ordinal);
+        foreach (var root in graph.Spaces.Roots())
+        {
+            var producers = graph.Spaces.Producers(root);
+            if (producers.Count == 0)
+            {
+                continue;
+            }
+            var names = producers.Select(OnnxGraph.NodeLabel).ToList();
+            var groupLabel = string.Join(" + ", names);
+            var reasons = graph.Spaces.BlockReasons(root);
+            var asked = names.Any(only.Contains);
+            if (reasons.Count > 0)
+            {
+                if (asked)
+                {
+                    throw new ArgumentException($"layer {names.First(only.Contains)} cannot be pruned: {reasons[0]}");
+                }
+                record.Warnings.Add($"layer {groupLabel} not pruned: {reasons[0]}");
+                continue;
+            }
+            if (names.Any(exclude.Contains) || (only.Count > 0 && !asked))
+            {
+                continue;
+            }
+            result.Add(root);
+        }
+        return result;
+    }
+
+    private static void CheckNodeNames(OnnxModel model, IEnumerable<string> names, string option)
+    {
+        var known = model.Graph.Nodes.Select(OnnxGraph.NodeLabel).ToHashSet(StringComparer.Ordinal);
+        foreach (var n in names.Where(n => !known.Contains(n)))
+        {
+            throw new ArgumentException($"{option}: the model has no node named '{n}'");
+        }
+    }
+
+    private static Dictionary<string, long> LayerParams(DependencyGraph graph)
+    {
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var site in graph.Sites.OfType<ParamSlice>().Where(s => s.Role is SiteRole.ProducerWeight or SiteRole.ProducerBias))
+        {
+            var name = OnnxGraph.NodeLabel(site.Node);
+            result[name] = site.Node.Input.Select(graph.Store.Find).Where(t => t is not null).Sum(t => TensorData.ElementCount(t!));
+        }
+        return result;
+    }
+
+    /// <summary>Shapes recorded in value_info for pruned values are now wrong; dropping them lets runtimes infer.</summary>
+    private static void ForgetStaleShapes(OnnxModel model, DependencyGraph graph)
+    {
+        var proto = model.Graph.Proto;
+        foreach (var v in proto.ValueInfo.Where(v => graph.Layouts.ContainsKey(v.Name)).ToList())
+        {
+            proto.ValueInfo.Remove(v);
+        }
+    }
+
+    private static void CheckOutputs(ObservedShapes before, ObservedShapes after, string label)
+    {
+        foreach (var (b, a) in before.Outputs.Zip(after.Outputs))
+        {
+            if (!b.Dims.SequenceEqual(a.Dims))
+            {
+                throw new ModelRunException(
+                    $"{label}: pruning changed output '{b.Name}' from [{string.Join(",", b.Dims)}] to [{string.Join(",", a.Dims)}]; this is a bug in the dependency rules");
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+using EdgeCompress.Onnx;
+using EdgeCompress.Onnx.Protos;
+
+namespace EdgeCompress.Compression.Pruning;
+
+/// <summary>
+/// The channel dependency graph of a model: which channel spaces each value carries (its <see cref="ChannelLayout"/>),
+/// which spaces are tied together, and every edit removing channels requires. Built by walking the nodes in
+/// topological order from each Conv/Gemm/MatMul output (a new space) through the operators that carry channels.
+/// Anything not understood blocks the spaces it touches, with the reason kept for the user.
+/// </summary>
+internal sealed partial class DependencyGraph
+{
+    private static readonly HashSet<string> PassThrough = new(StringComparer.Ordinal)
+    {
+        "Relu", "LeakyRelu", "Clip", "HardSwish", "HardSigmoid", "Sigmoid", "Tanh", "Elu", "Selu", "Celu", "Softplus",
+        "Softsign", "Mish", "Gelu", "Erf", "Identity", "Dropout", "Cast", "Neg", "Abs", "Sqrt", "Exp", "Log",
+        "Reciprocal", "Floor", "Ceil", "Round", "Sign", "ThresholdedRelu", "MaxPool", "AveragePool", "LpPool",
+        "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "LRN", "Softmax", "LogSoftmax", "Upsample",
+    };
+
+    private static readonly HashSet<string> Elementwise = new(StringComparer.Ordinal)
+    {
+        "Add", "Sub", "Mul", "Div", "Pow", "PRelu", "Max", "Min", "Sum", "Mean",
+    };
+
+    private static readonly HashSet<string> Reductions = new(StringComparer.Ordinal)
+    {
+        "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL1", "ReduceL2", "ReduceProd", "ReduceSumSquare",
+        "ReduceLogSum", "ReduceLogSumExp",
+    };
+
+    private readonly OnnxGraph _graph;
+    private readonly ObservedShapes _shapes;
+    private readonly long _opset;
+    private readonly Dictionary<string, ChannelLayout> _layouts = new(StringComparer.Ordinal);
+
+    private DependencyGraph(OnnxModel model, ObservedShapes shapes)
+    {
+        _graph = model.Graph;
+        _shapes = shapes;
+        _opset = model.OpsetVersion() ?? 13;
+        Store = new ParamStore(_graph);
+    }
+
+    public ChannelSpaces Spaces { get; } = new();
+
+    public List<PruneSite> Sites { get; } = [];
+
+    public ParamStore Store { get; }
+
+    /// <summary>The layout of every value that carries prunable channels.</summary>
+    public IReadOnlyDictionary<string, ChannelLayout> Layouts => _layouts;
+
+    public static DependencyGraph Build(OnnxModel model, ObservedShapes shapes)
+    {
+        var g = new DependencyGraph(model, shapes);
+        foreach (var n in g._graph.TopologicalOrder())
+        {
+            g.Visit(n);
+        }
+        foreach (var o in g._graph.Proto.Output)
+        {
+            g.Spaces.BlockAll(g.Layout(o.Name), $"its channels are model output '{o.Name}'");
+        }
+        return g;
+    }
+
+    /// <summary>Rank of a value as observed.</summary>
+    public int RankOf(string value) => DimsOf(value).Length;
+
+    /// <summary>Position of a node in the graph's stored node list.</summary>
+    public int IndexOf(NodeProto node) => _graph.Nodes.IndexOf(node);
+
+    private ChannelLayout? Layout(string value) => value.Length > 0 ? _layouts.GetValueOrDefault(value) : null;
+
+    private long[] DimsOf(string value) => _shapes.Dims(value) ?? [];
+
+    private void Set(string value, ChannelLayout? layout)
+    {
+        if (layout is not null && value.Length > 0)
+        {
+            _layouts[value] = layout;
+        }
+    }
+
+    private static string Label(NodeProto n) => OnnxGraph.NodeLabel(n);
+
+    private void Visit(NodeProto n)
+    {
+        foreach (var outer in OnnxGraph.OuterScopeInputs(n))
+        {
+            Spaces.BlockAll(Layout(outer), $"{Label(n)} ({n.OpType}) reads the channels inside a subgraph");
+        }
+        if ((n.Domain ?? "").Length > 0 && n.Domain != "ai.onnx")
+        {
+            BlockInputs(n);
+            return;
+        }
+        switch (n.OpType)
+        {
+            case "Constant" or "Shape" or "Size":
+                return;
+            case "Conv":
+                VisitConv(n);
+                return;
+            case "Gemm":
+                VisitGemm(n);
+                return;
+            case "MatMul":
+                VisitMatMul(n);
+                return;
+            case "BatchNormalization" or "InstanceNormalization":
+                VisitNorm(n);
+                return;
+            case "Concat":
+                VisitConcat(n);
+                return;
+            case "Split":
+                VisitSplit(n);
+                return;
+            case "Flatten":
+                VisitFlatten(n);
+                return;
+            case "Reshape":
+                VisitReshape(n);
+                return;
+            case "Transpose":
+                VisitTranspose(n);
+                return;
+            case "Squeeze" or "Unsqueeze":
+                VisitSqueeze(n);
+                return;
+            case "Pad":
+                VisitPad(n);
+                return;
+            case "Resize":
+                VisitResize(n);
+                return;
+            case var op when Reductions.Contains(op):
+                VisitReduce(n);
+                return;
+            case var op when Elementwise.Contains(op):
+                VisitElementwise(n);
+                return;
+            case var op when PassThrough.Contains(op):
+                BlockInputs(n, from: 1);
+                Set(n.Output[0], Layout(n.Input[0]));
+                return;
+            default:
+                BlockInputs(n);
+                return;
+        }
+    }
+
+    /// <summary>Blocks the channels of inputs an operator reads in a way we cannot follow.</summary>
+    private void BlockInputs(NodeProto n, int from = 0)
+    {
+        for (var i = from; i < n.Input.Count; i++)
+        {
+            Spaces.BlockAll(Layout(n.Input[i]), $"{Label(n)} ({n.OpType}) reads them and cannot be pruned through");
+        }
+    }
+
+    /// <summary>A fresh space for a layer's outputs when its weights can be sliced, else a fixed one.</summary>
+    private ChannelLayout NewSource(NodeProto n, int count, int axis, string weight, int weightAxis, string? bias, int biasAxis)
+    {
+        if (!Store.IsPrivate(weight) || (bias is not null && !Store.IsPrivate(bias)))
+        {
+            return ChannelLayout.Single(axis, Spaces.CreateFixed(count, $"the weights of {Label(n)} are shared with another node"), count);
+        }
+        var layout = ChannelLayout.Single(axis, Spaces.Create(count, n), count);
+        Sites.Add(new ParamSlice(n, layout, weight, weightAxis, SiteRole.ProducerWeight));
+        if (bias is not null)
+        {
+            Sites.Add(new ParamSlice(n, layout, bias, biasAxis, SiteRole.ProducerBias));
+        }
+        return layout;
+    }
+
+    /// <summary>Records that a layer reads channels through a weight axis, or blocks them when it cannot.</summary>
+    private void Consume(NodeProto n, ChannelLayout? x, string weight, int weightAxis, long expected, bool layoutOk)
+    {
+        if (x is null)
+        {
+            return;
+        }
+        if (!layoutOk || x.Length != expected)
+        {
+            Spaces.BlockAll(x, $"{Label(n)} ({n.OpType}) reads them in a layout we cannot follow");
+        }
+        else if (!Store.IsPrivate(weight))
+        {
+            Spaces.BlockAll(x, $"the weights of {Label(n)} are shared with another node");
+        }
+        else
+        {
+            Sites.Add(new ParamSlice(n, x, weight, weightAxis, SiteRole.ConsumerWeight, n.Input[0]));
+        }
+    }
+
+    private static string? Optional(NodeProto n, int index) => n.Input.Count > index && n.Input[index].Length > 0 ? n.Input[index] : null;
+}
