@@ -38,7 +38,8 @@ public sealed class FactorizePass : ICompressionPass
         CheckNamedNodesExist(graph);
 
         var skipped = new List<(NodeProto Node, string Reason)>();
-        var candidates = LayerFinder.Find(graph, _options, skipped);
+        var ir = output.Proto.IrVersion;
+        var candidates = LayerFinder.Find(graph, _options, ir, skipped);
         foreach (var (node, reason) in skipped)
         {
             var label = OnnxGraph.NodeLabel(node);
@@ -58,7 +59,7 @@ public sealed class FactorizePass : ICompressionPass
             cancellationToken.ThrowIfCancellationRequested();
             var c = candidates[i];
             progress?.Report($"analysing {c.Label} ({i + 1}/{candidates.Count})");
-            plans.Add(LayerFinder.Analyse(graph, c, _options, ShapesOf(c, shapes), record.Warnings, cancellationToken));
+            plans.Add(LayerFinder.Analyse(graph, c, _options, ir, ShapesOf(c, shapes), record.Warnings, cancellationToken));
         }
 
         var paramsBefore = CountParams(graph);
@@ -68,14 +69,15 @@ public sealed class FactorizePass : ICompressionPass
         var macsKnown = shapes is not null;
         foreach (var (node, reason) in skipped)
         {
-            record.Layers.Add(new LayerRecord(OnnxGraph.NodeLabel(node), node.OpType, $"kept: {reason}", WeightCount(graph, node), WeightCount(graph, node)));
+            var count = WeightCount(graph, node, ir);
+            record.Layers.Add(new LayerRecord(OnnxGraph.NodeLabel(node), node.OpType, $"kept: {reason}", count, count));
         }
         for (var i = 0; i < plans.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var plan = plans[i];
             var choice = choices[plan];
-            var bias = BiasCount(graph, plan.Node);
+            var bias = BiasCount(graph, plan.Node, ir);
             var dense = plan.DenseParams + bias;
             var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
             if (plan.DenseMacs is { } dm)
@@ -109,6 +111,10 @@ public sealed class FactorizePass : ICompressionPass
                 macsAfter += am;
             }
             record.Layers.Add(new LayerRecord(plan.Label, plan.Node.OpType, result.Detail, dense, plan.Params(choice.Ranks) + bias, metrics));
+        }
+        if (ir < 4)
+        {
+            ListInitializersAsInputs(graph);
         }
         var paramsAfter = CountParams(graph);
         record.Totals["params_before"] = paramsBefore;
@@ -179,12 +185,29 @@ public sealed class FactorizePass : ICompressionPass
         return total;
     }
 
-    private static long WeightCount(OnnxGraph graph, NodeProto node) =>
-        node.Input.Take(2).Select(i => i.Length > 0 ? graph.GetConstant(i) : null).Where(t => t is not null).Sum(t => TensorData.ElementCount(t!))
-        + BiasCount(graph, node);
+    private static long WeightCount(OnnxGraph graph, NodeProto node, long ir) =>
+        node.Input.Take(2).Select(i => LayerFinder.Weight(graph, i, ir)).Where(t => t is not null).Sum(t => TensorData.ElementCount(t!))
+        + BiasCount(graph, node, ir);
 
-    private static long BiasCount(OnnxGraph graph, NodeProto node) =>
-        node.Input.Count > 2 && node.Input[2].Length > 0 && graph.GetConstant(node.Input[2]) is { } b ? TensorData.ElementCount(b) : 0;
+    private static long BiasCount(OnnxGraph graph, NodeProto node, long ir) =>
+        node.Input.Count > 2 && LayerFinder.Weight(graph, node.Input[2], ir) is { } b ? TensorData.ElementCount(b) : 0;
+
+    // IR < 4 requires every initializer to appear among the graph inputs; the new factor weights must too.
+    private static void ListInitializersAsInputs(OnnxGraph graph)
+    {
+        var inputs = graph.Proto.Input.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var t in graph.Proto.Initializer.Where(t => !inputs.Contains(t.Name)))
+        {
+            var shape = new TensorShapeProto();
+            shape.Dim.AddRange(t.Dims.Select(d => new TensorShapeProto.Types.Dimension { DimValue = d }));
+            graph.Proto.Input.Add(new ValueInfoProto
+            {
+                Name = t.Name,
+                Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = t.DataType, Shape = shape } },
+            });
+        }
+        graph.Invalidate();
+    }
 
     // The replaced weight goes unless another node still reads it (weights shared between layers stay).
     private static void RemoveIfUnused(OnnxGraph graph, string weight)

@@ -1,6 +1,5 @@
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
-using MathNet.Numerics.LinearAlgebra;
 
 namespace EdgeCompress.Compression.Factorization;
 
@@ -17,7 +16,7 @@ internal sealed record Candidate(NodeProto Node, int WeightInput, string DataInp
 internal static class LayerFinder
 {
     /// <summary>Candidates in graph order; skipped nodes go to <paramref name="skipped"/> with the reason.</summary>
-    public static List<Candidate> Find(OnnxGraph graph, FactorizeOptions options, List<(NodeProto Node, string Reason)> skipped)
+    public static List<Candidate> Find(OnnxGraph graph, FactorizeOptions options, long irVersion, List<(NodeProto Node, string Reason)> skipped)
     {
         var found = new List<Candidate>();
         foreach (var node in graph.Nodes)
@@ -32,7 +31,7 @@ internal static class LayerFinder
                 skipped.Add((node, "excluded"));
                 continue;
             }
-            var reason = Classify(graph, node, out var candidate);
+            var reason = Classify(graph, node, irVersion, out var candidate);
             if (candidate is not null)
             {
                 found.Add(candidate);
@@ -45,10 +44,18 @@ internal static class LayerFinder
         return found;
     }
 
-    private static string? Classify(OnnxGraph graph, NodeProto node, out Candidate? candidate)
+    /// <summary>
+    /// The constant behind a value. Before IR version 4 every initializer had to be listed as a graph input too, so
+    /// there an initializer-input is a weight; from IR 4 on, listing it as an input makes it overridable.
+    /// </summary>
+    public static TensorProto? Weight(OnnxGraph graph, string name, long irVersion) =>
+        name.Length == 0 ? null
+        : graph.GetConstant(name) ?? (irVersion < 4 && graph.Initializers.TryGetValue(name, out var t) ? t : null);
+
+    private static string? Classify(OnnxGraph graph, NodeProto node, long irVersion, out Candidate? candidate)
     {
         candidate = null;
-        var constants = node.Input.Take(2).Select(i => i.Length > 0 ? graph.GetConstant(i) : null).ToArray();
+        var constants = node.Input.Take(2).Select(i => Weight(graph, i, irVersion)).ToArray();
         if (constants.Length < 2)
         {
             return "has fewer than two inputs";
@@ -95,12 +102,12 @@ internal static class LayerFinder
     }
 
     /// <summary>Analyses a candidate (SVDs of its weight) into a plan for the chosen method.</summary>
-    public static LayerPlan Analyse(OnnxGraph graph, Candidate c, FactorizeOptions options, NodeShapes? shapes, List<string> warnings,
-        CancellationToken cancellationToken)
+    public static LayerPlan Analyse(OnnxGraph graph, Candidate c, FactorizeOptions options, long irVersion, NodeShapes? shapes,
+        List<string> warnings, CancellationToken cancellationToken)
     {
         var node = c.Node;
         var weightName = node.Input[c.WeightInput];
-        var weight = graph.GetConstant(weightName)!;
+        var weight = Weight(graph, weightName, irVersion)!;
         var dims = weight.Dims.ToArray();
         var values = TensorData.ToFloats(weight);
         if (c.Form != SvdForm.Conv)
