@@ -1,0 +1,167 @@
+using System.CommandLine;
+using System.Globalization;
+using EdgeCompress.Compression.Factorization;
+using EdgeCompress.Compression.Passes;
+using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Data;
+using EdgeCompress.Onnx;
+
+namespace EdgeCompress.Cli.Commands;
+
+/// <summary>`edgec factorize MODEL --out OUT [--rank-energy X | --params X | --auto | --rank R...]`: low-rank
+/// factorization of Gemm/MatMul (SVD) and Conv (Tucker-2, CP or SVD) layers, with a per-layer report.</summary>
+internal static class FactorizeCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var model = new Argument<FileInfo>("MODEL") { Description = "ONNX model file" };
+        var output = new Option<FileInfo>("--out") { Description = "where to write the factorized model", Required = true };
+        var energy = new Option<double?>("--rank-energy") { Description = "keep this fraction of singular-value energy per layer, in (0,1] (default 0.95)" };
+        var paramsTarget = new Option<double?>("--params") { Description = "target fraction of the model's parameters, in (0,1); ranks spread by sensitivity" };
+        var auto = new Option<bool>("--auto") { Description = "estimate each layer's rank automatically (VBMF)" };
+        var rank = new Option<string[]>("--rank") { Description = "fixed rank R for every layer, or NODE=R for one node (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var method = new Option<string>("--method") { Description = "decomposition for k x k convs: auto (Tucker-2), svd, tucker, cp", DefaultValueFactory = _ => "auto" };
+        method.AcceptOnlyFromAmong("auto", "svd", "tucker", "cp");
+        var roundTo = new Option<int>("--round-to") { Description = "round ranks up to a multiple of N (device-friendly widths)", DefaultValueFactory = _ => 1 };
+        var minSaving = new Option<double>("--min-saving") { Description = "factorize a layer only if it saves at least this fraction of its weights", DefaultValueFactory = _ => 0.1 };
+        var exclude = new Option<string[]>("--exclude") { Description = "nodes to leave as they are", AllowMultipleArgumentsPerToken = true };
+        var finetune = new Option<string?>("--finetune") { Description = "fine-tune on this data SPEC afterwards to recover accuracy" };
+        var check = new Option<string?>("--check") { Description = "compare outputs (and accuracy, for labelled data) with the original on this data SPEC" };
+        var command = new Command("factorize", "Low-rank factorization: SVD for Gemm/MatMul, Tucker-2 or CP for convolutions.");
+        command.Arguments.Add(model);
+        foreach (var o in new Option[] { output, energy, paramsTarget, auto, rank, method, roundTo, minSaving, exclude, finetune, check })
+        {
+            command.Options.Add(o);
+        }
+        command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
+        {
+            var input = parse.GetValue(model)!;
+            var outFile = parse.GetValue(output)!;
+            if (string.Equals(Path.GetFullPath(input.FullName), Path.GetFullPath(outFile.FullName), StringComparison.Ordinal))
+            {
+                throw new UsageException($"--out {outFile}: is the input model; choose another output path");
+            }
+            var options = BuildOptions(parse.GetValue(energy), parse.GetValue(paramsTarget), parse.GetValue(auto), parse.GetValue(rank) ?? [],
+                parse.GetValue(method)!, parse.GetValue(roundTo), parse.GetValue(minSaving), parse.GetValue(exclude) ?? []);
+            var finetuneSpec = parse.GetValue(finetune) is { } f ? DataSpec.Parse(f) : null;
+            var checkSpec = parse.GetValue(check) is { } c ? DataSpec.Parse(c) : null;
+            var original = OnnxModel.Load(input.FullName);
+
+            PassResult result;
+            try
+            {
+                result = new FactorizePass(options).Apply(original, new Progress<string>(m => ctx.Error.WriteLine($"factorize: {m}")), ct);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException($"{input.Name}: {e.Message}", e);
+            }
+            foreach (var w in result.Record.Warnings)
+            {
+                ctx.Warn(w);
+            }
+            var factorized = result.Model;
+            if (finetuneSpec is not null)
+            {
+                factorized = await FineTuneAsync(factorized, finetuneSpec, ctx, ct).ConfigureAwait(false);
+            }
+            factorized.Save(outFile.FullName);
+            FactorizeReport.Write(ctx.Out, result.Record, outFile.FullName);
+            if (checkSpec is not null)
+            {
+                WriteComparison(ctx, original, factorized, checkSpec, ct);
+            }
+            if (options.Selection == RankSelection.ParamsFraction && result.Record.Totals["params_ratio"] > options.ParamsFraction + 0.005)
+            {
+                await ctx.Error.WriteLineAsync($"edgec: parameter target {options.ParamsFraction:0.###} not reached ({result.Record.Totals["params_ratio"]:0.###}x); the model was written anyway").ConfigureAwait(false);
+                return EdgecApp.ExitCheckFailed;
+            }
+            return EdgecApp.ExitOk;
+        }));
+        return command;
+    }
+
+    private static FactorizeOptions BuildOptions(double? energy, double? paramsTarget, bool auto, string[] ranks, string method,
+        int roundTo, double minSaving, string[] exclude)
+    {
+        var chosen = (energy is null ? 0 : 1) + (paramsTarget is null ? 0 : 1) + (auto ? 1 : 0) + (ranks.Length == 0 ? 0 : 1);
+        if (chosen > 1)
+        {
+            throw new UsageException("choose one of --rank-energy, --params, --auto or --rank");
+        }
+        int? globalRank = null;
+        var nodeRanks = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var r in ranks)
+        {
+            var eq = r.LastIndexOf('=');
+            var text = eq < 0 ? r : r[(eq + 1)..];
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+            {
+                throw new UsageException($"--rank {r}: expected an integer R or NODE=R");
+            }
+            if (eq < 0)
+            {
+                globalRank = value;
+            }
+            else
+            {
+                nodeRanks[r[..eq]] = value;
+            }
+        }
+        var options = new FactorizeOptions
+        {
+            Selection = paramsTarget is not null ? RankSelection.ParamsFraction
+                : auto ? RankSelection.Auto
+                : ranks.Length > 0 ? RankSelection.Fixed
+                : RankSelection.Energy,
+            Energy = energy ?? 0.95,
+            ParamsFraction = paramsTarget ?? 0.5,
+            Rank = globalRank,
+            NodeRanks = nodeRanks,
+            Method = Enum.Parse<FactorMethod>(method, ignoreCase: true),
+            RoundTo = roundTo,
+            MinSaving = minSaving,
+            Exclude = exclude.ToHashSet(StringComparer.Ordinal),
+        };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message, e);
+        }
+        return options;
+    }
+
+    /// <summary>
+    /// INTEGRATION POINT for the training issue: fine-tune the factorized model on <paramref name="spec"/> to recover
+    /// accuracy (TrainingClient.FineTuneAsync, out of process). Until EdgeCompress.Training is merged this build has no
+    /// trainer, so the model is returned unchanged with a warning that accuracy was not recovered.
+    /// </summary>
+    private static Task<OnnxModel> FineTuneAsync(OnnxModel factorized, DataSpec spec, CliContext ctx, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ctx.Warn($"--finetune {spec.Text}: fine-tuning is not available in this build (no training worker); accuracy was not recovered");
+        return Task.FromResult(factorized);
+    }
+
+    private static void WriteComparison(CliContext ctx, OnnxModel original, OnnxModel factorized, DataSpec spec, CancellationToken ct)
+    {
+        try
+        {
+            var c = OutputComparison.Compare(original, factorized, spec, cancellationToken: ct);
+            ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"check on {spec.Text}: {c.Samples} samples, output cosine {c.Cosine:F5}, max abs error {c.MaxAbsError:G4}"));
+            if (c.ReferenceAccuracy is { } ra && c.CandidateAccuracy is { } ca)
+            {
+                ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"accuracy: original {ra * 100:F2}%, factorized {ca * 100:F2}% ({(ca - ra) * 100:+0.00;-0.00} points, before fine-tuning)"));
+            }
+        }
+        catch (ModelRunException e)
+        {
+            throw new UsageException($"--check {spec.Text}: {e.Message}", e);
+        }
+    }
+}

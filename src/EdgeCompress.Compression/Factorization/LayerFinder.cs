@@ -1,0 +1,147 @@
+using EdgeCompress.Onnx;
+using EdgeCompress.Onnx.Protos;
+
+namespace EdgeCompress.Compression.Factorization;
+
+/// <summary>A node that can be factorized: where its constant weight is and which value carries its data.</summary>
+internal sealed record Candidate(NodeProto Node, int WeightInput, string DataInput, SvdForm Form)
+{
+    public string Label => OnnxGraph.NodeLabel(Node);
+}
+
+/// <summary>
+/// Finds Gemm, MatMul and Conv nodes with constant float weights, and says why every other one of them is left
+/// alone (not constant, grouped, batched, excluded...). Then analyses each candidate into a <see cref="LayerPlan"/>.
+/// </summary>
+internal static class LayerFinder
+{
+    /// <summary>Candidates in graph order; skipped nodes go to <paramref name="skipped"/> with the reason.</summary>
+    public static List<Candidate> Find(OnnxGraph graph, FactorizeOptions options, long irVersion, List<(NodeProto Node, string Reason)> skipped)
+    {
+        var found = new List<Candidate>();
+        foreach (var node in graph.Nodes)
+        {
+            if ((node.Domain ?? "").Length != 0 || node.OpType is not ("Gemm" or "MatMul" or "Conv"))
+            {
+                continue;
+            }
+            var label = OnnxGraph.NodeLabel(node);
+            if (options.Exclude.Contains(label) || options.Exclude.Contains(node.Name))
+            {
+                skipped.Add((node, "excluded"));
+                continue;
+            }
+            var reason = Classify(graph, node, irVersion, out var candidate);
+            if (candidate is not null)
+            {
+                found.Add(candidate);
+            }
+            else
+            {
+                skipped.Add((node, reason!));
+            }
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// The constant behind a value. Before IR version 4 every initializer had to be listed as a graph input too, so
+    /// there an initializer-input is a weight; from IR 4 on, listing it as an input makes it overridable.
+    /// </summary>
+    public static TensorProto? Weight(OnnxGraph graph, string name, long irVersion) =>
+        name.Length == 0 ? null
+        : graph.GetConstant(name) ?? (irVersion < 4 && graph.Initializers.TryGetValue(name, out var t) ? t : null);
+
+    private static string? Classify(OnnxGraph graph, NodeProto node, long irVersion, out Candidate? candidate)
+    {
+        candidate = null;
+        var constants = node.Input.Take(2).Select(i => Weight(graph, i, irVersion)).ToArray();
+        if (constants.Length < 2)
+        {
+            return "has fewer than two inputs";
+        }
+        if (constants[0] is null && constants[1] is null)
+        {
+            return "weights are not constant (computed or a graph input), left as is";
+        }
+        if (constants[0] is not null && constants[1] is not null)
+        {
+            return "both operands are constant (nothing runs per input), left as is";
+        }
+        var weightInput = constants[1] is not null ? 1 : 0;
+        var weight = constants[weightInput]!;
+        if (TensorData.TypeOf(weight) != TensorProto.Types.DataType.Float)
+        {
+            return $"weight '{weight.Name}' is {DataTypes.Name(TensorData.TypeOf(weight))}; only float32 weights are factorized";
+        }
+        var dataInput = node.Input[1 - weightInput];
+        switch (node.OpType)
+        {
+            case "Gemm":
+                candidate = new Candidate(node, weightInput, dataInput, weightInput == 1 ? SvdForm.GemmWeightB : SvdForm.GemmWeightA);
+                return null;
+            case "MatMul":
+                if (weight.Dims.Count != 2)
+                {
+                    return $"weight '{weight.Name}' is {weight.Dims.Count}-D (batched or a vector); only 2-D MatMul weights are factorized";
+                }
+                candidate = new Candidate(node, weightInput, dataInput, weightInput == 1 ? SvdForm.MatMulRight : SvdForm.MatMulLeft);
+                return null;
+            default:
+                if (weightInput != 1 || weight.Dims.Count < 3)
+                {
+                    return "Conv weight is not a constant [out, in, k...] tensor";
+                }
+                if (node.GetInt("group", 1) != 1)
+                {
+                    return $"grouped/depthwise conv (group {node.GetInt("group", 1)}) left alone";
+                }
+                candidate = new Candidate(node, 1, dataInput, SvdForm.Conv);
+                return null;
+        }
+    }
+
+    /// <summary>Analyses a candidate (SVDs of its weight) into a plan for the chosen method.</summary>
+    public static LayerPlan Analyse(OnnxGraph graph, Candidate c, FactorizeOptions options, long irVersion, NodeShapes? shapes,
+        List<string> warnings, CancellationToken cancellationToken)
+    {
+        var node = c.Node;
+        var weightName = node.Input[c.WeightInput];
+        var weight = Weight(graph, weightName, irVersion)!;
+        var dims = weight.Dims.ToArray();
+        var values = TensorData.ToFloats(weight);
+        if (c.Form != SvdForm.Conv)
+        {
+            var matrix = Svd.FromRowMajor(values, (int)dims[0], (int)dims[1]);
+            if (node.OpType == "Gemm")
+            {
+                var transposed = node.GetInt(c.WeightInput == 1 ? "transB" : "transA", 0) != 0;
+                matrix = (transposed ? matrix.Transpose() : matrix) * node.GetFloat("alpha", 1f);
+            }
+            return new SvdLayer(node, weightName, dims, c.Form, matrix, shapes);
+        }
+        var kernel = dims.Skip(2).ToArray();
+        var pointwise = kernel.All(k => k == 1);
+        if (pointwise || options.Method == FactorMethod.Svd)
+        {
+            var matrix = Svd.FromRowMajor(values, (int)dims[0], (int)(values.LongLength / dims[0]));
+            return new SvdLayer(node, weightName, dims, SvdForm.Conv, matrix, shapes);
+        }
+        if (options.Method == FactorMethod.Cp)
+        {
+            if (kernel.Length != 2)
+            {
+                warnings.Add($"node '{c.Label}': CP needs a 2-D conv; using Tucker-2 for this {kernel.Length}-D conv");
+            }
+            else if (ConvAttributes.ExplicitPads2D(node, kernel, shapes?.Input) is { } pads)
+            {
+                return new CpLayer(node, weightName, dims, values, pads, shapes) { Cancellation = cancellationToken };
+            }
+            else
+            {
+                warnings.Add($"node '{c.Label}': auto_pad needs the input size, which could not be observed; using Tucker-2");
+            }
+        }
+        return new TuckerLayer(node, weightName, dims, values, shapes);
+    }
+}
