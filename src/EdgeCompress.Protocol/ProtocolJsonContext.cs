@@ -19,6 +19,7 @@ namespace EdgeCompress.Protocol;
 [JsonSerializable(typeof(BenchmarkRequest))]
 [JsonSerializable(typeof(BenchmarkAccepted))]
 [JsonSerializable(typeof(BenchmarkStatus))]
+[JsonSerializable(typeof(BenchmarkStatus[]))]
 [JsonSerializable(typeof(BenchmarkEvent))]
 [JsonSerializable(typeof(BenchmarkResult))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;
