@@ -1,0 +1,3 @@
+using EdgeCompress.Daemon.Hosting;
+
+return await EdgedHost.RunAsync(args, Console.Error).ConfigureAwait(false);

@@ -1,0 +1,34 @@
+namespace EdgeCompress.Runtime;
+
+/// <summary>Summary statistics of per-inference latencies in milliseconds.</summary>
+public sealed record LatencyStatistics(
+    int Count, double MinMs, double MaxMs, double MeanMs, double StdMs,
+    double P50Ms, double P90Ms, double P95Ms, double P99Ms, double P999Ms)
+{
+    /// <summary>Computes the statistics; percentiles interpolate linearly between order statistics.</summary>
+    public static LatencyStatistics From(IReadOnlyList<double> latenciesMs)
+    {
+        if (latenciesMs.Count == 0)
+        {
+            throw new ArgumentException("no latencies to summarise", nameof(latenciesMs));
+        }
+
+        var sorted = latenciesMs.ToArray();
+        Array.Sort(sorted);
+        var mean = sorted.Average();
+        var variance = sorted.Sum(v => (v - mean) * (v - mean)) / sorted.Length;
+        return new LatencyStatistics(
+            sorted.Length, sorted[0], sorted[^1], mean, Math.Sqrt(variance),
+            Percentile(sorted, 0.50), Percentile(sorted, 0.90), Percentile(sorted, 0.95),
+            Percentile(sorted, 0.99), Percentile(sorted, 0.999));
+    }
+
+    /// <summary>The <paramref name="quantile"/> of already sorted values (numpy's default "linear" method).</summary>
+    public static double Percentile(IReadOnlyList<double> sorted, double quantile)
+    {
+        var position = quantile * (sorted.Count - 1);
+        var lower = (int)Math.Floor(position);
+        var upper = Math.Min(lower + 1, sorted.Count - 1);
+        return sorted[lower] + ((sorted[upper] - sorted[lower]) * (position - lower));
+    }
+}

@@ -1,0 +1,43 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace EdgeCompress.Runtime;
+
+/// <summary>Validates a model file the only way that counts on the board: ONNX Runtime must create a session from it.</summary>
+public static class ModelCheck
+{
+    /// <summary>
+    /// Creates (and disposes) a single-threaded session for <paramref name="path"/>; false with ONNX Runtime's reason
+    /// when the file is not a model this runtime can run.
+    /// </summary>
+    public static bool TryValidate(string path, string displayName, out string? error)
+    {
+        try
+        {
+            using var options = new SessionOptions
+            {
+                IntraOpNumThreads = 1,
+                InterOpNumThreads = 1,
+                GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
+                LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
+            };
+            BenchmarkException.Guard(displayName, "loading the model in ONNX Runtime", () =>
+            {
+                using var session = new InferenceSession(path, options);
+                return session.InputMetadata.Count;
+            });
+            error = null;
+            return true;
+        }
+        catch (BenchmarkException ex)
+        {
+            error = ex.Message;
+            return false;
+        }
+    }
+
+    /// <summary>The ONNX Runtime version string.</summary>
+    public static string OnnxRuntimeVersion => OrtEnv.Instance().GetVersionString();
+
+    /// <summary>Execution providers this ONNX Runtime build offers.</summary>
+    public static IReadOnlyList<string> AvailableProviders => OrtEnv.Instance().GetAvailableProviders();
+}
