@@ -34,6 +34,7 @@ public static class EdgecApp
     {
         // One line per verb; keep them in the order of ARCHITECTURE.md.
         yield return InspectCommand.Create(ctx);
+        yield return OptimizeCommand.Create(ctx);
         yield return ReportCommand.Create(ctx);
         yield return PruneCommand.Create(ctx);
         yield return FactorizeCommand.Create(ctx);

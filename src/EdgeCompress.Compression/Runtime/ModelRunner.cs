@@ -92,6 +92,7 @@ public sealed class ModelRunner : IDisposable
             InterOpNumThreads = 1,
             GraphOptimizationLevel = options.Optimization,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
         try
         {

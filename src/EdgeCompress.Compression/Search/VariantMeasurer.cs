@@ -37,7 +37,8 @@ public sealed class LocalMeasurer : IVariantMeasurer
     private readonly int _warmup;
     private readonly int _iterations;
 
-    /// <summary>Creates a measurer over a data SPEC, with the benchmark's thread count and loop sizes.</summary>
+    /// <summary>Creates a measurer over a data SPEC, with the benchmark's thread count and loop sizes
+    /// (<paramref name="iterations"/> 0: accuracy and fidelity only, no latency).</summary>
     public LocalMeasurer(DataSpec data, int threads = 1, int warmup = 20, int iterations = 300)
     {
         _data = data;
@@ -71,6 +72,10 @@ public sealed class LocalMeasurer : IVariantMeasurer
             }
         }
         progress?.Report($"{Path.GetFileName(modelPath)}: accuracy {(total > 0 ? $"{100.0 * correct / total:F2}%" : "n/a")}, cosine {fidelity.Cosine:F5}");
+        if (_iterations == 0)
+        {
+            return new VariantMeasurement(total > 0 ? 100.0 * correct / total : null, fidelity.Cosine, double.NaN, null, null, null, "none", "");
+        }
         var latencies = TimeSingleSample(candidate, ct);
         var sorted = latencies.Order().ToArray();
         return new VariantMeasurement(

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Globalization;
+using EdgeCompress.Compression.Search;
+using EdgeCompress.Data;
+using EdgeCompress.Onnx;
+using EdgeCompress.Profiles;
+
+namespace EdgeCompress.Cli.Commands;
+
+/// <summary>`edgec optimize MODEL --profile P --data SPEC --out DIR`: the per-profile search.</summary>
+internal static class OptimizeCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var model = new Argument<FileInfo>("MODEL") { Description = "ONNX model to compress" };
+        var profile = new Option<string>("--profile") { Description = "device profile id (see device-profiles/) or a profile .json", Required = true };
+        var data = new Option<string>("--data") { Description = "held-out data SPEC for accuracy, e.g. fashion-mnist:test", Required = true };
+        var output = new Option<string>("--out") { Description = "output folder (rerun with the same folder to resume)", Required = true };
+        var calibration = new Option<string?>("--calibration") { Description = "data SPEC for calibration (default: the --data SPEC)" };
+        var budget = new Option<string>("--time-budget") { Description = "stop starting candidates after this long, e.g. 90s, 30m, 2h", DefaultValueFactory = _ => "30m" };
+        var maxDrop = new Option<double?>("--max-drop") { Description = "accuracy budget in points (default: the profile's)" };
+        var threads = new Option<int?>("--threads") { Description = "threads for local latency (default: the profile's)" };
+        var command = new Command("optimize", "Search compression settings for a device profile; keep every candidate, mark the Pareto set, choose the fastest within budget.");
+        command.Arguments.Add(model);
+        foreach (var o in new Option[] { profile, data, output, calibration, budget, maxDrop, threads })
+        {
+            command.Options.Add(o);
+        }
+        command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
+        {
+            DeviceProfile p;
+            try
+            {
+                p = ProfileStore.Default().Load(parse.GetValue(profile)!);
+            }
+            catch (ProfileException e)
+            {
+                throw new UsageException(e.Message, e);
+            }
+            var modelPath = parse.GetValue(model)!.FullName;
+            OnnxModel.Load(modelPath);
+            var dataSpec = DataSpec.Parse(parse.GetValue(data)!);
+            var calSpec = parse.GetValue(calibration);
+            if (calSpec is not null)
+            {
+                DataSpec.Parse(calSpec);
+            }
+            if (!dataSpec.IsLabelled)
+            {
+                ctx.Warn($"{dataSpec.Text} has no labels: accuracy cannot be judged, the budget uses output fidelity (cosine >= 0.99) instead");
+            }
+            var timeBudget = ParseDuration(parse.GetValue(budget)!);
+            var drop = parse.GetValue(maxDrop);
+            if (drop is < 0 or > 100)
+            {
+                throw new UsageException($"--max-drop {drop}: must be between 0 and 100 points");
+            }
+            var runThreads = parse.GetValue(threads) ?? (p.Id == "x64-host" ? p.Runtime.IntraOpThreads : 1);
+            IVariantMeasurer measurer = p.Cpu.Architecture == "x86_64"
+                ? new LocalMeasurer(dataSpec, runThreads)
+                : new EstimatingMeasurer(new LocalMeasurer(dataSpec, runThreads, iterations: 0), p);
+            if (measurer is EstimatingMeasurer)
+            {
+                ctx.Warn($"no device given for {p.Id}: latency is estimated from the profile's cost model, not measured");
+            }
+            var options = new OptimizeOptions
+            {
+                ModelPath = modelPath,
+                OutputDirectory = parse.GetValue(output)!,
+                Profile = p,
+                DataSpec = dataSpec.Text,
+                CalibrationSpec = calSpec,
+                TimeBudget = timeBudget,
+                MaxAccuracyDropPoints = drop,
+                Tool = $"edgec {typeof(OptimizeCommand).Assembly.GetName().Version}",
+            };
+            OptimizeOutcome outcome;
+            try
+            {
+                outcome = await new OptimizeRunner(new DefaultPassCatalog(), measurer).RunAsync(options, new SyncProgress(ctx.Error), ct).ConfigureAwait(false);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException(e.Message, e);
+            }
+            OptimizeSummary.Print(ctx, outcome);
+            return outcome.ChosenId is null ? EdgecApp.ExitCheckFailed : EdgecApp.ExitOk;
+        }));
+        return command;
+    }
+
+    /// <summary>Parses 90s, 30m, 2h, or a TimeSpan (00:30:00).</summary>
+    public static TimeSpan ParseDuration(string text)
+    {
+        var t = text.Trim();
+        if (t.Length > 1 && double.TryParse(t[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= 0)
+        {
+            switch (t[^1])
+            {
+                case 's': return TimeSpan.FromSeconds(n);
+                case 'm': return TimeSpan.FromMinutes(n);
+                case 'h': return TimeSpan.FromHours(n);
+            }
+        }
+        if (TimeSpan.TryParse(t, CultureInfo.InvariantCulture, out var ts) && ts >= TimeSpan.Zero)
+        {
+            return ts;
+        }
+        throw new UsageException($"--time-budget '{text}': use a duration like 90s, 30m or 2h");
+    }
+
+    /// <summary>Writes progress lines as they come (Progress&lt;T&gt; would post them to the thread pool out of order).</summary>
+    private sealed class SyncProgress(TextWriter writer) : IProgress<string>
+    {
+        public void Report(string value) => writer.WriteLine(value);
+    }
+}

@@ -1,0 +1,32 @@
+using System.Globalization;
+using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Compression.Search;
+
+namespace EdgeCompress.Cli.Commands;
+
+/// <summary>The table `edgec optimize` ends with: one row per variant, the chosen one marked.</summary>
+internal static class OptimizeSummary
+{
+    public static void Print(CliContext ctx, OptimizeOutcome outcome)
+    {
+        var m = ManifestFile.Load(outcome.ManifestPath);
+        var baseline = m.Variants.FirstOrDefault(v => v.Id == m.Baseline);
+        var w = ctx.Out;
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{"variant",-22} {"accuracy",9} {"Δ pts",7} {"size KiB",9} {"p50 ms",8} {"speed-up",8}  {"latency",-10} {"pareto",-6} budget"));
+        foreach (var v in m.Variants)
+        {
+            var acc = v.AccuracyPercent is { } a ? a.ToString("F2", CultureInfo.InvariantCulture) : "-";
+            var delta = v.AccuracyPercent is { } a2 && baseline?.AccuracyPercent is { } b ? (a2 - b).ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) : "-";
+            var speed = baseline?.Latency is { } bl && v.Latency is { P50Ms: > 0 } vl ? (bl.P50Ms / vl.P50Ms).ToString("F2", CultureInfo.InvariantCulture) + "x" : "-";
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{(v.Id == m.Chosen ? "* " : "  ") + v.Id,-22} {acc,9} {delta,7} {v.SizeBytes / 1024.0,9:F1} {v.Latency?.P50Ms ?? double.NaN,8:F3} {speed,8}  {v.Latency?.Source ?? "-",-10} {(v.Pareto ? "yes" : ""),-6} {(v.MeetsBudget ? "meets" : "misses")}"));
+        }
+        foreach (var s in m.Skipped)
+        {
+            w.WriteLine($"  skipped {s.Id}: {s.Reason}");
+        }
+        w.WriteLine(m.Chosen is null ? $"no variant met the budget: {m.ChosenReason}" : $"chosen: {m.Chosen} ({m.ChosenReason})");
+        w.WriteLine($"wrote {outcome.ManifestPath}");
+    }
+}

@@ -1,0 +1,92 @@
+using EdgeCompress.Onnx;
+using EdgeCompress.Profiles;
+
+namespace EdgeCompress.Compression.Search;
+
+/// <summary>
+/// Estimates single-sample latency on a profile's board from the model's MACs and weight bytes: each operator costs
+/// its MACs at the profile's fp32 or int8 rate (int8 when ONNX Runtime will fuse it: QDQ inputs or integer operators),
+/// plus a fixed dispatch cost, plus streaming the weights once. A rough figure, always labelled "estimated".
+/// </summary>
+public static class CostModelEstimator
+{
+    private static readonly HashSet<string> FusedAway = new(StringComparer.Ordinal)
+    {
+        "QuantizeLinear", "DequantizeLinear", "Constant", "Identity", "Shape", "Flatten", "Reshape", "Squeeze", "Unsqueeze",
+    };
+
+    /// <summary>Estimated p50 latency in milliseconds for one sample on the profile's board.</summary>
+    public static double EstimateMs(OnnxModel model, DeviceProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(profile);
+        var cost = CostModel.Compute(model, ShapeInference.Infer(model, BatchOfOne(model)));
+        var c = profile.CostModel;
+        var threads = Math.Max(1, Math.Min(profile.Runtime.IntraOpThreads, profile.Cpu.Cores));
+        // Parallel efficiency falls with threads on small layers; 0.8 per extra thread is what small CNNs see.
+        var parallel = 1 + ((threads - 1) * 0.8);
+        var seconds = 0.0;
+        var operators = 0;
+        foreach (var node in model.Graph.Nodes)
+        {
+            if (!FusedAway.Contains(node.OpType))
+            {
+                operators++;
+            }
+        }
+        foreach (var n in cost.Nodes)
+        {
+            if (n.Macs is not { } macs || macs <= 0)
+            {
+                continue;
+            }
+            var node = model.Graph.Nodes.FirstOrDefault(x => OnnxGraph.NodeLabel(x) == n.Node);
+            var rate = node is not null && IsInt8(model.Graph, node) ? c.Int8MegaMacsPerSecondPerCore : c.Fp32MegaMacsPerSecondPerCore;
+            seconds += macs / (rate * 1e6 * parallel);
+        }
+        seconds += cost.ParameterBytes / (c.MemoryMegabytesPerSecond * 1024 * 1024);
+        seconds += operators * c.PerOperatorMicroseconds * 1e-6;
+        return seconds * 1000;
+    }
+
+    private static bool IsInt8(OnnxGraph graph, Onnx.Protos.NodeProto node) =>
+        node.OpType.StartsWith("QLinear", StringComparison.Ordinal) || node.OpType is "ConvInteger" or "MatMulInteger" or "MatMulIntegerToFloat" or "DynamicQuantizeMatMul"
+        || (node.Input.Count > 0 && graph.Producer(node.Input[0])?.OpType == "DequantizeLinear");
+
+    private static Dictionary<string, long[]> BatchOfOne(OnnxModel model)
+    {
+        var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var input in model.Graph.RealInputs)
+        {
+            var dims = input.Type?.TensorType?.Shape?.Dim;
+            if (dims is null)
+            {
+                continue;
+            }
+            shapes[input.Name] = dims.Select(d => d.HasDimValue && d.DimValue > 0 ? d.DimValue : 1).ToArray();
+        }
+        return shapes;
+    }
+}
+
+/// <summary>Measures accuracy and fidelity on this host but takes latency from the profile's cost model.</summary>
+public sealed class EstimatingMeasurer : IVariantMeasurer
+{
+    private readonly LocalMeasurer _accuracy;
+    private readonly DeviceProfile _profile;
+
+    /// <summary>Creates the measurer; <paramref name="accuracy"/> should skip host latency (iterations 0).</summary>
+    public EstimatingMeasurer(LocalMeasurer accuracy, DeviceProfile profile)
+    {
+        _accuracy = accuracy;
+        _profile = profile;
+    }
+
+    /// <inheritdoc />
+    public async Task<VariantMeasurement> MeasureAsync(string modelPath, string baselinePath, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var m = await _accuracy.MeasureAsync(modelPath, baselinePath, progress, cancellationToken).ConfigureAwait(false);
+        var estimate = CostModelEstimator.EstimateMs(OnnxModel.Load(modelPath), _profile);
+        return m with { P50Ms = estimate, P90Ms = null, P99Ms = null, SamplesMs = null, LatencySource = "estimated", LatencyWhere = $"cost-model:{_profile.Id}" };
+    }
+}

@@ -1,0 +1,99 @@
+using System.Globalization;
+using EdgeCompress.Compression.Factorization;
+using EdgeCompress.Compression.Passes;
+using EdgeCompress.Compression.Pruning;
+using EdgeCompress.Compression.Quantization;
+using EdgeCompress.Data;
+using EdgeCompress.Onnx;
+
+namespace EdgeCompress.Compression.Search;
+
+/// <summary>
+/// The passes of this build, by the names recipes use: quantize-static, quantize-dynamic, prune-channels, factorize.
+/// Fine-tuning after pruning or factorization goes through an optional <see cref="IPruneFineTuner"/> (the training
+/// worker); without one, recipes asking for it run without and say so.
+/// </summary>
+public sealed class DefaultPassCatalog : IPassCatalog
+{
+    private static readonly string[] Names = ["quantize-static", "quantize-dynamic", "prune-channels", "factorize"];
+    private readonly IPruneFineTuner? _fineTuner;
+
+    /// <summary>Creates the catalog, with a fine-tuner when training is available.</summary>
+    public DefaultPassCatalog(IPruneFineTuner? fineTuner = null) => _fineTuner = fineTuner;
+
+    /// <inheritdoc />
+    public bool Has(string pass) => Names.Contains(pass);
+
+    /// <inheritdoc />
+    public ICompressionPass Create(RecipeStep step, PassContext context)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        ArgumentNullException.ThrowIfNull(context);
+        var s = step.Settings;
+        return step.Pass switch
+        {
+            "quantize-static" or "quantize-dynamic" => new QuantizeStep(new QuantizationOptions
+            {
+                Mode = step.Pass == "quantize-dynamic" ? QuantizationMode.Dynamic : QuantizationMode.Static,
+                Method = Get(s, "calibrationMethod", "minmax") switch
+                {
+                    "entropy" => CalibrationMethod.Entropy,
+                    "percentile" => CalibrationMethod.Percentile,
+                    _ => CalibrationMethod.MinMax,
+                },
+                PerChannel = Get(s, "perChannel", "true") == "true",
+                Activations = Get(s, "scheme", "S8S8") == "U8S8" ? ActivationType.U8 : ActivationType.S8,
+                ReduceRange = Get(s, "reduceRange", "false") == "true",
+            }, context.CalibrationSpec is null ? null : DataSpec.Parse(context.CalibrationSpec), step.Pass),
+            "prune-channels" => new FineTuned(new ChannelPruningPass(new ChannelPruningOptions
+            {
+                Ratio = double.Parse(Get(s, "ratio", "0.3"), CultureInfo.InvariantCulture),
+                RoundTo = int.Parse(Get(s, "roundTo", "1"), CultureInfo.InvariantCulture),
+                Importance = Get(s, "importance", "l1") == "l2" ? ChannelImportanceKind.L2 : ChannelImportanceKind.L1,
+            }), Get(s, "fineTune", "false") == "true" ? _fineTuner : null, context),
+            "factorize" => new FineTuned(new FactorizePass(new FactorizeOptions
+            {
+                Selection = RankSelection.ParamsFraction,
+                ParamsFraction = double.Parse(Get(s, "params", "0.5"), CultureInfo.InvariantCulture),
+                RoundTo = int.Parse(Get(s, "roundTo", "1"), CultureInfo.InvariantCulture),
+            }), Get(s, "fineTune", "false") == "true" ? _fineTuner : null, context),
+            _ => throw new ArgumentException($"unknown pass '{step.Pass}'; this build has {string.Join(", ", Names)}"),
+        };
+    }
+
+    private static string Get(IReadOnlyDictionary<string, string> settings, string key, string fallback) =>
+        settings.TryGetValue(key, out var v) ? v : fallback;
+
+    /// <summary>Graph preparation, calibration and quantization as one recipe step.</summary>
+    private sealed class QuantizeStep(QuantizationOptions options, DataSpec? calibration, string name) : ICompressionPass
+    {
+        public string Name => name;
+
+        public PassResult Apply(OnnxModel model, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+        {
+            var outcome = QuantizationPipeline.Run(model, options, calibration, progress, cancellationToken);
+            var record = outcome.Records[^1];
+            return new PassResult(outcome.Quantized, record);
+        }
+    }
+
+    /// <summary>A pass followed by fine-tuning from the model it started from, when a fine-tuner is available.</summary>
+    private sealed class FineTuned(ICompressionPass inner, IPruneFineTuner? tuner, PassContext context) : ICompressionPass
+    {
+        public string Name => inner.Name;
+
+        public PassResult Apply(OnnxModel model, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+        {
+            var result = inner.Apply(model, progress, cancellationToken);
+            if (tuner is null || context.FineTuneSpec is null)
+            {
+                result.Record.Warnings.Add("not fine-tuned: accuracy was not recovered (training unavailable)");
+                return result;
+            }
+            var tuned = tuner.FineTuneAsync(result.Model, model, DataSpec.Parse(context.FineTuneSpec), progress, cancellationToken)
+                .GetAwaiter().GetResult();
+            result.Record.Settings["fineTuned"] = context.FineTuneSpec;
+            return new PassResult(tuned, result.Record);
+        }
+    }
+}

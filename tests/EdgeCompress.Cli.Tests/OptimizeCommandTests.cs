@@ -1,0 +1,79 @@
+using EdgeCompress.Compression.Manifest;
+
+namespace EdgeCompress.Cli.Tests;
+
+public sealed class OptimizeCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgec-optimize-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await EdgecApp.RunAsync(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public async Task An_unknown_profile_lists_the_known_ones_and_writes_nothing()
+    {
+        var model = PruneCliTestModel.Write(_dir);
+        var outDir = Path.Combine(_dir, "out");
+        var (code, _, err) = await Run("optimize", model, "--profile", "rpi3", "--data", "synthetic:8", "--out", outDir);
+        Assert.Equal(2, code);
+        Assert.Equal("edgec: unknown profile 'rpi3'; known profiles: jetson-nano, jetson-orin-nano, rpi4, rpi5, x64-host", err.Trim());
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public async Task A_budget_no_candidate_meets_exits_1_but_still_writes_every_variant_and_the_pareto_set()
+    {
+        var model = PruneCliTestModel.Write(_dir);
+        var profileText = await File.ReadAllTextAsync(Path.Combine(FindProfiles(), "x64-host.json"));
+        var impossible = Path.Combine(_dir, "tiny.json");
+        await File.WriteAllTextAsync(impossible, profileText
+            .Replace("\"id\": \"x64-host\"", "\"id\": \"tiny\"", StringComparison.Ordinal)
+            .Replace("\"targetLatencyMs\": 5", "\"targetLatencyMs\": 0.000001", StringComparison.Ordinal));
+        var outDir = Path.Combine(_dir, "out");
+
+        var (code, stdout, _) = await Run("optimize", model, "--profile", impossible, "--data", "synthetic:8", "--out", outDir, "--time-budget", "5m");
+
+        Assert.Equal(1, code);
+        Assert.Contains("no variant met the budget", stdout, StringComparison.Ordinal);
+        var manifest = ManifestFile.Load(Path.Combine(outDir, "manifest.json"));
+        Assert.Null(manifest.Chosen);
+        Assert.True(manifest.Variants.Count >= 5, $"only {manifest.Variants.Count} variants kept");
+        Assert.Contains(manifest.Variants, v => v.Pareto);
+        Assert.All(manifest.Variants, v => Assert.True(File.Exists(Path.Combine(outDir, v.File))));
+        Assert.False(File.Exists(Path.Combine(outDir, "chosen.onnx")));
+    }
+
+    [Fact]
+    public async Task An_arm_profile_without_a_device_labels_latency_as_estimated()
+    {
+        var model = PruneCliTestModel.Write(_dir);
+        var outDir = Path.Combine(_dir, "out");
+        var (code, _, err) = await Run("optimize", model, "--profile", "rpi4", "--data", "synthetic:8", "--out", outDir, "--time-budget", "5m");
+        Assert.True(code is 0 or 1, err);
+        Assert.Contains("latency is estimated from the profile's cost model", err, StringComparison.Ordinal);
+        var manifest = ManifestFile.Load(Path.Combine(outDir, "manifest.json"));
+        Assert.All(manifest.Variants, v => Assert.Equal(("estimated", "cost-model:rpi4"), (v.Latency!.Source, v.Latency.Where)));
+        var int8 = manifest.Variants.Single(v => v.Id == "int8");
+        Assert.Contains("no dot-product instructions", int8.Why, StringComparison.Ordinal);
+    }
+
+    private static string FindProfiles()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            var p = Path.Combine(d.FullName, "device-profiles");
+            if (Directory.Exists(p))
+            {
+                return p;
+            }
+        }
+        throw new DirectoryNotFoundException("device-profiles");
+    }
+}
