@@ -38,6 +38,9 @@ public static class EdgecApp
         yield return ReportCommand.Create(ctx);
         yield return PruneCommand.Create(ctx);
         yield return FactorizeCommand.Create(ctx);
+        yield return DevicesCommand.Create(ctx);
+        yield return PushCommand.Create(ctx);
+        yield return BenchCommand.Create(ctx);
     }
 
     /// <summary>Parses and runs one edgec invocation.</summary>

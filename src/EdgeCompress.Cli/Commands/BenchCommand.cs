@@ -1,0 +1,159 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using EdgeCompress.Fleet;
+
+namespace EdgeCompress.Cli.Commands;
+
+/// <summary>
+/// `edgec bench MODEL --device NAME|--all|--group G|--device local [--threads N --iterations N --duration S --warmup N --power]`:
+/// pushes the model where it is missing (by SHA-256), runs the benchmark through each daemon (or in process for
+/// local), follows progress, prints a result table and appends every result to the local results database.
+/// `edgec bench --export csv|json [--out F]` exports that database.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var model = new Argument<string?>("MODEL") { Description = "ONNX model file", Arity = ArgumentArity.ZeroOrOne };
+        var threads = new Option<int>("--threads") { Description = "intra-op threads (0: ONNX Runtime chooses)", DefaultValueFactory = _ => 1 };
+        var iterations = new Option<int?>("--iterations", "-n") { Description = "measured inferences (default 50)" };
+        var duration = new Option<double?>("--duration") { Description = "measure for this many seconds instead of a count" };
+        var warmup = new Option<int>("--warmup") { Description = "warm-up inferences before measuring", DefaultValueFactory = _ => 1 };
+        var power = new Option<bool>("--power") { Description = "sample power where the device has a sensor" };
+        var name = new Option<string>("--name") { Description = "store name when the model must be pushed (default: file name)" };
+        var json = new Option<bool>("--json") { Description = "print per-device outcomes with full results as JSON" };
+        var export = new Option<string?>("--export") { Description = "export the results database instead of benchmarking: csv or json" };
+        var exportOut = new Option<string?>("--out") { Description = "file for --export (default: stdout)" };
+        var targets = new FleetTargets();
+        var command = new Command("bench", "Benchmark a model on devices through edged (or --device local in process); results go to the local results database.");
+        command.Arguments.Add(model);
+        foreach (var option in new Option[] { threads, iterations, duration, warmup, power, name, json, export, exportOut })
+        {
+            command.Options.Add(option);
+        }
+
+        targets.AddTo(command);
+        command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
+        {
+            if (parse.GetValue(export) is { } format)
+            {
+                return Export(ctx, format, parse.GetValue(exportOut));
+            }
+
+            if (parse.GetValue(model) is not { } modelPath)
+            {
+                throw new UsageException("give a MODEL to benchmark (or --export csv|json to export past results)");
+            }
+
+            if (parse.GetValue(iterations) is not null && parse.GetValue(duration) is not null)
+            {
+                throw new UsageException("give either --iterations or --duration, not both");
+            }
+
+            var settings = new BenchSettings
+            {
+                Threads = parse.GetValue(threads),
+                Iterations = parse.GetValue(iterations),
+                DurationSeconds = parse.GetValue(duration),
+                Warmup = parse.GetValue(warmup),
+                Power = parse.GetValue(power),
+            };
+            var file = FleetTargets.Guard(() => ModelFile.Open(modelPath));
+            var storeName = FleetTargets.Guard(() => parse.GetValue(name) is { } given ? ModelFile.CheckName(given) : file.DefaultName);
+            FleetTargets.Guard(() => settings.ToRequest(storeName, null));
+            var registry = FleetTargets.Guard(() => DeviceRegistry.Load());
+            var devices = targets.Select(parse, registry, allowLocal: true, out var local).ToList();
+            if (local)
+            {
+                devices.Insert(0, new DeviceEntry { Name = LocalBench.DeviceName, Url = "http://localhost" });
+            }
+
+            var timeout = targets.RequestTimeout(parse);
+            var deadline = targets.DeviceDeadline(parse, TimeSpan.FromSeconds(300 + 2 * (settings.DurationSeconds ?? 0)));
+            var output = new FleetConsole(ctx);
+            var runner = new BenchRunner(file, storeName, settings, timeout, output);
+            var outcomes = await FleetRunner.RunAsync(devices, targets.MaxParallel(parse), deadline, runner.RunAsync, o =>
+            {
+                if (!o.Succeeded && devices.Count > 1)
+                {
+                    output.Note($"{o.Device.Name}: FAILED: {o.Error!.Message}");
+                }
+            }, ct).ConfigureAwait(false);
+            FleetTargets.PinFirstContact(registry, runner.Seen, ctx);
+
+            var records = outcomes.Where(o => o.Succeeded).Select(o => o.Value!).ToList();
+            var database = new ResultsDatabase();
+            FleetTargets.Guard(() =>
+            {
+                database.Append(records);
+                return 0;
+            });
+            if (devices.Count == 1 && outcomes[0].Error is { } only)
+            {
+                throw new UsageException(only.Message, only);
+            }
+
+            if (parse.GetValue(json))
+            {
+                var reports = outcomes.Select(o => FleetOutcomeReport.From(o, (r, v) => r.Record = v)).ToList();
+                await ctx.Out.WriteLineAsync(JsonSerializer.Serialize(reports, FleetJsonContext.Default.ListFleetOutcomeReport)).ConfigureAwait(false);
+            }
+            else
+            {
+                BenchTable.Write(output, outcomes);
+                var failed = outcomes.Where(o => !o.Succeeded).Select(o => o.Device.Name).ToList();
+                await ctx.Out.WriteLineAsync(PushCommand.Summary("benchmarked", storeName, records.Count, outcomes.Count, failed)).ConfigureAwait(false);
+            }
+
+            if (records.Count > 0)
+            {
+                output.Note($"appended {records.Count} result(s) to {database.Path}");
+            }
+
+            return outcomes.All(o => o.Succeeded) ? EdgecApp.ExitOk : EdgecApp.ExitCheckFailed;
+        }));
+        return command;
+    }
+
+    private static int Export(CliContext ctx, string format, string? outPath)
+    {
+        if (format is not ("csv" or "json"))
+        {
+            throw new UsageException($"--export must be csv or json, got '{format}'");
+        }
+
+        var database = new ResultsDatabase();
+        var records = database.ReadAll(out var skipped);
+        if (skipped > 0)
+        {
+            ctx.Warn($"{database.Path}: skipped {skipped} unreadable line(s)");
+        }
+
+        using var text = new StringWriter(CultureInfo.InvariantCulture);
+        if (format == "csv")
+        {
+            ResultsDatabase.WriteCsv(records, text);
+        }
+        else
+        {
+            ResultsDatabase.WriteJson(records, text);
+        }
+
+        if (outPath is null)
+        {
+            ctx.Out.Write(text.ToString());
+        }
+        else
+        {
+            FleetTargets.Guard(() =>
+            {
+                FleetPaths.WriteAtomically(Path.GetFullPath(outPath), text.ToString());
+                return 0;
+            });
+            ctx.Error.WriteLine($"exported {records.Count} result(s) from {database.Path} to {outPath}");
+        }
+
+        return EdgecApp.ExitOk;
+    }
+}
