@@ -36,6 +36,7 @@ public static class EdgecApp
         yield return InspectCommand.Create(ctx);
         yield return OptimizeCommand.Create(ctx);
         yield return ReportCommand.Create(ctx);
+        yield return DemoCommand.Create(ctx);
         yield return PruneCommand.Create(ctx);
         yield return FactorizeCommand.Create(ctx);
         yield return DevicesCommand.Create(ctx);

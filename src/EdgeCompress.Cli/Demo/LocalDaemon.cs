@@ -61,7 +61,10 @@ internal sealed partial class LocalDaemon : IAsyncDisposable
         var root = Directory.CreateTempSubdirectory("edgec-demo-edged-").FullName;
         var tokenFile = Path.Combine(root, "token");
         await File.WriteAllTextAsync(tokenFile, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), cancellationToken).ConfigureAwait(false);
-        File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
         var url = $"http://127.0.0.1:{FreePort()}";
         var start = new ProcessStartInfo(exe)
         {

@@ -1,0 +1,124 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using EdgeCompress.Cli.Demo;
+using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Compression.Search;
+using EdgeCompress.Data;
+using EdgeCompress.Fleet;
+using EdgeCompress.Profiles;
+using EdgeCompress.Reporting;
+
+namespace EdgeCompress.Cli.Commands;
+
+/// <summary>
+/// `edgec demo`: the whole job on built-in defaults. Baseline (shipped, cached or trained), optimize for the x64-host
+/// profile, a local edged on 127.0.0.1, every variant pushed and benchmarked through its API, then
+/// demo-out/report.html and a table. The daemon is stopped on every path, Ctrl-C included.
+/// </summary>
+internal static class DemoCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var output = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => "demo-out" };
+        var budget = new Option<string>("--time-budget") { Description = "time for the optimize search", DefaultValueFactory = _ => "8m" };
+        var data = new Option<string>("--data") { Description = "held-out data for accuracy", DefaultValueFactory = _ => "fashion-mnist:test" };
+        var iterations = new Option<int>("--iterations") { Description = "benchmark iterations per variant on the daemon", DefaultValueFactory = _ => 300 };
+        var command = new Command("demo", "Run the whole job on built-in defaults: baseline, optimize, local edged, push, bench, report.");
+        command.Options.Add(output);
+        command.Options.Add(budget);
+        command.Options.Add(data);
+        command.Options.Add(iterations);
+        command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
+        {
+            var clock = Stopwatch.StartNew();
+            void Stage(string text) => ctx.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed:mm\\:ss}] {text}"));
+            var outDir = Path.GetFullPath(parse.GetValue(output)!);
+            Directory.CreateDirectory(outDir);
+            var profile = ProfileStore.Default().Load("x64-host");
+            var dataSpec = DataSpec.Parse(parse.GetValue(data)!);
+
+            Stage("1/4 baseline");
+            var baseline = DemoBaseline.Find()
+                ?? throw new UsageException("no Fashion-MNIST baseline found (models/fmnist-baseline.onnx or the cache) and training is not available in this build");
+            Stage($"    using {baseline}");
+
+            Stage($"2/4 optimize for {profile.Id} (time budget {parse.GetValue(budget)})");
+            var optimizeDir = Path.Combine(outDir, "optimize");
+            var options = new OptimizeOptions
+            {
+                ModelPath = baseline,
+                OutputDirectory = optimizeDir,
+                Profile = profile,
+                DataSpec = dataSpec.Text,
+                CalibrationSpec = "fashion-mnist:train@512",
+                TimeBudget = OptimizeCommand.ParseDuration(parse.GetValue(budget)!),
+                Tool = $"edgec {typeof(DemoCommand).Assembly.GetName().Version}",
+            };
+            var outcome = await new OptimizeRunner(new DefaultPassCatalog(), new LocalMeasurer(dataSpec, profile.Runtime.IntraOpThreads))
+                .RunAsync(options, new LineProgress(ctx.Error, "    "), ct).ConfigureAwait(false);
+            var manifest = ManifestFile.Load(outcome.ManifestPath);
+
+            Stage("3/4 start edged on 127.0.0.1, push and benchmark every variant through its API");
+            await using (var daemon = await LocalDaemon.StartAsync(profile.Id, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false))
+            {
+                Stage($"    edged at {daemon.Url}");
+                using var client = new EdgedClient(new DeviceEntry { Name = "demo-local", Url = daemon.Url, TokenFile = daemon.TokenFile }, TimeSpan.FromSeconds(30));
+                var settings = new BenchSettings { Threads = profile.Runtime.IntraOpThreads, Warmup = 20, Iterations = parse.GetValue(iterations) };
+                var records = new List<BenchRecord>();
+                foreach (var v in manifest.Variants)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var model = ModelFile.Open(Path.Combine(optimizeDir, v.File));
+                    var record = await RemoteBench.RunAsync(client, model, ModelFile.CheckName(v.Id.Replace('+', '_')), settings, null, null, ct).ConfigureAwait(false);
+                    records.Add(record);
+                    var r = record.Result!;
+                    v.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"optimize measured p50 {v.Latency?.P50Ms:F3} ms in process; edged measured p50 {r.P50Ms:F3} ms"));
+                    v.Latency = new ManifestLatency
+                    {
+                        Source = "measured",
+                        Where = $"edged@{new Uri(daemon.Url).Authority}",
+                        Threads = settings.Threads,
+                        P50Ms = r.P50Ms,
+                        P90Ms = r.P90Ms,
+                        P99Ms = r.P99Ms,
+                        SamplesMs = v.Latency?.SamplesMs,
+                    };
+                    v.EnergyPerInferenceMillijoules = r.Power.EnergyPerInferenceMillijoules;
+                    Stage(string.Create(CultureInfo.InvariantCulture, $"    {v.Id}: p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms over {r.Count} runs"));
+                }
+                new ResultsDatabase(Path.Combine(outDir, "bench-results.jsonl")).Append(records);
+            }
+            Stage("    edged stopped");
+            OptimizeRunner.Select(manifest, options);
+            ManifestFile.Save(manifest, outcome.ManifestPath);
+
+            Stage("4/4 report");
+            var reportPath = Path.Combine(outDir, "report.html");
+            HtmlReport.Write(manifest, reportPath);
+            PrintTable(ctx, manifest);
+            ctx.Out.WriteLine($"report: {reportPath}");
+            Stage("done");
+            return manifest.Chosen is null ? EdgecApp.ExitCheckFailed : EdgecApp.ExitOk;
+        }));
+        return command;
+    }
+
+    private static void PrintTable(CliContext ctx, OptimizeManifest m)
+    {
+        var baseline = m.Variants.First(v => v.Id == m.Baseline);
+        ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"variant",-22} {"accuracy",9} {"size KiB",9} {"p50 ms",8} {"speed-up",8}"));
+        foreach (var v in m.Variants)
+        {
+            ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{(v.Id == m.Chosen ? "* " : "  ") + v.Id,-22} {(v.AccuracyPercent is { } a ? $"{a:F2}%" : "-"),9} {v.SizeBytes / 1024.0,9:F1} {v.Latency!.P50Ms,8:F3} {baseline.Latency!.P50Ms / v.Latency.P50Ms,7:F2}x"));
+        }
+        ctx.Out.WriteLine(m.Chosen is null ? $"no variant met the budget: {m.ChosenReason}" : $"chosen: {m.Chosen}: {m.ChosenReason}");
+    }
+
+    /// <summary>Writes progress lines at once, indented under the current stage.</summary>
+    private sealed class LineProgress(TextWriter writer, string indent) : IProgress<string>
+    {
+        public void Report(string value) => writer.WriteLine(indent + value);
+    }
+}
