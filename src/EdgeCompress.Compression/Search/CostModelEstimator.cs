@@ -53,6 +53,14 @@ public static class CostModelEstimator
         node.OpType.StartsWith("QLinear", StringComparison.Ordinal) || node.OpType is "ConvInteger" or "MatMulInteger" or "MatMulIntegerToFloat" or "DynamicQuantizeMatMul"
         || (node.Input.Count > 0 && graph.Producer(node.Input[0])?.OpType == "DequantizeLinear");
 
+    /// <summary>Multiply-accumulates for one sample (dynamic dims taken as 1), or null when shapes cannot be inferred.</summary>
+    public static long? MacsPerSample(OnnxModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var cost = CostModel.Compute(model, ShapeInference.Infer(model, BatchOfOne(model)));
+        return cost.UnknownMacNodes > 0 && cost.TotalMacs == 0 ? null : cost.TotalMacs;
+    }
+
     private static Dictionary<string, long[]> BatchOfOne(OnnxModel model)
     {
         var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);

@@ -153,6 +153,7 @@ public sealed class OptimizeRunner
             Sha256 = ManifestFile.Sha256Of(file),
             SizeBytes = new FileInfo(file).Length,
             Parameters = model.Graph.Initializers.Values.Sum(TensorData.ElementCount),
+            Macs = CostModelEstimator.MacsPerSample(model),
             Passes = passes,
             AccuracyPercent = m.AccuracyPercent,
             FidelityCosine = m.FidelityCosine,
