@@ -23,6 +23,8 @@ public sealed class ConformanceRun
     public int RandomOutputs { get; private set; }
     public int OrtDeviations { get; private set; }
     public List<string> OrtDeviationModels { get; } = [];
+    public int NodeOutputs { get; private set; }
+    public int NodeOutputsFullyKnown { get; private set; }
     public int ShapesChecked { get; private set; }
     public int ShapesAgreed { get; private set; }
     public List<string> Failures { get; } = [];
@@ -70,6 +72,11 @@ public sealed class ConformanceRun
         ValidationErrors.AddRange(ModelValidator.Validate(model).Where(f => f.Severity == FindingSeverity.Error).Select(f => $"{name}: {f}"));
         var shapes = ShapeInference.Infer(model);
         CostModel.Compute(model, shapes);
+        foreach (var output in ModelWalker.GraphAndSubgraphs(model.Graph.Proto).SelectMany(g => g.Node).SelectMany(n => n.Output).Where(o => o.Length > 0))
+        {
+            NodeOutputs++;
+            NodeOutputsFullyKnown += shapes.TypeOf(output)?.IsFullyKnown == true ? 1 : 0;
+        }
 
         var saved = Path.Combine(temp, name.Replace('/', '_') + ".onnx");
         model.Save(saved);
