@@ -19,10 +19,10 @@ public sealed class CorruptModelFuzzTests : IDisposable
             .SelectMany(Directory.EnumerateDirectories)
             .Select(d => Path.Combine(d, "model.onnx")).Where(File.Exists).Order(StringComparer.Ordinal).ToArray();
         Assert.NotEmpty(sources);
-        var random = new Random(7);
+        var random = new Random(20261126);
         var problems = new List<string>();
         int reports = 0, errors = 0;
-        for (var i = 0; i < 4000; i++)
+        for (var i = 0; i < 400; i++)
         {
             var source = sources[random.Next(sources.Length)];
             var bytes = Corrupt(File.ReadAllBytes(source), random);
