@@ -17,11 +17,11 @@ public class ConformanceTests(ConformanceFixture fixture, ITestOutputHelper outp
         var summary =
             $"models {_run.Models}, loaded {_run.Loaded}, round-tripped {_run.RoundTripped}, ORT-runnable {_run.Runnable} " +
             $"(random-output {_run.RandomOutputs}), matched {_run.Matched}, ORT deviates from the reference {_run.OrtDeviations}, inferred output shapes checked against ORT {_run.ShapesChecked}, " +
-            $"agreed {_run.ShapesAgreed}, node outputs with fully known shapes {_run.NodeOutputsFullyKnown}/{_run.NodeOutputs}, validation errors {_run.ValidationErrors.Count}, {_run.Elapsed.TotalSeconds:F1} s";
+            $"agreed {_run.ShapesAgreed}, external-data copies run {_run.ExternalAgreed}/{_run.ExternalChecked}, node outputs with fully known shapes {_run.NodeOutputsFullyKnown}/{_run.NodeOutputs}, validation errors {_run.ValidationErrors.Count}, {_run.Elapsed.TotalSeconds:F1} s";
         output.WriteLine(summary);
         // Also left beside the test assembly, so the counts are readable after a quiet CI run.
         File.WriteAllText(Path.Combine(AppContext.BaseDirectory, "onnx-conformance.txt"), summary + Environment.NewLine);
-        foreach (var line in _run.Failures.Concat(_run.Mismatches).Concat(_run.OrtDeviationModels.Select(m => "ORT deviation (original model too): " + m)).Concat(_run.ShapeDisagreements).Concat(_run.ValidationErrors).Take(60))
+        foreach (var line in _run.Failures.Concat(_run.Mismatches).Concat(_run.ExternalProblems).Concat(_run.OrtDeviationModels.Select(m => "ORT deviation (original model too): " + m)).Concat(_run.ShapeDisagreements).Concat(_run.ValidationErrors).Take(60))
         {
             output.WriteLine(line);
         }
@@ -47,6 +47,15 @@ public class ConformanceTests(ConformanceFixture fixture, ITestOutputHelper outp
         Assert.Equal(_run.Runnable - _run.RandomOutputs - _run.OrtDeviations, _run.Matched);
         Assert.True(_run.OrtDeviations <= 15, $"{_run.OrtDeviations} models where ORT deviates from the reference");
         Assert.True(_run.Matched >= 950, $"only {_run.Matched} models matched their stored outputs");
+    }
+
+    [Fact]
+    public void Every_matched_model_with_weights_also_runs_from_an_external_data_copy()
+    {
+        Report();
+        Assert.True(_run.ExternalChecked >= 30, $"only {_run.ExternalChecked} models had tensors to move out");
+        Assert.Empty(_run.ExternalProblems);
+        Assert.Equal(_run.ExternalChecked, _run.ExternalAgreed);
     }
 
     [Fact]
