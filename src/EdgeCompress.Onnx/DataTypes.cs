@@ -36,7 +36,8 @@ public static class DataTypes
     {
         TensorProto.Types.DataType.Int4 or TensorProto.Types.DataType.Uint4
             or TensorProto.Types.DataType.Float4E2M1 => (count + 1) / 2,
-        _ when ElementSize(type) > 0 => count * ElementSize(type),
+        // Saturates rather than wrapping, so absurd dims never look like they match a short raw_data.
+        _ when ElementSize(type) > 0 => SafeMath.Multiply(count, ElementSize(type)),
         _ => -1,
     };
 

@@ -86,14 +86,16 @@ internal static class ExternalData
     }
 
     /// <summary>
-    /// Moves the bytes of tensors at or above <paramref name="thresholdBytes"/> into <paramref name="dataStream"/>
+    /// Moves the bytes of initializers (all graphs) at or above <paramref name="thresholdBytes"/> into <paramref name="dataStream"/>
     /// (64-byte aligned, as ONNX's own tools align), pointing the tensors at <paramref name="location"/>.
     /// Returns an action that puts the bytes back into the tensors, so the in-memory model is unchanged afterwards.
     /// </summary>
     public static Action Externalize(ModelProto model, Stream dataStream, string location, long thresholdBytes)
     {
         var restore = new List<(TensorProto Tensor, TensorProto Original)>();
-        foreach (var (tensor, _) in ModelWalker.Tensors(model))
+        // Only initializers move out: ONNX Runtime cannot read Constant-node attribute tensors from external
+        // files during shape inference ("Cannot parse data from external tensors"), and they are small anyway.
+        foreach (var tensor in ModelWalker.Graphs(model).SelectMany(g => g.Initializer))
         {
             if (tensor.DataLocation == TensorProto.Types.DataLocation.External
                 || TensorData.TypeOf(tensor) == TensorProto.Types.DataType.String)

@@ -6,7 +6,8 @@ namespace EdgeCompress.Onnx;
 /// <summary>Options for <see cref="OnnxModel.Save(string, OnnxSaveOptions?)"/>.</summary>
 public sealed class OnnxSaveOptions
 {
-    /// <summary>Tensors of at least this many bytes go to an external data file. Null: only when the model
+    /// <summary>Initializers of at least this many bytes go to an external data file (Constant-node tensors stay
+    /// inline: ONNX Runtime cannot read those from external files). Null: only when the model
     /// would not fit the 2 GiB protobuf limit, in which case tensors of 1 KiB and more go out.</summary>
     public long? ExternalDataThresholdBytes { get; init; }
 

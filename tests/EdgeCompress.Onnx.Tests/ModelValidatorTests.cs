@@ -53,6 +53,15 @@ public class ModelValidatorTests
     }
 
     [Fact]
+    public void Nodes_stored_out_of_topological_order_are_a_warning_not_an_error()
+    {
+        var m = new ModelBuilder().Input("x", 2).Node("Neg", ["a"], ["y"]).Node("Relu", ["x"], ["a"]).Output("y").Build();
+        var f = Assert.Single(ModelValidator.Validate(m));
+        Assert.Equal(FindingSeverity.Warning, f.Severity);
+        Assert.Contains("reads 'a' before node 'a_node' produces it", f.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_graph_output_nobody_produces_is_an_error()
     {
         var m = new ModelBuilder().Input("x", 2).Node("Relu", ["x"], ["y"]).Output("y").Output("lost").Build();

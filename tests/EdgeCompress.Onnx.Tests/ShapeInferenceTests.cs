@@ -143,6 +143,43 @@ public class ShapeInferenceTests
     }
 
     [Fact]
+    public void A_GRU_in_batch_first_layout_counts_three_gates()
+    {
+        var m = new ModelBuilder().Input("x", 4, 10, 8).Weight("w", 1, 48, 8).Weight("r", 1, 48, 16)
+            .Node("GRU", ["x", "w", "r"], ["y", "h"], ("hidden_size", 16L), ("layout", 1L)).Build();
+        var shapes = ShapeInference.Infer(m);
+        Assert.Equal("4x10x1x16", shapes.TypeOf("y")!.ShapeText());
+        Assert.Equal("4x1x16", shapes.TypeOf("h")!.ShapeText());
+        // seq*batch*dirs*gates*hidden*(input+hidden), with the sequence read from axis 1 in this layout.
+        Assert.Equal(10L * 4 * 1 * 3 * 16 * (8 + 16), CostModel.Compute(m, shapes).TotalMacs);
+    }
+
+    [Fact]
+    public void A_conv_inside_an_If_branch_reading_an_outer_value_is_shaped_and_counted()
+    {
+        var branch = new Protos.GraphProto { Name = "then" };
+        branch.Initializer.Add(TensorData.FromFloats("bw", [8, 3, 3, 3], new float[8 * 27]));
+        branch.Node.Add(NodeAttributes.Create("Conv", "inner_conv", ["x", "bw"], ["t"]));
+        branch.Output.Add(new Protos.ValueInfoProto { Name = "t" });
+        var other = new Protos.GraphProto { Name = "else" };
+        other.Initializer.Add(TensorData.FromFloats("ew", [8, 3, 3, 3], new float[8 * 27]));
+        other.Node.Add(NodeAttributes.Create("Conv", "else_conv", ["x", "ew"], ["e"]));
+        other.Output.Add(new Protos.ValueInfoProto { Name = "e" });
+        var b = new ModelBuilder().TypedInput("c", Protos.TensorProto.Types.DataType.Bool).Input("x", 1, 3, 10, 10);
+        var node = NodeAttributes.Create("If", "choose", ["c"], ["r"]);
+        node.Attribute.Add(new Protos.AttributeProto { Name = "then_branch", Type = Protos.AttributeProto.Types.AttributeType.Graph, G = branch });
+        node.Attribute.Add(new Protos.AttributeProto { Name = "else_branch", Type = Protos.AttributeProto.Types.AttributeType.Graph, G = other });
+        b.Graph.Node.Add(node);
+        var m = b.Build();
+        var shapes = ShapeInference.Infer(m);
+        Assert.Equal("1x8x8x8", shapes.TypeOf("r")!.ShapeText());
+        var cost = CostModel.Compute(m, shapes);
+        Assert.Equal(["else_conv", "inner_conv"], cost.Nodes.Select(n => n.Node).Order(StringComparer.Ordinal));
+        Assert.Equal(2 * 8L * 8 * 8 * 27, cost.TotalMacs);
+        Assert.Equal(2 * 8L * 27, cost.ParameterCount);
+    }
+
+    [Fact]
     public void Slice_Pad_Transpose_Flatten_and_Concat_give_the_expected_shapes()
     {
         var m = new ModelBuilder(opset: 13).Input("x", 2, 3, 10, 10).Ints("st", 1, -8).Ints("en", 100, 9).Ints("ax", 2, 3).Ints("stp", 2, 3)

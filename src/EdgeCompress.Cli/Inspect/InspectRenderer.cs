@@ -8,6 +8,8 @@ namespace EdgeCompress.Cli.Inspect;
 /// not a terminal).</summary>
 internal static class InspectRenderer
 {
+    private const int MaxNotes = 10;
+
     public static void Write(InspectReport r, CliContext ctx)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -56,15 +58,26 @@ internal static class InspectRenderer
         Row(p, "total", N(r.Parameters.Count), Bytes(r.Parameters.Bytes));
         console.Write(p);
 
-        var m = Table("node", "operator", "MACs", "input shapes", "output shape");
-        foreach (var n in r.Macs.PerNode)
+        if (r.Macs.PerNode.Count > 0)
         {
-            Row(m, n.Node, n.Operator, n.Macs is { } v ? N(v) : "?", string.Join(", ", n.InputShapes.Where(s => s.Length > 0)), n.OutputShape);
+            var m = Table("node", "operator", "MACs", "input shapes", "output shape");
+            foreach (var n in r.Macs.PerNode)
+            {
+                Row(m, n.Node, n.Operator, n.Macs is { } v ? N(v) : "?", string.Join(", ", n.InputShapes.Where(s => s.Length > 0)), n.OutputShape);
+            }
+            console.Write(m);
         }
-        console.Write(m);
         console.WriteLine($"MACs total  {Macs(r.Macs)}");
         console.WriteLine();
 
+        foreach (var note in r.InferenceNotes.Take(MaxNotes))
+        {
+            console.WriteLine($"shape inference: {note}");
+        }
+        if (r.InferenceNotes.Count > MaxNotes)
+        {
+            console.WriteLine($"shape inference: ... {r.InferenceNotes.Count - MaxNotes} more (see --json)");
+        }
         if (r.Findings.Count == 0)
         {
             console.WriteLine("validation  no findings");

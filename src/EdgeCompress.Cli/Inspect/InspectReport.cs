@@ -21,6 +21,7 @@ internal sealed record InspectReport
     public required MacReport Macs { get; init; }
     public required IReadOnlyList<FindingEntry> Findings { get; init; }
     public required IReadOnlyList<string> ShapeNotes { get; init; }
+    public required IReadOnlyList<string> InferenceNotes { get; init; }
 }
 
 /// <summary>An imported operator set.</summary>

@@ -75,6 +75,7 @@ internal static class InspectReportBuilder
                 cost.Nodes.Select(n => new NodeMacs(n.Node, n.OpType, n.Macs, n.InputShapes, n.OutputShape)).ToArray()),
             Findings = findings.Select(f => new FindingEntry(f.Severity.ToString().ToLowerInvariant(), f.Node, f.Message)).ToArray(),
             ShapeNotes = notes,
+            InferenceNotes = shapes.Notes,
         };
     }
 

@@ -36,6 +36,14 @@ internal static class ElementwiseRules
         {
             rules[op] = c => c.Out(0, DT.Bool, Broadcast.Shapes(Inputs(c)));
         }
+        rules["Neg"] = c =>
+        {
+            c.Out(0, c.In(0));
+            if (c.Values(0) is { } v)
+            {
+                c.OutValues(0, v.Select(d => d.IsKnown ? Dim.Of(-d.Value) : Dim.Unknown).ToArray());
+            }
+        };
         rules["Not"] = c => c.Out(0, DT.Bool, c.Dims(0));
         rules["IsNaN"] = c => c.Out(0, DT.Bool, c.Dims(0));
         rules["IsInf"] = c => c.Out(0, DT.Bool, c.Dims(0));

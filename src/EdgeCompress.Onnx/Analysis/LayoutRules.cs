@@ -62,7 +62,7 @@ internal static class LayoutRules
         var target = c.Ints("shape")?.Select(Dim.Of).ToArray() ?? c.Values(1);
         if (target is null)
         {
-            c.Out(0, c.Type(0), c.Dims(1) is [{ IsKnown: true } len] ? Enumerable.Repeat(Dim.Unknown, (int)len.Value).ToArray() : null);
+            c.Out(0, c.Type(0), c.Dims(1) is [var len] ? NodeContext.UnknownDims(len) : null);
             return;
         }
         var allowZero = c.Int("allowzero", 0) != 0;

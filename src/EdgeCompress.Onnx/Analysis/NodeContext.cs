@@ -75,6 +75,13 @@ internal sealed class NodeContext
     /// <summary>Axes either from the "axes" attribute (older opsets) or from input <paramref name="inputIndex"/>.</summary>
     public long[]? Axes(int inputIndex) => Node.GetInts("axes") ?? KnownValues(inputIndex);
 
+    /// <summary>Highest rank believed; a larger "rank" read from a malformed model is treated as unknown.</summary>
+    public const int MaxRank = 1024;
+
+    /// <summary>A shape of the given rank with every dim unknown, or null when the rank is unknown or absurd.</summary>
+    public static Dim[]? UnknownDims(Dim rank) =>
+        rank.IsKnown && rank.Value is >= 0 and <= MaxRank ? new Dim[rank.Value] : null;
+
     /// <summary>Normalises a possibly negative axis against a rank.</summary>
     public static int Axis(long axis, int rank)
     {

@@ -47,6 +47,7 @@ public static class ShapeInference
         ShapeValueRules.Register(rules);
         ReduceResizeRules.Register(rules);
         SlicePadRules.Register(rules);
+        MiscRules.Register(rules);
         return rules;
     }
 

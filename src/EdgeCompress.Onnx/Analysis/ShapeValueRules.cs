@@ -92,7 +92,7 @@ internal static class ShapeValueRules
         var value = c.Node.Find("value")?.T;
         var type = value is null ? DT.Float : (DT)value.DataType;
         var shape = c.Values(0);
-        c.Out(0, type, shape ?? (c.Dims(0) is [{ IsKnown: true } r] ? Enumerable.Repeat(Dim.Unknown, (int)r.Value).ToArray() : null));
+        c.Out(0, type, shape ?? (c.Dims(0) is [var r] ? NodeContext.UnknownDims(r) : null));
         if (shape is not null && shape.All(d => d.IsKnown) && value is not null && ElementwiseRules.IsInteger(type))
         {
             var count = SafeMath.Product(shape.Select(d => d.Value));

@@ -23,6 +23,11 @@ public sealed class ConformanceRun
     public int RandomOutputs { get; private set; }
     public int OrtDeviations { get; private set; }
     public List<string> OrtDeviationModels { get; } = [];
+    public int NodeOutputs { get; private set; }
+    public int NodeOutputsFullyKnown { get; private set; }
+    public int ExternalChecked { get; private set; }
+    public int ExternalAgreed { get; private set; }
+    public List<string> ExternalProblems { get; } = [];
     public int ShapesChecked { get; private set; }
     public int ShapesAgreed { get; private set; }
     public List<string> Failures { get; } = [];
@@ -70,6 +75,11 @@ public sealed class ConformanceRun
         ValidationErrors.AddRange(ModelValidator.Validate(model).Where(f => f.Severity == FindingSeverity.Error).Select(f => $"{name}: {f}"));
         var shapes = ShapeInference.Infer(model);
         CostModel.Compute(model, shapes);
+        foreach (var output in ModelWalker.GraphAndSubgraphs(model.Graph.Proto).SelectMany(g => g.Node).SelectMany(n => n.Output).Where(o => o.Length > 0))
+        {
+            NodeOutputs++;
+            NodeOutputsFullyKnown += shapes.TypeOf(output)?.IsFullyKnown == true ? 1 : 0;
+        }
 
         var saved = Path.Combine(temp, name.Replace('/', '_') + ".onnx");
         model.Save(saved);
@@ -119,6 +129,7 @@ public sealed class ConformanceRun
             else if (diffs.Count == 0)
             {
                 Matched++;
+                CheckExternalData(name, saved, model, sets, inputs, options);
             }
             else
             {
@@ -136,6 +147,67 @@ public sealed class ConformanceRun
                 }
             }
         }
+    }
+
+    /// <summary>Saves the model with every non-empty tensor in an external data file, reloads it, and runs it in
+    /// ORT from that file: it must load equal and reproduce the stored outputs exactly as the inline file did.</summary>
+    private void CheckExternalData(string name, string saved, OnnxModel model, string[] sets, ValueInfoProto[] inputs, SessionOptions options)
+    {
+        if (!ModelWalker.Graphs(model.Proto).SelectMany(g => g.Initializer).Any(t => TensorData.ByteSize(t) > 0 && TensorData.TypeOf(t) != TensorProto.Types.DataType.String))
+        {
+            return;
+        }
+        ExternalChecked++;
+        var external = Path.ChangeExtension(saved, ".external.onnx");
+        try
+        {
+            model.Save(external, new OnnxSaveOptions { ExternalDataThresholdBytes = 1 });
+            if (!OnnxModel.Load(external).Proto.Equals(AsRawData(model.Proto)))
+            {
+                ExternalProblems.Add($"{name}: reloaded external-data model differs");
+                return;
+            }
+            using var session = new InferenceSession(external, options);
+            var diffs = RunSets(name, sets, session, inputs, model.Graph.Proto.Output, null);
+            if (diffs is { Count: 0 })
+            {
+                ExternalAgreed++;
+            }
+            else
+            {
+                ExternalProblems.Add($"{name}: external-data copy {(diffs is null ? "did not run" : diffs[0])}");
+            }
+        }
+        catch (OnnxRuntimeException e)
+        {
+            ExternalProblems.Add($"{name}: ORT refused the external-data copy: {e.Message.Split('\n')[0]}");
+        }
+        finally
+        {
+            File.Delete(external);
+            File.Delete(external + ".data");
+        }
+    }
+
+    /// <summary>The model with typed-field tensors rewritten as raw_data: external data files hold raw bytes, so
+    /// that is how such tensors come back.</summary>
+    private static ModelProto AsRawData(ModelProto model)
+    {
+        var copy = model.Clone();
+        foreach (var tensor in ModelWalker.Graphs(copy).SelectMany(g => g.Initializer))
+        {
+            if (tensor.HasRawData || TensorData.ByteSize(tensor) == 0 || TensorData.TypeOf(tensor) == TensorProto.Types.DataType.String)
+            {
+                continue;
+            }
+            tensor.RawData = Google.Protobuf.ByteString.CopyFrom(TensorData.GetRawBytes(tensor));
+            tensor.FloatData.Clear();
+            tensor.Int32Data.Clear();
+            tensor.Int64Data.Clear();
+            tensor.DoubleData.Clear();
+            tensor.Uint64Data.Clear();
+        }
+        return copy;
     }
 
     /// <summary>The differences from the stored outputs over all data sets, or null when ORT cannot run one.</summary>
