@@ -1,3 +1,4 @@
+using EdgeCompress.Cli.Tests.Support;
 using EdgeCompress.Compression.Manifest;
 
 namespace EdgeCompress.Cli.Tests;
@@ -8,20 +9,13 @@ public sealed class OptimizeCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await EdgecApp.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
 
     [Fact]
     public async Task An_unknown_profile_lists_the_known_ones_and_writes_nothing()
     {
         var model = PruneCliTestModel.Write(_dir);
         var outDir = Path.Combine(_dir, "out");
-        var (code, _, err) = await Run("optimize", model, "--profile", "rpi3", "--data", "synthetic:8", "--out", outDir);
+        var (code, _, err) = await CliRunner.RunAsync("optimize", model, "--profile", "rpi3", "--data", "synthetic:8", "--out", outDir);
         Assert.Equal(2, code);
         Assert.Equal("edgec: unknown profile 'rpi3'; known profiles: jetson-nano, jetson-orin-nano, rpi4, rpi5, x64-host", err.Trim());
         Assert.False(Directory.Exists(outDir));
@@ -38,7 +32,7 @@ public sealed class OptimizeCommandTests : IDisposable
             .Replace("\"targetLatencyMs\": 5", "\"targetLatencyMs\": 0.000001", StringComparison.Ordinal));
         var outDir = Path.Combine(_dir, "out");
 
-        var (code, stdout, _) = await Run("optimize", model, "--profile", impossible, "--data", "synthetic:8", "--out", outDir, "--time-budget", "5m");
+        var (code, stdout, _) = await CliRunner.RunAsync("optimize", model, "--profile", impossible, "--data", "synthetic:8", "--out", outDir, "--time-budget", "5m");
 
         Assert.Equal(1, code);
         Assert.Contains("no variant met the budget", stdout, StringComparison.Ordinal);
@@ -55,7 +49,7 @@ public sealed class OptimizeCommandTests : IDisposable
     {
         var model = PruneCliTestModel.Write(_dir);
         var outDir = Path.Combine(_dir, "out");
-        var (code, _, err) = await Run("optimize", model, "--profile", "rpi4", "--data", "synthetic:8", "--out", outDir, "--time-budget", "5m");
+        var (code, _, err) = await CliRunner.RunAsync("optimize", model, "--profile", "rpi4", "--data", "synthetic:8", "--out", outDir, "--time-budget", "5m");
         Assert.True(code is 0 or 1, err);
         Assert.Contains("latency is estimated from the profile's cost model", err, StringComparison.Ordinal);
         var manifest = ManifestFile.Load(Path.Combine(outDir, "manifest.json"));

@@ -1,3 +1,4 @@
+using EdgeCompress.Cli.Tests.Support;
 using EdgeCompress.Compression.Manifest;
 
 namespace EdgeCompress.Cli.Tests;
@@ -8,13 +9,6 @@ public sealed class ReportCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await EdgecApp.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
 
     [Fact]
     public async Task Report_of_an_optimize_folder_writes_one_html_file_with_the_variants()
@@ -32,7 +26,7 @@ public sealed class ReportCommandTests : IDisposable
         ManifestFile.Save(manifest, Path.Combine(_dir, "manifest.json"));
         var outPath = Path.Combine(_dir, "out", "report.html");
 
-        var (code, stdout, _) = await Run("report", _dir, "--out", outPath);
+        var (code, stdout, _) = await CliRunner.RunAsync("report", _dir, "--out", outPath);
 
         Assert.Equal(0, code);
         Assert.Contains("2 variants, chosen: int8", stdout, StringComparison.Ordinal);
@@ -45,7 +39,7 @@ public sealed class ReportCommandTests : IDisposable
     public async Task Report_of_a_folder_without_a_manifest_is_one_clear_error_and_exit_2()
     {
         var outPath = Path.Combine(_dir, "report.html");
-        var (code, _, stderr) = await Run("report", _dir, "--out", outPath);
+        var (code, _, stderr) = await CliRunner.RunAsync("report", _dir, "--out", outPath);
         Assert.Equal(2, code);
         Assert.Equal($"edgec: {_dir}: no manifest.json in this folder (is it an `edgec optimize` output?)", stderr.Trim());
         Assert.False(File.Exists(outPath));
@@ -56,7 +50,7 @@ public sealed class ReportCommandTests : IDisposable
     {
         await File.WriteAllTextAsync(Path.Combine(_dir, "manifest.json"), "{ \"variants\": 12 }");
         var outPath = Path.Combine(_dir, "report.html");
-        var (code, _, stderr) = await Run("report", _dir, "--out", outPath);
+        var (code, _, stderr) = await CliRunner.RunAsync("report", _dir, "--out", outPath);
         Assert.Equal(2, code);
         Assert.StartsWith($"edgec: {Path.Combine(_dir, "manifest.json")}: not a valid manifest", stderr, StringComparison.Ordinal);
         Assert.Single(stderr.Trim().Split('\n'));
