@@ -1,8 +1,9 @@
 namespace EdgeCompress.Cli.Demo;
 
 /// <summary>
-/// Where the demo's Fashion-MNIST baseline comes from: $EDGEC_DEMO_MODEL, the model the project trained and ships
-/// (models/fmnist-baseline.onnx in the repository), or one trained earlier and cached in the user's cache folder.
+/// Where the demo's Fashion-MNIST baseline comes from: $EDGEC_DEMO_MODEL, the model the project trained itself and
+/// ships beside edgec (src/EdgeCompress.Cli/Demo/fmnist-baseline.onnx, copied to the build output), or one trained
+/// earlier and cached in the user's cache folder.
 /// </summary>
 internal static class DemoBaseline
 {
@@ -22,13 +23,10 @@ internal static class DemoBaseline
         {
             return File.Exists(env) ? env : throw new UsageException($"EDGEC_DEMO_MODEL={env}: file not found");
         }
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        var shipped = Path.Combine(AppContext.BaseDirectory, FileName);
+        if (File.Exists(shipped))
         {
-            var shipped = Path.Combine(dir.FullName, "models", FileName);
-            if (File.Exists(shipped))
-            {
-                return shipped;
-            }
+            return shipped;
         }
         var cached = Path.Combine(CacheDirectory, FileName);
         return File.Exists(cached) ? cached : null;
