@@ -35,25 +35,30 @@ var n = args.Length > 3 ? int.Parse(args[3], invariant) : 200;
 using var a = ModelRunner.Create(baseModel, Path.GetFileName(args[1]));
 using var b = ModelRunner.Create(otherModel, Path.GetFileName(args[2]));
 var sample = DataSpec.Parse("synthetic:1").Open(a.Inputs).First();
-var msA = Time(a, sample, n);
-var msB = Time(b, sample, n);
-Console.WriteLine(string.Create(invariant, $"{Path.GetFileName(args[1])}: median {msA:F4} ms; {Path.GetFileName(args[2])}: median {msB:F4} ms; ratio {msB / msA:F3} (1 thread, batch 1, {n} runs each)"));
+var (msA, msB) = Interleaved(a, b, sample, n);
+Console.WriteLine(string.Create(invariant, $"{Path.GetFileName(args[1])}: median {msA:F4} ms; {Path.GetFileName(args[2])}: median {msB:F4} ms; ratio {msB / msA:F3} (1 thread, batch 1, {n} interleaved runs each)"));
 return 0;
 
-static double Time(ModelRunner runner, Sample sample, int runs)
+// Runs alternate between the two models so that load changes on a shared host hit both alike.
+static (double A, double B) Interleaved(ModelRunner a, ModelRunner b, Sample sample, int runs)
 {
     for (var i = 0; i < 20; i++)
     {
-        runner.Run(sample);
+        a.Run(sample);
+        b.Run(sample);
     }
-    var times = new List<double>(runs);
+    var timesA = new List<double>(runs);
+    var timesB = new List<double>(runs);
     for (var i = 0; i < runs; i++)
     {
         var sw = Stopwatch.StartNew();
-        runner.Run(sample);
-        times.Add(sw.Elapsed.TotalMilliseconds);
+        a.Run(sample);
+        timesA.Add(sw.Elapsed.TotalMilliseconds);
+        sw.Restart();
+        b.Run(sample);
+        timesB.Add(sw.Elapsed.TotalMilliseconds);
     }
-    return Median(times);
+    return (Median(timesA), Median(timesB));
 }
 
 static double Median(List<double> values)
