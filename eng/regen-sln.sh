@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 rm -f EdgeCompress.sln
 dotnet new sln -n EdgeCompress --format sln >/dev/null
-find src tests -name '*.csproj' | sort | xargs dotnet sln EdgeCompress.sln add >/dev/null
+find src tests eng/bench -name '*.csproj' | sort | xargs dotnet sln EdgeCompress.sln add >/dev/null

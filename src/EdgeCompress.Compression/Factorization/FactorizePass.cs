@@ -216,9 +216,20 @@ public sealed class FactorizePass : ICompressionPass
         {
             return;
         }
-        if (!graph.RemoveInitializer(weight) && graph.Producer(weight) is { OpType: "Constant" } constant)
+        if (graph.RemoveInitializer(weight))
         {
-            graph.RemoveNode(constant);
+            return;
+        }
+        switch (graph.Producer(weight))
+        {
+            case { OpType: "Constant" } constant:
+                graph.RemoveNode(constant);
+                break;
+            case { OpType: "Transpose" } transpose:
+                // A folded Transpose(W): drop it, then W if nothing else reads it.
+                graph.RemoveNode(transpose);
+                RemoveIfUnused(graph, transpose.Input[0]);
+                break;
         }
     }
 

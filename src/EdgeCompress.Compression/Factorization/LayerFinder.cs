@@ -48,9 +48,28 @@ internal static class LayerFinder
     /// The constant behind a value. Before IR version 4 every initializer had to be listed as a graph input too, so
     /// there an initializer-input is a weight; from IR 4 on, listing it as an input makes it overridable.
     /// </summary>
-    public static TensorProto? Weight(OnnxGraph graph, string name, long irVersion) =>
-        name.Length == 0 ? null
-        : graph.GetConstant(name) ?? (irVersion < 4 && graph.Initializers.TryGetValue(name, out var t) ? t : null);
+    public static TensorProto? Weight(OnnxGraph graph, string name, long irVersion)
+    {
+        if (name.Length == 0)
+        {
+            return null;
+        }
+        var direct = graph.GetConstant(name) ?? (irVersion < 4 && graph.Initializers.TryGetValue(name, out var t) ? t : null);
+        if (direct is not null)
+        {
+            return direct;
+        }
+        // Exporters often write a Linear layer as Transpose(W) -> MatMul: fold the transpose of a constant 2-D weight.
+        if (graph.Producer(name) is { OpType: "Transpose" } transpose && (transpose.Domain ?? "").Length == 0
+            && Weight(graph, transpose.Input[0], irVersion) is { Dims.Count: 2 } source
+            && TensorData.TypeOf(source) == TensorProto.Types.DataType.Float
+            && (transpose.GetInts("perm") ?? [1, 0]).SequenceEqual([1L, 0L]))
+        {
+            var values = Svd.ToRowMajor(Svd.FromRowMajor(TensorData.ToFloats(source), (int)source.Dims[0], (int)source.Dims[1]).Transpose());
+            return TensorData.FromFloats(name, [source.Dims[1], source.Dims[0]], values);
+        }
+        return null;
+    }
 
     private static string? Classify(OnnxGraph graph, NodeProto node, long irVersion, out Candidate? candidate)
     {

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Globalization;
+using EdgeCompress.Compression.Factorization;
+using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Data;
+using EdgeCompress.Onnx;
+
+// Benchmarks for the factorization issue's speed bars, printing medians:
+//   svd [SIZE] [RUNS]            thin SVD of a SIZE x SIZE float matrix (default 4096, 3 runs)
+//   latency A.onnx B.onnx [RUNS] single-thread latency of two models on the same batch-1 input (default 200 runs)
+var invariant = CultureInfo.InvariantCulture;
+if (args.Length == 0 || args[0] is not ("svd" or "latency"))
+{
+    Console.Error.WriteLine("usage: factor-bench svd [SIZE] [RUNS] | latency BASE.onnx OTHER.onnx [RUNS]");
+    return 2;
+}
+if (args[0] == "svd")
+{
+    var size = args.Length > 1 ? int.Parse(args[1], invariant) : 4096;
+    var runs = args.Length > 2 ? int.Parse(args[2], invariant) : 3;
+    var seconds = new List<double>();
+    for (var i = 0; i < runs; i++)
+    {
+        var sw = Stopwatch.StartNew();
+        var rank = SvdBenchmark.Run(size, seed: i);
+        seconds.Add(sw.Elapsed.TotalSeconds);
+        Console.Error.WriteLine(string.Create(invariant, $"run {i + 1}: {seconds[^1]:F2} s (rank for 95% energy: {rank})"));
+    }
+    Console.WriteLine(string.Create(invariant, $"svd {size}x{size} via {SvdBenchmark.Backend}: median {Median(seconds):F2} s over {runs} runs"));
+    return 0;
+}
+var baseModel = OnnxModel.Load(args[1]);
+var otherModel = OnnxModel.Load(args[2]);
+var n = args.Length > 3 ? int.Parse(args[3], invariant) : 200;
+using var a = ModelRunner.Create(baseModel, Path.GetFileName(args[1]));
+using var b = ModelRunner.Create(otherModel, Path.GetFileName(args[2]));
+var sample = DataSpec.Parse("synthetic:1").Open(a.Inputs).First();
+var (msA, msB) = Interleaved(a, b, sample, n);
+Console.WriteLine(string.Create(invariant, $"{Path.GetFileName(args[1])}: median {msA:F4} ms; {Path.GetFileName(args[2])}: median {msB:F4} ms; ratio {msB / msA:F3} (1 thread, batch 1, {n} interleaved runs each)"));
+return 0;
+
+// Runs alternate between the two models so that load changes on a shared host hit both alike.
+static (double A, double B) Interleaved(ModelRunner a, ModelRunner b, Sample sample, int runs)
+{
+    for (var i = 0; i < 20; i++)
+    {
+        a.Run(sample);
+        b.Run(sample);
+    }
+    var timesA = new List<double>(runs);
+    var timesB = new List<double>(runs);
+    for (var i = 0; i < runs; i++)
+    {
+        var sw = Stopwatch.StartNew();
+        a.Run(sample);
+        timesA.Add(sw.Elapsed.TotalMilliseconds);
+        sw.Restart();
+        b.Run(sample);
+        timesB.Add(sw.Elapsed.TotalMilliseconds);
+    }
+    return (Median(timesA), Median(timesB));
+}
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+}
