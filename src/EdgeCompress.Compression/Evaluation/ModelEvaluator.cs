@@ -138,7 +138,7 @@ public static class ModelEvaluator
             Top5Percent = accuracy?.Top5Percent,
             BaselineTop1Percent = baseAccuracy?.Top1Percent,
             BaselineTop5Percent = baseAccuracy?.Top5Percent,
-            VersusBaseline = versusBaseline,
+            VersusBaseline = rows > 0 ? versusBaseline : null,
             VersusStored = versusStored is { Count: > 0 } ? versusStored : null,
             Latency = latency,
             BaselineLatency = baseLatency,

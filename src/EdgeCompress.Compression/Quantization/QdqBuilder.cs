@@ -107,7 +107,7 @@ internal sealed class QdqBuilder
         _graph.Proto.Initializer.Add(TensorData.Create(qName, TensorProto.Types.DataType.Int32, [bias.Length], q.AsSpan()));
         var perAxis = scales.Length > 1;
         var sName = Floats(name + "_scale", scales, !perAxis);
-        var zName = ZeroPoints(name + "_zero_point", TensorProto.Types.DataType.Int32, new int[scales.Length], !perAxis);
-        return Dequantize(qName, sName, zName, axis: perAxis ? 0 : null);
+        // An int32 bias always has zero point 0, which is DequantizeLinear's default: no tensor needed.
+        return Dequantize(qName, sName, "", axis: perAxis ? 0 : null);
     }
 }
