@@ -103,13 +103,10 @@ internal static class QuantizeCommand
             ReduceRange = r.ReduceRange ?? HostInt8.NeedsReduceRange,
             Exclude = new HashSet<string>(r.Exclude, StringComparer.Ordinal),
         };
-        if (r.ReduceRange is null && HostInt8.NeedsReduceRange)
+        // Refuse data that cannot feed the model before any work starts, so the error is the only line printed.
+        foreach (var spec in new[] { calibration, evaluation }.OfType<DataSpec>().Distinct())
         {
-            ctx.Warn("this x86 host has no VNNI: weights use 7 bits so ONNX Runtime's int8 kernels here do not saturate (--reduce-range false for 8-bit weights)");
-        }
-        else if (r.ReduceRange == false && HostInt8.NeedsReduceRange)
-        {
-            ctx.Warn("8-bit weights on an x86 host without VNNI: ONNX Runtime's int8 kernels here saturate, so the figures below understate the model on ARM/VNNI");
+            _ = spec.Open(ModelInputs.Of(input), 1).FirstOrDefault() ?? throw new UsageException($"data spec '{spec.Text}' gave no samples");
         }
         var progress = new LineProgress(ctx.Error);
         try
@@ -133,6 +130,14 @@ internal static class QuantizeCommand
             foreach (var w in prepared.Record.Warnings.Concat(result.Record.Warnings))
             {
                 ctx.Warn(w);
+            }
+            if (r.ReduceRange is null && HostInt8.NeedsReduceRange)
+            {
+                ctx.Warn("this x86 host has no VNNI: weights use 7 bits so ONNX Runtime's int8 kernels here do not saturate (--reduce-range false for 8-bit weights)");
+            }
+            else if (r.ReduceRange == false && HostInt8.NeedsReduceRange)
+            {
+                ctx.Warn("8-bit weights on an x86 host without VNNI: ONNX Runtime's int8 kernels here saturate, so the figures above understate the model on ARM/VNNI");
             }
             if (guard is { Met: false })
             {

@@ -38,12 +38,13 @@ public sealed class Accuracy
             {
                 throw new ArgumentException($"label {label} is outside the model's {classes} output classes");
             }
-            // Rank = how many classes score strictly higher than the label's class.
+            // Rank = classes an argmax would put first: higher scores, and equal scores at a lower index (argmax
+            // takes the first maximum), so a model whose logits all tie is not credited with every label.
             var target = row[label];
             var higher = 0;
-            foreach (var v in row)
+            for (var k = 0; k < row.Length; k++)
             {
-                if (v > target)
+                if (row[k] > target || (row[k] == target && k < label))
                 {
                     higher++;
                 }
