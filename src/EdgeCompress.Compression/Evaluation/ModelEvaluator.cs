@@ -134,10 +134,10 @@ public static class ModelEvaluator
         return new EvaluationReport
         {
             Samples = rows,
-            Top1Percent = accuracy?.Top1Percent,
-            Top5Percent = accuracy?.Top5Percent,
-            BaselineTop1Percent = baseAccuracy?.Top1Percent,
-            BaselineTop5Percent = baseAccuracy?.Top5Percent,
+            Top1Percent = accuracy is { Count: > 0 } ? accuracy.Top1Percent : null,
+            Top5Percent = accuracy is { Count: > 0 } ? accuracy.Top5Percent : null,
+            BaselineTop1Percent = baseAccuracy is { Count: > 0 } ? baseAccuracy.Top1Percent : null,
+            BaselineTop5Percent = baseAccuracy is { Count: > 0 } ? baseAccuracy.Top5Percent : null,
             VersusBaseline = rows > 0 ? versusBaseline : null,
             VersusStored = versusStored is { Count: > 0 } ? versusStored : null,
             Latency = latency,
