@@ -10,7 +10,7 @@ internal static class QuantizeCliModels
     /// <summary>
     /// A nearest-centroid classifier written as Conv (1x1 identity scale) -> Flatten -> Gemm, with weights = class mean
     /// image minus the overall mean (from 2000 training images): about 60-70 % top-1, a real accuracy to guard.
-    /// With <paramref name="offset"/> > 0 an Add of that constant to every logit follows: harmless in float, but its
+    /// With <paramref name="offset"/> > 0 an Add of that value to every logit follows: harmless in float, but its
     /// int8 range then has no resolution left for the class differences, so quantizing the Add destroys accuracy.
     /// </summary>
     public static OnnxModel Centroid(float offset = 0)
@@ -56,7 +56,12 @@ internal static class QuantizeCliModels
         g.Node.Add(fc);
         if (offset > 0)
         {
-            g.Initializer.Add(TensorData.FromFloats("offset", [10], Enumerable.Repeat(offset, 10).ToArray()));
+            // The offset comes from a second (all-zero-weight) Gemm so the Add sees two activations and is quantized.
+            g.Initializer.Add(TensorData.FromFloats("offset_w", [10, 784], new float[7840]));
+            g.Initializer.Add(TensorData.FromFloats("offset_b", [10], Enumerable.Repeat(offset, 10).ToArray()));
+            var off = NodeAttributes.Create("Gemm", "offset_fc", ["flat", "offset_w", "offset_b"], ["offset"]);
+            off.SetInt("transB", 1);
+            g.Node.Add(off);
             g.Node.Add(NodeAttributes.Create("Add", "offset_add", ["raw_logits", "offset"], ["logits"]));
         }
         var m = new ModelProto { IrVersion = 8, ProducerName = "edgecompress-cli-tests", Graph = g };
