@@ -100,9 +100,9 @@ public sealed class StaticQuantizer : ICompressionPass
             {
                 continue;
             }
-            var isBias = i == 2 && node.OpType is "Conv" or "ConvTranspose" or "Gemm";
-            if (isBias)
+            if (i == 2 && node.OpType is "Conv" or "ConvTranspose" or "Gemm")
             {
+                // Biases are quantized with their weight, once the weight scales are known.
                 continue;
             }
             var axis = WeightAxis(node, i, tensor);
@@ -180,11 +180,9 @@ public sealed class StaticQuantizer : ICompressionPass
                     producer.Output[i] = raw;
                 }
             }
-            var readers = graph.Consumers(tensor).ToList();
             var q0 = qdq.Quantize(raw, scale, zp);
             qdq.Dequantize(q0, scale, zp, output: tensor);
             graph.Invalidate();
-            _ = readers;
             return;
         }
         var consumers = graph.Consumers(tensor).ToList();
