@@ -34,14 +34,16 @@ public static class EdgecApp
     {
         // One line per verb; keep them in the order of ARCHITECTURE.md.
         yield return InspectCommand.Create(ctx);
-        yield return OptimizeCommand.Create(ctx);
-        yield return ReportCommand.Create(ctx);
-        yield return DemoCommand.Create(ctx);
+        yield return QuantizeCommand.Create(ctx);
         yield return PruneCommand.Create(ctx);
         yield return FactorizeCommand.Create(ctx);
+        yield return EvalCommand.Create(ctx);
+        yield return OptimizeCommand.Create(ctx);
         yield return DevicesCommand.Create(ctx);
         yield return PushCommand.Create(ctx);
         yield return BenchCommand.Create(ctx);
+        yield return ReportCommand.Create(ctx);
+        yield return DemoCommand.Create(ctx);
     }
 
     /// <summary>Parses and runs one edgec invocation.</summary>

@@ -128,7 +128,7 @@ public sealed class ConstantFolding : ICompressionPass
         proto.OpsetImport.AddRange(model.Proto.OpsetImport);
         try
         {
-            using var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1 };
+            using var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
             using var session = new InferenceSession(proto.ToByteArray(), so);
             using var run = new RunOptions();
             using var results = session.Run(run, Array.Empty<string>(), Array.Empty<OrtValue>(), needed);

@@ -57,8 +57,8 @@ internal sealed class QdqBuilder
     /// <summary>Adds a QuantizeLinear node reading <paramref name="input"/>; returns the quantized value's name.</summary>
     public string Quantize(string input, string scale, string zeroPoint, string? output = null)
     {
-        var q = output ?? _graph.UniqueName(input + "_quantized");
-        var node = NodeAttributes.Create("QuantizeLinear", _graph.UniqueName(input + "_QuantizeLinear"), [input, scale, zeroPoint], [q]);
+        var q = output ?? _graph.UniqueName(input + "/q");
+        var node = NodeAttributes.Create("QuantizeLinear", q, [input, scale, zeroPoint], [q]);
         node.Domain = Domain;
         _added.Add(node);
         return q;
@@ -67,8 +67,8 @@ internal sealed class QdqBuilder
     /// <summary>Adds a DequantizeLinear node; per-axis when <paramref name="axis"/> is set.</summary>
     public string Dequantize(string input, string scale, string zeroPoint, string? output = null, int? axis = null)
     {
-        var d = output ?? _graph.UniqueName(input + "_dequantized");
-        var node = NodeAttributes.Create("DequantizeLinear", _graph.UniqueName(input + "_DequantizeLinear"), [input, scale, zeroPoint], [d]);
+        var d = output ?? _graph.UniqueName(input + "/dq");
+        var node = NodeAttributes.Create("DequantizeLinear", d, [input, scale, zeroPoint], [d]);
         node.Domain = Domain;
         if (axis is { } a)
         {
@@ -81,11 +81,11 @@ internal sealed class QdqBuilder
     /// <summary>Adds an int8 weight initializer with its DequantizeLinear; returns the float value's name.</summary>
     public string Weight(string name, sbyte[] values, long[] dims, float[] scales, int? axis)
     {
-        var q = _graph.UniqueName(name + "_quantized");
+        var q = _graph.UniqueName(name + "/int8");
         _graph.Proto.Initializer.Add(TensorData.Create(q, TensorProto.Types.DataType.Int8, dims, values.AsSpan()));
         var perAxis = axis is not null;
-        var s = Floats(name + "_scale", scales, !perAxis);
-        var z = ZeroPoints(name + "_zero_point", TensorProto.Types.DataType.Int8, new int[scales.Length], !perAxis);
+        var s = Floats(name + "/s", scales, !perAxis);
+        var z = ZeroPoints(name + "/z", TensorProto.Types.DataType.Int8, new int[scales.Length], !perAxis);
         return Dequantize(q, s, z, axis: axis);
     }
 
@@ -103,11 +103,11 @@ internal sealed class QdqBuilder
             }
             q[i] = (int)v;
         }
-        var qName = _graph.UniqueName(name + "_quantized");
+        var qName = _graph.UniqueName(name + "/int32");
         _graph.Proto.Initializer.Add(TensorData.Create(qName, TensorProto.Types.DataType.Int32, [bias.Length], q.AsSpan()));
         var perAxis = scales.Length > 1;
-        var sName = Floats(name + "_scale", scales, !perAxis);
-        var zName = ZeroPoints(name + "_zero_point", TensorProto.Types.DataType.Int32, new int[scales.Length], !perAxis);
-        return Dequantize(qName, sName, zName, axis: perAxis ? 0 : null);
+        var sName = Floats(name + "/s", scales, !perAxis);
+        // An int32 bias always has zero point 0, which is DequantizeLinear's default: no tensor needed.
+        return Dequantize(qName, sName, "", axis: perAxis ? 0 : null);
     }
 }

@@ -155,6 +155,10 @@ internal static class QdqPlanner
                 return "weight is not a 2-D constant";
             case "Concat" when constants.Count > 0:
                 return "constant input";
+            case "Add" or "Mul" when constants.Count > 0:
+                // Scaling or shifting by a constant (input normalisation, folded BN leftovers) gains nothing in int8:
+                // ONNX Runtime leaves it as DQ -> float op -> Q, which only adds work.
+                return "elementwise with a constant: float is as fast";
             default:
                 return null;
         }

@@ -30,6 +30,8 @@ public static class QuantizationPipeline
             return (prepared, null);
         }
         ArgumentNullException.ThrowIfNull(calibration);
+        // Int8 kernels exist from opset 10; ONNX Runtime fuses QDQ into them regardless, so lift older models first.
+        OpsetUpgrade.Run(prepared.Model, prepared.Record);
         var tensors = QdqPlanner.CalibrationTensors(prepared.Model.Graph);
         var result = Calibrator.Collect(prepared.Model, tensors, calibration, progress: progress, cancellationToken: cancellationToken);
         return (prepared, result);

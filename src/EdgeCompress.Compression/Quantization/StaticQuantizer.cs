@@ -100,17 +100,9 @@ public sealed class StaticQuantizer : ICompressionPass
             {
                 continue;
             }
-            var isBias = i == 2 && node.OpType is "Conv" or "ConvTranspose" or "Gemm";
-            if (isBias)
+            if (i == 2 && node.OpType is "Conv" or "ConvTranspose" or "Gemm")
             {
-                continue;
-            }
-            if (node.OpType is "Add" or "Mul")
-            {
-                // A constant operand of an elementwise op is quantized like an activation over its own range.
-                var values = TensorData.ToFloats(tensor);
-                var p = QuantMath.ForActivation(new FloatRange(values.Min(), values.Max()), _options.Activations);
-                node.Input[i] = ConstantAsActivation(graph, qdq, tensor, values, p);
+                // Biases are quantized with their weight, once the weight scales are known.
                 continue;
             }
             var axis = WeightAxis(node, i, tensor);
@@ -168,24 +160,10 @@ public sealed class StaticQuantizer : ICompressionPass
         node.Input[2] = dq;
     }
 
-    private string ConstantAsActivation(OnnxGraph graph, QdqBuilder qdq, TensorProto tensor, float[] values, QuantParams p)
-    {
-        var (qmin, qmax) = QuantMath.Levels(_options.Activations);
-        var q = values.Select(v => (int)Math.Clamp(Math.Round(v / p.Scale) + p.ZeroPoint, qmin, qmax)).ToArray();
-        var type = QuantMath.OnnxType(_options.Activations);
-        var name = graph.UniqueName(tensor.Name + "_quantized");
-        graph.Proto.Initializer.Add(type == TensorProto.Types.DataType.Int8
-            ? TensorData.Create(name, type, tensor.Dims.ToArray(), q.Select(v => (sbyte)v).ToArray().AsSpan())
-            : TensorData.Create(name, type, tensor.Dims.ToArray(), q.Select(v => (byte)v).ToArray().AsSpan()));
-        var s = qdq.Floats(tensor.Name + "_scale", [p.Scale], true);
-        var z = qdq.ZeroPoints(tensor.Name + "_zero_point", type, [p.ZeroPoint], true);
-        return qdq.Dequantize(name, s, z);
-    }
-
     private static void InsertPair(OnnxGraph graph, QdqBuilder qdq, string tensor, QuantParams p, TensorProto.Types.DataType type)
     {
-        var scale = qdq.Floats(tensor + "_scale", [p.Scale], true);
-        var zp = qdq.ZeroPoints(tensor + "_zero_point", type, [p.ZeroPoint], true);
+        var scale = qdq.Floats(tensor + "/s", [p.Scale], true);
+        var zp = qdq.ZeroPoints(tensor + "/z", type, [p.ZeroPoint], true);
         if (graph.IsGraphOutput(tensor))
         {
             // Keep the output's name on the DQ; the producer writes a new float name.
@@ -194,7 +172,7 @@ public sealed class StaticQuantizer : ICompressionPass
             {
                 return;
             }
-            var raw = graph.UniqueName(tensor + "_float");
+            var raw = graph.UniqueName(tensor + "/f");
             for (var i = 0; i < producer.Output.Count; i++)
             {
                 if (producer.Output[i] == tensor)
@@ -202,11 +180,9 @@ public sealed class StaticQuantizer : ICompressionPass
                     producer.Output[i] = raw;
                 }
             }
-            var readers = graph.Consumers(tensor).ToList();
             var q0 = qdq.Quantize(raw, scale, zp);
             qdq.Dequantize(q0, scale, zp, output: tensor);
             graph.Invalidate();
-            _ = readers;
             return;
         }
         var consumers = graph.Consumers(tensor).ToList();

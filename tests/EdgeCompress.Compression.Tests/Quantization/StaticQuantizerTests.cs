@@ -3,6 +3,7 @@ using EdgeCompress.Compression.Quantization;
 using EdgeCompress.Compression.Runtime;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
+using EdgeCompress.Compression.Tests;
 
 namespace EdgeCompress.Compression.Tests.Quantization;
 
@@ -36,5 +37,50 @@ public class StaticQuantizerTests
         Assert.DoesNotContain("BatchNormalization", ops);
         Assert.DoesNotContain("Relu", ops);
         Assert.Contains("QuantizeLinear", ops);
+    }
+}
+
+public class StaticQuantizerSizeAndOptionsTests
+{
+    [Fact]
+    public void Quantized_conv_stack_is_at_most_0_27x_the_float_size()
+    {
+        var model = QuantTestModels.ConvStack();
+        var q = QuantizationPipeline.Run(model, new QuantizationOptions(), DataSpec.Parse("synthetic:8")).Quantized;
+        var ratio = (double)q.ToBytes().Length / model.ToBytes().Length;
+        Assert.True(ratio <= 0.27, $"ratio {ratio:F3}");
+    }
+
+    [Theory]
+    [InlineData(CalibrationMethod.MinMax, ActivationType.S8)]
+    [InlineData(CalibrationMethod.Percentile, ActivationType.U8)]
+    [InlineData(CalibrationMethod.Entropy, ActivationType.S8)]
+    public void Every_calibration_method_and_activation_type_gives_a_model_within_cosine_0_99(CalibrationMethod method, ActivationType type)
+    {
+        var model = TestModels.SmallCnn();
+        var options = new QuantizationOptions { Method = method, Activations = type, ReduceRange = HostInt8.NeedsReduceRange };
+        var q = QuantizationPipeline.Run(model, options, DataSpec.Parse("synthetic:64")).Quantized;
+        var f = StaticQuantizerTests.Compare(model, q, "synthetic:32");
+        Assert.True(f.Cosine > 0.99, $"{method}/{type}: cosine {f.Cosine}");
+        var zp = q.Graph.Nodes.First(n => n.OpType == "QuantizeLinear").Input[2];
+        Assert.Equal(type == ActivationType.S8 ? 3 : 2, q.Graph.Initializers[zp].DataType);
+    }
+
+    [Fact]
+    public void Excluded_layer_stays_float_and_the_record_says_so()
+    {
+        var options = new QuantizationOptions { Exclude = new HashSet<string> { "c2" } };
+        var outcome = QuantizationPipeline.Run(TestModels.SmallCnn(), options, DataSpec.Parse("synthetic:8"));
+        var c2 = outcome.Quantized.Graph.Nodes.Single(n => n.Name == "c2");
+        Assert.NotEqual("DequantizeLinear", outcome.Quantized.Graph.Producer(c2.Input[1])?.OpType);
+        Assert.Contains(outcome.Records[^1].Layers, l => l.Node == "c2" && l.Action == "kept float: excluded");
+    }
+
+    [Fact]
+    public void Quantizing_an_already_quantized_model_is_refused()
+    {
+        var q = QuantizationPipeline.Run(TestModels.SmallCnn(), new QuantizationOptions(), DataSpec.Parse("synthetic:8")).Quantized;
+        var e = Assert.Throws<OnnxFormatException>(() => QuantizationPipeline.Run(q, new QuantizationOptions(), DataSpec.Parse("synthetic:8")));
+        Assert.Contains("already quantized", e.Message, StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,168 @@
+using System.CommandLine;
+using System.Globalization;
+using EdgeCompress.Compression.Evaluation;
+using EdgeCompress.Compression.Passes;
+using EdgeCompress.Compression.Quantization;
+using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Data;
+using EdgeCompress.Onnx;
+
+namespace EdgeCompress.Cli.Commands;
+
+/// <summary>`edgec quantize MODEL --out OUT`: int8 quantization (static QDQ or dynamic), measured and optionally
+/// held to an accuracy budget.</summary>
+internal static class QuantizeCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var model = new Argument<FileInfo>("MODEL") { Description = "float ONNX model to quantize" };
+        var output = new Option<FileInfo>("--out", "-o") { Description = "where to write the quantized model", Required = true };
+        var mode = new Option<string?>("--mode") { Description = "static (QDQ, calibrated; default for conv nets) or dynamic (MatMul/Gemm models)" };
+        mode.AcceptOnlyFromAmong("static", "dynamic");
+        var calibration = new Option<string?>("--calibration") { Description = "calibration data SPEC: fashion-mnist:train@1000, a test_data_set folder, synthetic:N" };
+        var method = new Option<string>("--calibration-method") { Description = "minmax, percentile or entropy", DefaultValueFactory = _ => "minmax" };
+        method.AcceptOnlyFromAmong("minmax", "percentile", "entropy");
+        var percentile = new Option<double>("--percentile") { Description = "percentile of values kept in range (percentile method)", DefaultValueFactory = _ => 99.999 };
+        var perChannel = new Option<bool>("--per-channel") { Description = "one weight scale per output channel (static default; opt-in for dynamic)" };
+        var perTensor = new Option<bool>("--per-tensor") { Description = "one weight scale per tensor" };
+        var exclude = new Option<string[]>("--exclude") { Description = "node names to keep in float", AllowMultipleArgumentsPerToken = true };
+        var activation = new Option<string>("--activation-type") { Description = "int8 (S8S8, default) or uint8 (U8S8, x86 without VNNI)", DefaultValueFactory = _ => "int8" };
+        activation.AcceptOnlyFromAmong("int8", "uint8");
+        var reduceRange = new Option<bool?>("--reduce-range") { Description = "7-bit weights: needed by x86 hosts without VNNI (default: on exactly when this host is one; --reduce-range false to force 8-bit)" };
+        var budget = new Option<double?>("--accuracy-budget") { Description = "maximum top-1 drop in points; keeps sensitive layers float to hold it" };
+        var evalData = new Option<string?>("--eval-data") { Description = "labelled data for accuracy figures and the budget (default: the calibration data if labelled)" };
+        var command = new Command("quantize", "Quantize a model to int8 (static QDQ or dynamic) and report size, fidelity and accuracy.");
+        command.Arguments.Add(model);
+        foreach (var o in new Option[] { output, mode, calibration, method, percentile, perChannel, perTensor, exclude, activation, reduceRange, budget, evalData })
+        {
+            command.Options.Add(o);
+        }
+        command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) =>
+        {
+            var request = new QuantizeRequest(
+                parse.GetValue(model)!.FullName, parse.GetValue(output)!.FullName, parse.GetValue(mode), parse.GetValue(calibration),
+                parse.GetValue(method)!, parse.GetValue(percentile), parse.GetValue(perChannel), parse.GetValue(perTensor),
+                parse.GetValue(exclude) ?? [], parse.GetValue(activation)!, parse.GetValue(reduceRange), parse.GetValue(budget), parse.GetValue(evalData));
+            return Task.FromResult(Run(ctx, request, ct));
+        }));
+        return command;
+    }
+
+    internal sealed record QuantizeRequest(string Model, string Out, string? Mode, string? Calibration, string Method, double Percentile,
+        bool PerChannel, bool PerTensor, string[] Exclude, string Activation, bool? ReduceRange, double? Budget, string? EvalData);
+
+    private static int Run(CliContext ctx, QuantizeRequest r, CancellationToken ct)
+    {
+        if (string.Equals(Path.GetFullPath(r.Out), Path.GetFullPath(r.Model), StringComparison.Ordinal))
+        {
+            throw new UsageException($"{r.Out}: --out is the input model; choose another output path");
+        }
+        if (r.PerChannel && r.PerTensor)
+        {
+            throw new UsageException("--per-channel and --per-tensor exclude each other");
+        }
+        if (r.Percentile is <= 50 or > 100 || double.IsNaN(r.Percentile))
+        {
+            throw new UsageException($"--percentile {r.Percentile.ToString(CultureInfo.InvariantCulture)}: must be above 50 and at most 100");
+        }
+        if (r.Budget is { } b && (b < 0 || double.IsNaN(b)))
+        {
+            throw new UsageException("--accuracy-budget must be 0 or more points");
+        }
+        var input = OnnxModel.Load(r.Model);
+        QuantizedModelCheck.ThrowIfQuantized(input);
+        CheckExcludes(input, r.Exclude);
+        var hasConv = input.Graph.Nodes.Any(n => n.OpType is "Conv" or "ConvTranspose");
+        var quantMode = r.Mode switch
+        {
+            "static" => QuantizationMode.Static,
+            "dynamic" => QuantizationMode.Dynamic,
+            _ => hasConv || r.Calibration is not null ? QuantizationMode.Static : QuantizationMode.Dynamic,
+        };
+        var calibration = r.Calibration is null ? null : DataSpec.Parse(r.Calibration);
+        if (quantMode == QuantizationMode.Static && calibration is null)
+        {
+            throw new UsageException("static quantization needs --calibration SPEC (real samples; synthetic:N if you have none), or use --mode dynamic");
+        }
+        var evaluation = r.EvalData is not null ? DataSpec.Parse(r.EvalData) : calibration is { IsLabelled: true } ? calibration : null;
+        if (r.Budget is not null && evaluation is not { IsLabelled: true })
+        {
+            throw new UsageException("--accuracy-budget needs labelled data: give --eval-data fashion-mnist:test (or labelled --calibration)");
+        }
+        if (calibration is { Kind: DataKind.Synthetic } && quantMode == QuantizationMode.Static)
+        {
+            ctx.Warn("calibrating on synthetic (random) inputs: activation ranges may not match real data, and accuracy cannot be judged");
+        }
+        var options = new QuantizationOptions
+        {
+            Mode = quantMode,
+            Method = r.Method switch { "percentile" => CalibrationMethod.Percentile, "entropy" => CalibrationMethod.Entropy, _ => CalibrationMethod.MinMax },
+            Percentile = r.Percentile,
+            PerChannel = r.PerTensor ? false : quantMode == QuantizationMode.Static || r.PerChannel,
+            Activations = r.Activation == "uint8" ? ActivationType.U8 : ActivationType.S8,
+            ReduceRange = r.ReduceRange ?? HostInt8.NeedsReduceRange,
+            Exclude = new HashSet<string>(r.Exclude, StringComparer.Ordinal),
+        };
+        // Refuse data that cannot feed the model before any work starts, so the error is the only line printed.
+        foreach (var spec in new[] { calibration, evaluation }.OfType<DataSpec>().Distinct())
+        {
+            _ = spec.Open(ModelInputs.Of(input), 1).FirstOrDefault() ?? throw new UsageException($"data spec '{spec.Text}' gave no samples");
+        }
+        var progress = new LineProgress(ctx.Error);
+        try
+        {
+            var (prepared, cal) = QuantizationPipeline.PrepareAndCalibrate(input, options, calibration, progress, ct);
+            PassResult result;
+            GuardOutcome? guard = null;
+            if (r.Budget is { } points)
+            {
+                guard = AccuracyGuard.Run(prepared.Model, options, cal, evaluation!, points, progress, ct);
+                result = guard.Best;
+            }
+            else
+            {
+                result = QuantizationPipeline.Quantize(prepared.Model, options, cal, progress, ct);
+            }
+            // Measure before writing: a model ONNX Runtime cannot run is never saved.
+            var figures = QuantizeSummary.Measure(input, result.Model, evaluation ?? calibration ?? DataSpec.Parse("synthetic:16"), progress, ct);
+            result.Model.Save(r.Out);
+            QuantizeSummary.Print(ctx.Out, r.Model, r.Out, options, prepared.Record, result.Record, figures, guard, cal);
+            foreach (var w in prepared.Record.Warnings.Concat(result.Record.Warnings))
+            {
+                ctx.Warn(w);
+            }
+            if (r.ReduceRange is null && HostInt8.NeedsReduceRange)
+            {
+                ctx.Warn("this x86 host has no VNNI: weights use 7 bits so ONNX Runtime's int8 kernels here do not saturate (--reduce-range false for 8-bit weights)");
+            }
+            else if (r.ReduceRange == false && HostInt8.NeedsReduceRange)
+            {
+                ctx.Warn("8-bit weights on an x86 host without VNNI: ONNX Runtime's int8 kernels here saturate, so the figures above understate the model on ARM/VNNI");
+            }
+            if (guard is { Met: false })
+            {
+                ctx.Error.WriteLine($"edgec: accuracy budget missed: {guard.Why}; wrote the best model found to {r.Out}");
+                return EdgecApp.ExitCheckFailed;
+            }
+            return EdgecApp.ExitOk;
+        }
+        catch (ModelRunException e)
+        {
+            throw new UsageException(e.Message, e);
+        }
+    }
+
+    private static void CheckExcludes(OnnxModel model, string[] names)
+    {
+        var known = model.Graph.Nodes.SelectMany(n => new[] { n.Name, OnnxGraph.NodeLabel(n) }).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            if (!known.Contains(name))
+            {
+                var examples = string.Join(", ", model.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul").Take(3).Select(OnnxGraph.NodeLabel));
+                throw new UsageException($"--exclude '{name}': no node of that name in {Path.GetFileName(model.SourcePath)}"
+                    + (examples.Length > 0 ? $" (nodes are named like: {examples})" : ""));
+            }
+        }
+    }
+}

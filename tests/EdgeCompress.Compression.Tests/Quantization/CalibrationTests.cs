@@ -1,0 +1,97 @@
+using EdgeCompress.Compression.Quantization;
+using EdgeCompress.Data;
+
+namespace EdgeCompress.Compression.Tests.Quantization;
+
+public class CalibrationTests
+{
+    private static TensorHistogram Gaussian(int n, double sigma, int seed, params float[] outliers)
+    {
+        var r = new Random(seed);
+        var h = new TensorHistogram();
+        var batch = new float[1000];
+        for (var done = 0; done < n; done += batch.Length)
+        {
+            for (var i = 0; i < batch.Length; i++)
+            {
+                batch[i] = (float)(sigma * Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble()));
+            }
+            h.Add(batch);
+        }
+        h.Add(outliers);
+        return h;
+    }
+
+    [Fact]
+    public void Minmax_range_is_exactly_the_extremes_seen()
+    {
+        var h = Gaussian(20_000, 1, 1, 40f, -3.5f);
+        var range = h.RangeFor(CalibrationMethod.MinMax, 99.99);
+        Assert.Equal(40f, range.Max);
+        Assert.Equal(h.Min, range.Min);
+    }
+
+    [Fact]
+    public void Percentile_99_99_clips_a_single_far_outlier_to_near_four_sigma()
+    {
+        var h = Gaussian(200_000, 1, 2, 50f);
+        var range = h.RangeFor(CalibrationMethod.Percentile, 99.99);
+        Assert.InRange(range.Max, 3.3f, 4.5f);
+        Assert.InRange(range.Min, -4.5f, -3.3f);
+    }
+
+    [Fact]
+    public void Entropy_threshold_clips_outliers_but_keeps_the_bulk_of_a_gaussian()
+    {
+        var h = Gaussian(200_000, 1, 3, 60f, 55f);
+        var range = h.RangeFor(CalibrationMethod.Entropy, 0);
+        Assert.InRange(range.Max, 2.0f, 8f);
+    }
+
+    [Fact]
+    public void Histogram_keeps_its_size_when_later_batches_widen_the_range_a_thousandfold()
+    {
+        var h = new TensorHistogram();
+        h.Add([0.001f, -0.002f, 0.0005f]);
+        h.Add([2.5f, -1f]);
+        Assert.Equal(5, h.Count);
+        Assert.True(h.HalfRange >= 2.5);
+        Assert.Equal(TensorHistogram.BinsPerSide, h.AbsoluteCounts().Length);
+        Assert.Equal(5, h.AbsoluteCounts().Sum());
+    }
+
+    [Fact]
+    public void Calibrating_on_two_thousand_samples_keeps_memory_bounded()
+    {
+        var model = TestModels.SmallCnn();
+        GC.Collect();
+        var before = GC.GetTotalMemory(true);
+        var result = Calibrator.Collect(model, ["c1_relu", "c2_relu", "p1", "logits"], DataSpec.Parse("synthetic:2000"), batchSize: 50);
+        var after = GC.GetTotalMemory(true);
+        Assert.Equal(2000, result.Samples);
+        // 2000 samples of c1_relu alone are 100 MB of floats; the histograms are a few hundred KB.
+        Assert.True(after - before < 16 << 20, $"calibration kept {(after - before) >> 20} MB");
+        Assert.All(result.Histograms.Values, h => Assert.True(h.Count > 0));
+    }
+
+    [Fact]
+    public void Relu_output_range_starts_at_zero_so_the_zero_point_sits_at_the_lowest_level()
+    {
+        var p = QuantMath.ForActivation(new FloatRange(0, 6), ActivationType.S8);
+        Assert.Equal(-128, p.ZeroPoint);
+        Assert.Equal(6f / 255, p.Scale, 6);
+        var u = QuantMath.ForActivation(new FloatRange(-1, 3), ActivationType.U8);
+        Assert.Equal(64, u.ZeroPoint);
+    }
+
+    [Fact]
+    public void Per_channel_weights_get_one_symmetric_scale_per_output_channel()
+    {
+        float[] w = [1, -2, 0.5f, 0.25f, 0, 0, 0, 0];
+        var (q, scales) = QuantMath.QuantizeWeights(w, [4, 2], 0, reduceRange: false);
+        Assert.Equal([2f / 127, 0.5f / 127, 1f, 1f], scales);
+        Assert.Equal(new sbyte[] { 64, -127, 127, 64, 0, 0, 0, 0 }, q);
+        var (q7, _) = QuantMath.QuantizeWeights(w, [4, 2], 0, reduceRange: true);
+        Assert.Equal(-63, q7[1]);
+    }
+}
