@@ -56,7 +56,7 @@ internal static class DemoCommand
                 Tool = $"edgec {typeof(DemoCommand).Assembly.GetName().Version}",
             };
             var outcome = await new OptimizeRunner(new DefaultPassCatalog(), new LocalMeasurer(dataSpec, profile.Runtime.IntraOpThreads))
-                .RunAsync(options, new LineProgress(ctx.Error, "    "), ct).ConfigureAwait(false);
+                .RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
             var manifest = ManifestFile.Load(outcome.ManifestPath);
 
             Stage("3/4 start edged on 127.0.0.1, push and benchmark every variant through its API");
@@ -116,9 +116,4 @@ internal static class DemoCommand
         ctx.Out.WriteLine(m.Chosen is null ? $"no variant met the budget: {m.ChosenReason}" : $"chosen: {m.Chosen}: {m.ChosenReason}");
     }
 
-    /// <summary>Writes progress lines at once, indented under the current stage.</summary>
-    private sealed class LineProgress(TextWriter writer, string indent) : IProgress<string>
-    {
-        public void Report(string value) => writer.WriteLine(indent + value);
-    }
 }

@@ -50,7 +50,7 @@ internal static class FactorizeCommand
             PassResult result;
             try
             {
-                result = new FactorizePass(options).Apply(original, new LineProgress(ctx.Error), ct);
+                result = new FactorizePass(options).Apply(original, new LineProgress(ctx.Error, "factorize: "), ct);
             }
             catch (ArgumentException e)
             {
@@ -164,11 +164,4 @@ internal static class FactorizeCommand
             throw new UsageException($"--check {spec.Text}: {e.Message}", e);
         }
     }
-}
-
-/// <summary>Progress lines written synchronously to standard error (Progress&lt;T&gt; would post them to the thread
-/// pool, out of order and racing the report).</summary>
-internal sealed class LineProgress(TextWriter error) : IProgress<string>
-{
-    public void Report(string value) => error.WriteLine($"factorize: {value}");
 }

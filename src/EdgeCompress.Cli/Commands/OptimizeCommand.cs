@@ -77,7 +77,7 @@ internal static class OptimizeCommand
             OptimizeOutcome outcome;
             try
             {
-                outcome = await new OptimizeRunner(new DefaultPassCatalog(), measurer).RunAsync(options, new SyncProgress(ctx.Error), ct).ConfigureAwait(false);
+                outcome = await new OptimizeRunner(new DefaultPassCatalog(), measurer).RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
             }
             catch (ArgumentException e)
             {
@@ -109,9 +109,4 @@ internal static class OptimizeCommand
         throw new UsageException($"--time-budget '{text}': use a duration like 90s, 30m or 2h");
     }
 
-    /// <summary>Writes progress lines as they come (Progress&lt;T&gt; would post them to the thread pool out of order).</summary>
-    private sealed class SyncProgress(TextWriter writer) : IProgress<string>
-    {
-        public void Report(string value) => writer.WriteLine(value);
-    }
 }

@@ -5,8 +5,13 @@ namespace EdgeCompress.Cli.Commands;
 internal sealed class LineProgress : IProgress<string>
 {
     private readonly TextWriter _writer;
+    private readonly string _prefix;
 
-    public LineProgress(TextWriter writer) => _writer = writer;
+    public LineProgress(TextWriter writer, string prefix = "  .. ")
+    {
+        _writer = writer;
+        _prefix = prefix;
+    }
 
-    public void Report(string value) => _writer.WriteLine($"  .. {value}");
+    public void Report(string value) => _writer.WriteLine(_prefix + value);
 }
