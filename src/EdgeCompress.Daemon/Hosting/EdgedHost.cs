@@ -106,6 +106,9 @@ public static class EdgedHost
 
         // Per-request framework chatter would drown the journal on a board; edged logs what matters itself.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // A failed start is reported once, as an "edged: ..." line, by RunAsync; not as a logged stack trace too.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         builder.Services.AddSingleton<Metrics>();
         builder.Services.AddSingleton<ModelStore>();
@@ -130,6 +133,7 @@ public static class EdgedHost
         if (ListenAddresses.AnyHttps(options.Urls))
         {
             tls = TlsCertificate.LoadOrCreate(options.ResolvedCertificateFile);
+            builder.WebHost.UseKestrelHttpsConfiguration();
             builder.Services.Configure<KestrelServerOptions>(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = tls.Certificate));
         }
 
