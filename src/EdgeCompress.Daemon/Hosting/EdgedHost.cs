@@ -2,6 +2,7 @@ using System.Reflection;
 using EdgeCompress.Daemon.Api;
 using EdgeCompress.Daemon.Benchmarks;
 using EdgeCompress.Daemon.Store;
+using EdgeCompress.Protocol;
 using EdgeCompress.Sensors;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -157,14 +158,20 @@ public static class EdgedHost
             Log.TokenCreated(logger, options.TokenFile);
         }
 
-        var device = DeviceProbe.Describe(new SensorPaths(options.SensorRoot), options.Profile, Version);
-        device.Sensors = sensors.Found;
-        device.MarkerPin = options.Sensors.MarkerPin;
         if (tls is not null)
         {
-            device.TlsFingerprintSha256 = tls.FingerprintDisplay;
             Log.TlsFingerprint(logger, options.ResolvedCertificateFile, tls.FingerprintDisplay, tls.Created ? " (generated now)" : "");
         }
+
+        // Built on first request: describing ONNX Runtime loads its 30 MB library, which would cost start time and idle memory.
+        var device = new Lazy<DeviceInfo>(() =>
+        {
+            var info = DeviceProbe.Describe(new SensorPaths(options.SensorRoot), options.Profile, Version);
+            info.Sensors = sensors.Found;
+            info.MarkerPin = options.Sensors.MarkerPin;
+            info.TlsFingerprintSha256 = tls?.FingerprintDisplay;
+            return info;
+        });
 
         app.UseMiddleware<GuardMiddleware>();
         SystemEndpoints.Map(app, device, DateTimeOffset.UtcNow);
