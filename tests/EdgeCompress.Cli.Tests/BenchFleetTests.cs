@@ -28,14 +28,22 @@ public sealed class BenchFleetTests : IDisposable
         }
 
         registry.Save();
+
+        // Wake each daemon once (JIT, first request) so the CLI's timeouts measure a warm board, as in the field.
+        await Task.WhenAll(registry.Devices.Select(async d =>
+        {
+            using var warm = new EdgedClient(d, TimeSpan.FromSeconds(60));
+            await warm.DeviceAsync(CancellationToken.None);
+            await warm.ModelsAsync(CancellationToken.None);
+        }));
         var model = FleetModels.WriteMlp(_cli.Root, "fleet-mlp.onnx", width: 64, seed: 41);
 
-        var bench = FleetCliHarness.RunAsync("bench", model, "--group", "farm", "--duration", "4", "--parallel", "5", "--timeout", "3");
+        var bench = FleetCliHarness.RunAsync("bench", model, "--group", "farm", "--duration", "4", "--parallel", "5", "--timeout", "20");
         var victim = registry.Get("node5");
         var killedWhileRunning = await KillOnceRunningAsync(_boards[4], victim, TimeSpan.FromSeconds(120));
         var result = await bench;
 
-        Assert.True(killedWhileRunning, "node5's benchmark never started, so the kill did not happen mid-run");
+        Assert.True(killedWhileRunning, $"node5's benchmark never started, so the kill did not happen mid-run:\n{result.Out}\n{result.Error}");
         Assert.Equal(1, result.Exit);
         Assert.Contains("benchmarked fleet-mlp on 4 of 5 device(s); failed: node5", result.Out, StringComparison.Ordinal);
         Assert.Matches(@"node5: FAILED: device 'node5' unreachable: cannot connect to http://127\.0\.0\.1:\d+ \(Connection refused\)", result.Error);
@@ -48,7 +56,7 @@ public sealed class BenchFleetTests : IDisposable
     /// <summary>Polls the board's metrics until its benchmark has started, then SIGKILLs it (bounded wait).</summary>
     private static async Task<bool> KillOnceRunningAsync(LiveEdged board, DeviceEntry entry, TimeSpan limit)
     {
-        using var client = new EdgedClient(entry);
+        using var client = new EdgedClient(entry, TimeSpan.FromSeconds(20));
         var deadline = DateTime.UtcNow + limit;
         while (DateTime.UtcNow < deadline)
         {
