@@ -13,6 +13,8 @@ public sealed class FleetCliGroup : ICollectionFixture<TwoDaemonsFixture>
 /// <summary>Runs edgec in process against a private config and data folder, the way a user's shell would.</summary>
 internal sealed class FleetCliHarness : IDisposable
 {
+    private readonly string? _noColorBefore = Environment.GetEnvironmentVariable("NO_COLOR");
+
     public FleetCliHarness()
     {
         Root = Directory.CreateTempSubdirectory("edgec-fleet-cli-").FullName;
@@ -39,6 +41,7 @@ internal sealed class FleetCliHarness : IDisposable
     {
         Environment.SetEnvironmentVariable("EDGEC_CONFIG_DIR", null);
         Environment.SetEnvironmentVariable("EDGEC_DATA_DIR", null);
+        Environment.SetEnvironmentVariable("NO_COLOR", _noColorBefore);
         Directory.Delete(Root, recursive: true);
     }
 }
