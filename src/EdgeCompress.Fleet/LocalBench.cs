@@ -10,12 +10,21 @@ public static class LocalBench
     /// <summary>The pseudo-device name of the in-process engine.</summary>
     public const string DeviceName = "local";
 
-    /// <summary>Benchmarks <paramref name="model"/> here; bad models and requests are usage problems.</summary>
-    public static async Task<BenchRecord> RunAsync(ModelFile model, BenchSettings settings, IProgress<DeviceProgress>? progress, CancellationToken cancellationToken)
+    // The daemon reports uname's spelling; use the same so local rows group with device rows.
+    private static string UnameArchitecture() => RuntimeInformation.OSArchitecture switch
+    {
+        Architecture.X64 => "x86_64",
+        Architecture.Arm64 => "aarch64",
+        Architecture.Arm => "armv7l",
+        var other => other.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>Benchmarks <paramref name="model"/> here under <paramref name="name"/>; bad models and requests are usage problems.</summary>
+    public static async Task<BenchRecord> RunAsync(ModelFile model, string name, BenchSettings settings, IProgress<DeviceProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(settings);
-        var request = settings.ToRequest(model.DefaultName, null);
+        var request = settings.ToRequest(name, null);
         var paths = new SensorPaths();
         IPowerSensor? sensor = null;
         string? reason = "power measurement not requested";
@@ -28,15 +37,15 @@ public static class LocalBench
         {
             var environment = new BenchmarkEnvironment { PowerSensor = sensor, PowerUnavailableReason = reason, Thermal = new ThermalZones(paths) };
             var engineProgress = progress is null ? null : new Progress<BenchmarkProgress>(p => progress.Report(new DeviceProgress(DeviceName, p.Phase, p.Done, p.Total)));
-            var result = await Task.Run(() => BenchmarkEngine.Run(model.Path, model.DefaultName, request, environment, engineProgress, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var result = await Task.Run(() => BenchmarkEngine.Run(model.Path, name, request, environment, engineProgress, cancellationToken), cancellationToken).ConfigureAwait(false);
             return new BenchRecord
             {
                 TimeUtc = DateTimeOffset.UtcNow,
                 Device = DeviceName,
                 Hostname = Environment.MachineName,
-                Architecture = RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant(),
+                Architecture = UnameArchitecture(),
                 ModelFile = model.Path,
-                ModelName = model.DefaultName,
+                ModelName = name,
                 ModelSha256 = model.Sha256,
                 ModelBytes = model.Length,
                 Threads = settings.Threads,

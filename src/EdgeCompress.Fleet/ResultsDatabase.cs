@@ -39,7 +39,18 @@ public sealed class ResultsDatabase
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
             lock (AppendGate)
             {
-                using var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read);
+                using var stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+                if (stream.Length > 0)
+                {
+                    // A crash can leave a torn last line without its newline; end it so the next record stays whole.
+                    stream.Seek(-1, SeekOrigin.End);
+                    if (stream.ReadByte() != '\n')
+                    {
+                        stream.WriteByte((byte)'\n');
+                    }
+                }
+
+                stream.Seek(0, SeekOrigin.End);
                 stream.Write(Encoding.UTF8.GetBytes(text.ToString()));
                 stream.Flush(flushToDisk: true);
             }

@@ -47,18 +47,27 @@ internal sealed class EdgedProcess : IDisposable
 
     public static string NewStore() => Directory.CreateTempSubdirectory("edged-test-").FullName;
 
+    /// <summary>Starts a natively compiled edged binary.</summary>
+    public static Task<EdgedProcess> StartNativeAsync(string binary) => StartAsync(executable: binary);
+
     /// <summary>Starts edged and waits until it serves /v1/health.</summary>
-    public static async Task<EdgedProcess> StartAsync(string? store = null, string urls = "http://127.0.0.1:0", params string[] extra)
+    public static async Task<EdgedProcess> StartAsync(string? store = null, string urls = "http://127.0.0.1:0", string[]? extra = null, string? executable = null)
     {
         store ??= NewStore();
-        var args = new List<string> { EdgedDll, "--urls", urls, "--store", store, "--token-file", Path.Combine(store, "token") };
+        extra ??= [];
+        var args = new List<string> { "--urls", urls, "--store", store, "--token-file", Path.Combine(store, "token") };
+        if (executable is null)
+        {
+            args.Insert(0, EdgedDll);
+        }
+
         if (!extra.Contains("--power-sensor"))
         {
             args.AddRange(["--power-sensor", "none"]);
         }
 
         args.AddRange(extra);
-        var process = Launch(args);
+        var process = Launch(args, executable ?? "dotnet");
         var edged = new EdgedProcess(process, store);
         process.OutputDataReceived += (_, e) => edged.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => edged.OnLine(e.Data);
@@ -83,7 +92,7 @@ internal sealed class EdgedProcess : IDisposable
     /// <summary>Runs edged to completion (for start-up failures) and returns exit code and output.</summary>
     public static (int ExitCode, string Output) RunToExit(IEnumerable<string> arguments, TimeSpan? timeout = null)
     {
-        using var process = Launch([EdgedDll, .. arguments]);
+        using var process = Launch([EdgedDll, .. arguments], "dotnet");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout ?? TimeSpan.FromSeconds(30)))
@@ -192,9 +201,9 @@ internal sealed class EdgedProcess : IDisposable
         _process.Dispose();
     }
 
-    private static Process Launch(IEnumerable<string> arguments)
+    private static Process Launch(IEnumerable<string> arguments, string executable)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

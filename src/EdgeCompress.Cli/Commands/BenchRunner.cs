@@ -13,7 +13,7 @@ internal sealed class BenchRunner(ModelFile file, string storeName, BenchSetting
     {
         if (device.Name == LocalBench.DeviceName)
         {
-            return await LocalBench.RunAsync(file, settings, output, cancellationToken).ConfigureAwait(false);
+            return await LocalBench.RunAsync(file, storeName, settings, output, cancellationToken).ConfigureAwait(false);
         }
 
         using var client = new EdgedClient(device, timeout);

@@ -12,11 +12,11 @@ namespace EdgeCompress.Daemon.Api;
 public static class SystemEndpoints
 {
     /// <summary>Maps the routes.</summary>
-    public static void Map(IEndpointRouteBuilder routes, DeviceInfo device, DateTimeOffset startedUtc)
+    public static void Map(IEndpointRouteBuilder routes, Lazy<DeviceInfo> device, DateTimeOffset startedUtc)
     {
-        var health = new HealthResponse { Status = "ok", Version = device.EdgedVersion };
+        var health = new HealthResponse { Status = "ok", Version = EdgedHost.Version };
         routes.MapGet("/v1/health", () => Results.Json(health, ProtocolJsonContext.Default.HealthResponse));
-        routes.MapGet("/v1/device", () => Results.Json(device, ProtocolJsonContext.Default.DeviceInfo));
+        routes.MapGet("/v1/device", () => Results.Json(device.Value, ProtocolJsonContext.Default.DeviceInfo));
         routes.MapGet("/metrics", (Metrics metrics, BenchmarkScheduler queue, ModelStore store, SensorHub sensors) =>
         {
             var live = new LiveGauges(queue.Waiting, store.List().Sum(m => m.Versions.Count), store.UsedBytes(),

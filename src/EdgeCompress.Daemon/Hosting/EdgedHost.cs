@@ -2,6 +2,7 @@ using System.Reflection;
 using EdgeCompress.Daemon.Api;
 using EdgeCompress.Daemon.Benchmarks;
 using EdgeCompress.Daemon.Store;
+using EdgeCompress.Protocol;
 using EdgeCompress.Sensors;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -106,6 +107,9 @@ public static class EdgedHost
 
         // Per-request framework chatter would drown the journal on a board; edged logs what matters itself.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // A failed start is reported once, as an "edged: ..." line, by RunAsync; not as a logged stack trace too.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         builder.Services.AddSingleton<Metrics>();
         builder.Services.AddSingleton<ModelStore>();
@@ -130,6 +134,7 @@ public static class EdgedHost
         if (ListenAddresses.AnyHttps(options.Urls))
         {
             tls = TlsCertificate.LoadOrCreate(options.ResolvedCertificateFile);
+            builder.WebHost.UseKestrelHttpsConfiguration();
             builder.Services.Configure<KestrelServerOptions>(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = tls.Certificate));
         }
 
@@ -153,14 +158,20 @@ public static class EdgedHost
             Log.TokenCreated(logger, options.TokenFile);
         }
 
-        var device = DeviceProbe.Describe(new SensorPaths(options.SensorRoot), options.Profile, Version);
-        device.Sensors = sensors.Found;
-        device.MarkerPin = options.Sensors.MarkerPin;
         if (tls is not null)
         {
-            device.TlsFingerprintSha256 = tls.FingerprintDisplay;
             Log.TlsFingerprint(logger, options.ResolvedCertificateFile, tls.FingerprintDisplay, tls.Created ? " (generated now)" : "");
         }
+
+        // Built on first request: describing ONNX Runtime loads its 30 MB library, which would cost start time and idle memory.
+        var device = new Lazy<DeviceInfo>(() =>
+        {
+            var info = DeviceProbe.Describe(new SensorPaths(options.SensorRoot), options.Profile, Version);
+            info.Sensors = sensors.Found;
+            info.MarkerPin = options.Sensors.MarkerPin;
+            info.TlsFingerprintSha256 = tls?.FingerprintDisplay;
+            return info;
+        });
 
         app.UseMiddleware<GuardMiddleware>();
         SystemEndpoints.Map(app, device, DateTimeOffset.UtcNow);

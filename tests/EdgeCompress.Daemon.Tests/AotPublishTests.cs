@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace EdgeCompress.Daemon.Tests;
+
+public partial class AotPublishTests
+{
+    private const long MaxBinaryBytes = 20L * 1024 * 1024;
+
+    [Fact]
+    public async Task Edged_publishes_as_NativeAOT_for_linux_x64_without_trim_or_AOT_warnings_and_the_binary_serves_benchmarks()
+    {
+        var root = RepositoryRoot();
+        var output = Directory.CreateTempSubdirectory("edged-aot-").FullName;
+        try
+        {
+            var (exitCode, log) = Run("dotnet", ["publish", Path.Combine(root, "src/EdgeCompress.Daemon/EdgeCompress.Daemon.csproj"),
+                "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", output, "-nologo"], TimeSpan.FromMinutes(15));
+
+            var aotWarnings = AotWarning().Matches(log).Select(m => m.Value).Distinct().ToArray();
+            Assert.True(aotWarnings.Length == 0, "trim/AOT warnings:\n" + string.Join('\n', aotWarnings));
+            Assert.True(exitCode == 0, $"publish failed (NativeAOT needs clang and zlib1g-dev, see eng/apt-packages-daemon.txt):\n{log}");
+            var binary = new FileInfo(Path.Combine(output, "edged"));
+            Assert.True(binary.Exists, "no native edged binary");
+            Assert.True(binary.Length <= MaxBinaryBytes, $"edged is {binary.Length} bytes, over the 20 MB budget");
+            Assert.False(File.Exists(Path.Combine(output, "edged.dll")), "published as IL, not native");
+
+            // The native binary must really work, ONNX Runtime included: reflection-free paths only exist in AOT.
+            using var edged = await EdgedProcess.StartNativeAsync(binary.FullName);
+            try
+            {
+                await edged.PushAsync("aot", TestModels.Mlp(seed: 40));
+                var status = await edged.BenchmarkAsync(new EdgeCompress.Protocol.BenchmarkRequest { Model = "aot", Iterations = 50 });
+                Assert.True(status.Status == "completed", status.Error);
+                Assert.Equal(50, status.Result!.Count);
+                Assert.Equal(0, edged.Stop());
+            }
+            finally
+            {
+                Directory.Delete(edged.Store, recursive: true);
+            }
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    internal static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "EdgeCompress.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("EdgeCompress.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    private static (int ExitCode, string Output) Run(string file, IEnumerable<string> arguments, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', start.ArgumentList)} ran past {timeout}");
+        }
+
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    [GeneratedRegex(@"(warning|error) IL[23]\d{3}[^\r\n]*")]
+    private static partial Regex AotWarning();
+}
