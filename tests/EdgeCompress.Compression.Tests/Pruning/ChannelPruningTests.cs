@@ -119,11 +119,12 @@ public class ChannelPruningTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Flatten_or_reshape_into_gemm_drops_whole_channel_by_spatial_blocks(bool reshape)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void Flatten_or_reshape_into_gemm_drops_whole_channel_by_spatial_blocks(bool reshape, bool computedShape)
     {
-        var model = PruningTestModels.FlattenNet(withBn: false, zero: 0.25, reshape: reshape);
+        var model = PruningTestModels.FlattenNet(withBn: false, zero: 0.25, reshape: reshape, computedShape: computedShape);
         var result = Prune(model, 0.25);
         AssertSameOutputs(model, result.Model);
         Assert.Equal(9, Dims(result.Model, "c2_w")[0]);
