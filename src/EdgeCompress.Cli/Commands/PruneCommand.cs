@@ -98,7 +98,8 @@ internal static class PruneCommand
             throw new UsageException($"{outFile}: refusing to overwrite the input model; choose another output path");
         }
         var model = OnnxModel.Load(modelFile.FullName);
-        var progress = new LineProgress(ctx.Error);
+        // Progress only on a terminal: piped output stays results, warnings and errors.
+        IProgress<string>? progress = ctx.Interactive ? new LineProgress(ctx.Error) : null;
         try
         {
             if (sweep is not null)
@@ -164,7 +165,7 @@ internal static class PruneCommand
 
     private static DataSpec? Spec(string? text) => text is null ? null : DataSpec.Parse(text);
 
-    private static async Task<OnnxModel> FineTuneAsync(CliContext ctx, OnnxModel pruned, OnnxModel teacher, DataSpec data, IProgress<string> progress, CancellationToken ct)
+    private static async Task<OnnxModel> FineTuneAsync(CliContext ctx, OnnxModel pruned, OnnxModel teacher, DataSpec data, IProgress<string>? progress, CancellationToken ct)
     {
         if (FineTuner is not { } tuner)
         {
@@ -175,7 +176,7 @@ internal static class PruneCommand
     }
 
     private static void PrintSweep(CliContext ctx, OnnxModel model, IReadOnlyList<double> ratios, Func<double, ChannelPruningOptions> options, DataSpec data,
-        IProgress<string> progress, CancellationToken ct)
+        IProgress<string>? progress, CancellationToken ct)
     {
         var baseline = PruneStudy.Evaluate(model, model, data, ct);
         ctx.Out.WriteLine("ratio  params  macs    accuracy  cosine");
