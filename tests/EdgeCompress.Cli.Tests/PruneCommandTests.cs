@@ -110,4 +110,13 @@ public sealed class PruneCommandTests : IDisposable
         Assert.Equal(["0.00", "0.10", "0.30", "0.50"], rows.Select(r => r[..4]));
         Assert.Contains("(no fine-tuning", stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Eval_on_labelled_data_prints_accuracy_before_and_after_and_bench_prints_latency_medians()
+    {
+        var (code, stdout, _) = await Run("prune", _model, "--out", OutPath, "--channels", "0.5", "--eval", "fashion-mnist:test@64", "--bench");
+        Assert.Equal(0, code);
+        Assert.Matches(@"accuracy on 64 rows: \d+\.\d\d% -> \d+\.\d\d% \([+-]\d+\.\d\d points\); output cosine [01]\.\d{4}", stdout);
+        Assert.Matches(@"latency \(1 thread, batch 1, median of 300\): \d+\.\d{3} ms -> \d+\.\d{3} ms \(\d+\.\d\dx faster\)", stdout);
+    }
 }

@@ -98,12 +98,13 @@ internal static class PruneCommand
             throw new UsageException($"{outFile}: refusing to overwrite the input model; choose another output path");
         }
         var model = OnnxModel.Load(modelFile.FullName);
-        var progress = new Progress<string>(m => ctx.Error.WriteLine($"... {m}"));
+        // Progress only on a terminal: piped output stays results, warnings and errors.
+        IProgress<string>? progress = ctx.Interactive ? new LineProgress(ctx.Error) : null;
         try
         {
             if (sweep is not null)
             {
-                PrintSweep(ctx, model, ParseRatios(sweep), r => ChannelOptions(parse, o, r), eval!, ct);
+                PrintSweep(ctx, model, ParseRatios(sweep), r => ChannelOptions(parse, o, r), eval!, progress, ct);
                 return EdgecApp.ExitOk;
             }
             var result = sparsity is not null
@@ -113,8 +114,8 @@ internal static class PruneCommand
                     PerLayer = parse.GetValue(o.PerLayer),
                     IncludeFirstAndLast = parse.GetValue(o.AllLayers),
                     Exclude = parse.GetValue(o.Exclude) ?? [],
-                }).Apply(model, null, ct)
-                : new ChannelPruningPass(ChannelOptions(parse, o, channels!.Value)).Apply(model, null, ct);
+                }).Apply(model, progress, ct)
+                : new ChannelPruningPass(ChannelOptions(parse, o, channels!.Value)).Apply(model, progress, ct);
             var pruned = result.Model;
             if (Spec(parse.GetValue(o.FineTune)) is { } fineTuneData)
             {
@@ -164,7 +165,7 @@ internal static class PruneCommand
 
     private static DataSpec? Spec(string? text) => text is null ? null : DataSpec.Parse(text);
 
-    private static async Task<OnnxModel> FineTuneAsync(CliContext ctx, OnnxModel pruned, OnnxModel teacher, DataSpec data, IProgress<string> progress, CancellationToken ct)
+    private static async Task<OnnxModel> FineTuneAsync(CliContext ctx, OnnxModel pruned, OnnxModel teacher, DataSpec data, IProgress<string>? progress, CancellationToken ct)
     {
         if (FineTuner is not { } tuner)
         {
@@ -174,12 +175,13 @@ internal static class PruneCommand
         return await tuner.FineTuneAsync(pruned, teacher, data, progress, ct).ConfigureAwait(false);
     }
 
-    private static void PrintSweep(CliContext ctx, OnnxModel model, IReadOnlyList<double> ratios, Func<double, ChannelPruningOptions> options, DataSpec data, CancellationToken ct)
+    private static void PrintSweep(CliContext ctx, OnnxModel model, IReadOnlyList<double> ratios, Func<double, ChannelPruningOptions> options, DataSpec data,
+        IProgress<string>? progress, CancellationToken ct)
     {
         var baseline = PruneStudy.Evaluate(model, model, data, ct);
         ctx.Out.WriteLine("ratio  params  macs    accuracy  cosine");
         ctx.Out.WriteLine($"0.00   1.000   1.000   {PruneOutput.Percent(baseline.Accuracy),-8}  1.0000");
-        foreach (var p in PruneStudy.Sweep(model, ratios, options, data, null, ct))
+        foreach (var p in PruneStudy.Sweep(model, ratios, options, data, progress, ct))
         {
             ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{p.Ratio,-5:0.00}  {p.ParamsRatio,-6:0.000}  {p.MacsRatio,-6:0.000}  {PruneOutput.Percent(p.Quality.Accuracy),-8}  {p.Quality.Cosine:0.0000}"));
@@ -214,5 +216,12 @@ internal static class PruneCommand
         }
 
         static double Num(string s) => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Progress lines on stderr, written at once (Progress&lt;T&gt; would post them to the thread pool
+    /// and interleave them with the results).</summary>
+    private sealed class LineProgress(TextWriter error) : IProgress<string>
+    {
+        public void Report(string value) => error.WriteLine($"... {value}");
     }
 }

@@ -60,7 +60,8 @@ internal static class BatchNormRecalibration
             var v2 = sumSquares.Select((s, c) => (float)Math.Max(0, (s / perChannel) - ((double)m[c] * m[c]))).ToArray();
             TensorData.SetValues<float>(mean, [channels], m);
             TensorData.SetValues<float>(variance, [channels], v2);
-            progress?.Report($"recalibrated {OnnxGraph.NodeLabel(bn)} ({++done}/{norms.Count})");
+            done++;
+            progress?.Report($"recalibrated {OnnxGraph.NodeLabel(bn)} ({done}/{norms.Count})");
         }
         return done;
     }

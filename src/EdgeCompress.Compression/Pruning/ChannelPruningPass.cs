@@ -42,6 +42,10 @@ public sealed class ChannelPruningPass : ICompressionPass
         var (paramsBefore, macsBefore) = shapes.Cost(pruned);
         var graph = DependencyGraph.Build(pruned, shapes);
         var candidates = Candidates(graph, record);
+        if (candidates.Count == 0)
+        {
+            record.Warnings.Add("nothing was pruned: no Conv, ConvTranspose, Gemm or MatMul layer has output channels that can be removed");
+        }
         cancellationToken.ThrowIfCancellationRequested();
 
         progress?.Report($"scoring {candidates.Count} channel groups by {_options.Importance}");

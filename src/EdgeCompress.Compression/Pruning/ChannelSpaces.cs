@@ -25,9 +25,9 @@ internal sealed class ChannelSpaces
     }
 
     /// <summary>A space that is never pruned (channels of graph inputs and other opaque sources).</summary>
-    public int CreateFixed(int count, string reason)
+    public int CreateFixed(int count, string reason, NodeProto? producer = null)
     {
-        var id = Create(count, null);
+        var id = Create(count, producer);
         Block(id, reason);
         return id;
     }

@@ -18,20 +18,23 @@ internal sealed partial class DependencyGraph
             return;
         }
         var group = n.GetInt("group", 1);
-        var cout = (int)w.Dims[0];
-        var cin = w.Dims[1] * group;
+        var transposed = n.OpType == "ConvTranspose";
+        // Conv weights are [Cout, Cin/group, k...]; ConvTranspose weights are [Cin, Cout/group, k...].
+        var cout = (int)(transposed ? w.Dims[1] * group : w.Dims[0]);
+        var cin = transposed ? w.Dims[0] : w.Dims[1] * group;
         var xOk = x is not null && x.Axis == 1 && x.Segments.All(s => s.Repeat == 1);
         if (group == 1)
         {
-            Consume(n, x, n.Input[1], 1, cin, xOk);
-            Set(n.Output[0], NewSource(n, cout, 1, n.Input[1], 0, bias, 0));
+            Consume(n, x, n.Input[1], transposed ? 0 : 1, cin, xOk);
+            Set(n.Output[0], NewSource(n, cout, 1, n.Input[1], transposed ? 1 : 0, bias, 0));
             return;
         }
-        if (w.Dims[1] == 1 && cout == group)
+        if (!transposed && w.Dims[1] == 1 && cout == group)
         {
             // Depthwise: channel c in, channel c out; the group count shrinks with the channels.
             if (x is null)
             {
+                Set(n.Output[0], ChannelLayout.Single(1, Spaces.CreateFixed(cout, $"depthwise {Label(n)} follows the channels of its input, which are not prunable", n), cout));
                 return;
             }
             if (!xOk || x.Length != cin || !Store.IsPrivate(n.Input[1]) || (bias is not null && !Store.IsPrivate(bias)))
@@ -49,6 +52,7 @@ internal sealed partial class DependencyGraph
             return;
         }
         Spaces.BlockAll(x, $"{Label(n)} is a grouped convolution ({group} groups)");
+        Set(n.Output[0], ChannelLayout.Single(1, Spaces.CreateFixed(cout, $"it is a grouped convolution ({group} groups)", n), cout));
     }
 
     private void VisitGemm(NodeProto n)
@@ -73,7 +77,7 @@ internal sealed partial class DependencyGraph
             : cTensor.Dims.Count == 2 && cTensor.Dims[1] == count && count > 1 ? 1 : -1;
         if (cTensor is not null && biasAxis < 0 && cTensor.Dims.Any(d => d != 1))
         {
-            Set(n.Output[0], ChannelLayout.Single(1, Spaces.CreateFixed(count, $"the bias of {Label(n)} is not per-channel"), count));
+            Set(n.Output[0], ChannelLayout.Single(1, Spaces.CreateFixed(count, "its bias is not per-channel", n), count));
             return;
         }
         Set(n.Output[0], NewSource(n, count, 1, n.Input[1], nAxis, biasAxis >= 0 ? c : null, biasAxis));

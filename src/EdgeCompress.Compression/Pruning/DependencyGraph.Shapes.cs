@@ -102,6 +102,12 @@ internal sealed partial class DependencyGraph
         var shapeTensor = Store.Find(n.Input[1]);
         var a = x.Axis;
         ChannelLayout? result = null;
+        if (shapeTensor is null && ComputedShapeEntry(n.Input[1], a) == -1 && outDims.Length == a + 1 && inDims.Take(a).SequenceEqual(outDims.Take(a)))
+        {
+            // x.view(x.size(0), -1) exports a computed shape: the leading dims come from Shape, the channel axis is -1.
+            Set(n.Output[0], Stretch(x, inDims));
+            return;
+        }
         if (shapeTensor is not null && outDims.Length > a && inDims.Take(a).SequenceEqual(outDims.Take(a)))
         {
             if (a == outDims.Length - 1 && outDims[a] == inDims.Skip(a).Aggregate(1L, (p, d) => p * d))
@@ -124,6 +130,31 @@ internal sealed partial class DependencyGraph
             Sites.Add(new ReshapeTargetSite(n, result, a));
         }
         Set(n.Output[0], result);
+    }
+
+    /// <summary>Entry <paramref name="index"/> of a shape built by Concat from pieces, when that piece is a
+    /// constant; null when it is computed or the shape is not a Concat.</summary>
+    private long? ComputedShapeEntry(string shape, int index)
+    {
+        if (_graph.Producer(shape) is not { OpType: "Concat" } concat)
+        {
+            return null;
+        }
+        var position = 0L;
+        foreach (var piece in concat.Input)
+        {
+            var length = Store.Find(piece) is { } t ? TensorData.ElementCount(t) : DimsOf(piece) is [var d] ? d : -1;
+            if (length < 0)
+            {
+                return null;
+            }
+            if (index < position + length)
+            {
+                return Store.Find(piece) is { } c ? TensorData.ToInt64s(c)[index - position] : null;
+            }
+            position += length;
+        }
+        return null;
     }
 
     private void VisitTranspose(NodeProto n)

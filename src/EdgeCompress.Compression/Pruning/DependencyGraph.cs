@@ -101,7 +101,7 @@ internal sealed partial class DependencyGraph
         {
             case "Constant" or "Shape" or "Size":
                 return;
-            case "Conv":
+            case "Conv" or "ConvTranspose":
                 VisitConv(n);
                 return;
             case "Gemm":
@@ -167,7 +167,7 @@ internal sealed partial class DependencyGraph
     {
         if (!Store.IsPrivate(weight) || (bias is not null && !Store.IsPrivate(bias)))
         {
-            return ChannelLayout.Single(axis, Spaces.CreateFixed(count, $"the weights of {Label(n)} are shared with another node"), count);
+            return ChannelLayout.Single(axis, Spaces.CreateFixed(count, "its weights are shared with another node", n), count);
         }
         var layout = ChannelLayout.Single(axis, Spaces.Create(count, n), count);
         Sites.Add(new ParamSlice(n, layout, weight, weightAxis, SiteRole.ProducerWeight));

@@ -102,6 +102,9 @@ internal sealed class ObservedShapes
             case "Conv" when store.Find(n.Input[1]) is { } w:
                 // Weight [Cout, Cin/group, k...]: each output element reads Cin/group * prod(k) inputs.
                 return outCount * w.Dims.Skip(1).Aggregate(1L, (a, b) => a * b);
+            case "ConvTranspose" when store.Find(n.Input[1]) is { } w && Dims(n.Input[0]) is { Length: > 0 } x:
+                // Weight [Cin, Cout/group, k...]: each input element is spread over Cout/group * prod(k) outputs.
+                return x.Skip(1).Aggregate(1L, (a, b) => a * b) * w.Dims.Skip(1).Aggregate(1L, (a, b) => a * b);
             case "Gemm" when Dims(n.Input[0]) is { Length: 2 } a:
                 return outCount * (n.GetInt("transA", 0) == 1 ? a[0] : a[1]);
             case "MatMul" when Dims(n.Input[0]) is { Length: > 0 } a:

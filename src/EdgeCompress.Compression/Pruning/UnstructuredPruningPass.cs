@@ -85,6 +85,9 @@ public sealed class UnstructuredPruningPass : ICompressionPass
             record.Layers.Add(new LayerRecord(OnnxGraph.NodeLabel(n), n.OpType, "pruned", values.Length, values.Length,
                 new Dictionary<string, double> { ["sparsity"] = Sparsity(store, n) }));
         }
+        // Report layers in graph order, dense ones among the pruned.
+        var order = layers.Select((n, i) => (OnnxGraph.NodeLabel(n), i)).ToDictionary(p => p.Item1, p => p.i, StringComparer.Ordinal);
+        record.Layers.Sort((a, b) => order[a.Node].CompareTo(order[b.Node]));
         var before = model.ToBytes();
         var after = pruned.ToBytes();
         var all = layers.Sum(l => TensorData.ElementCount(store.Find(l.Input[1])!));

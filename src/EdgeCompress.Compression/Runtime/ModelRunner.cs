@@ -122,7 +122,10 @@ public sealed class ModelRunner : IDisposable
                 names.Add(spec.Name);
                 values.Add(ToOrtValue(t, spec.ElementType));
             }
-            using var results = _session.Run(new RunOptions(), names, values, _outputNames);
+            // Held in a local and disposed after the run: an inline `new RunOptions()` can be finalized by the GC while
+            // the native Run is still reading it (seen as "Exiting due to terminate flag being set to true").
+            using var runOptions = new RunOptions();
+            using var results = _session.Run(runOptions, names, values, _outputNames);
             var outputs = new List<RunOutput>(results.Count);
             for (var i = 0; i < results.Count; i++)
             {

@@ -119,11 +119,12 @@ public class ChannelPruningTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Flatten_or_reshape_into_gemm_drops_whole_channel_by_spatial_blocks(bool reshape)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void Flatten_or_reshape_into_gemm_drops_whole_channel_by_spatial_blocks(bool reshape, bool computedShape)
     {
-        var model = PruningTestModels.FlattenNet(withBn: false, zero: 0.25, reshape: reshape);
+        var model = PruningTestModels.FlattenNet(withBn: false, zero: 0.25, reshape: reshape, computedShape: computedShape);
         var result = Prune(model, 0.25);
         AssertSameOutputs(model, result.Model);
         Assert.Equal(9, Dims(result.Model, "c2_w")[0]);
@@ -136,6 +137,38 @@ public class ChannelPruningTests
         var result = Prune(TestModels.SmallCnn(), 0.5);
         Assert.Contains("layer fc not pruned: its channels are model output 'logits'", result.Record.Warnings);
         Assert.Equal(10, Dims(result.Model, "fc_w")[0]);
+    }
+
+    [Fact]
+    public void A_layer_read_by_an_operator_without_a_channel_rule_is_skipped_with_a_warning_and_the_rest_is_pruned()
+    {
+        var b = new NetBuilder("input", [-1, 3, 16, 16]);
+        var x = b.Relu(b.Conv("input", 3, 16, name: "a"));
+        x = b.Op("DepthToSpace", [x], n => n.SetInt("blocksize", 2)); // 16 channels -> 4 channels at 2x resolution
+        x = b.Relu(b.Conv(x, 4, 24, name: "b"));
+        x = b.Relu(b.Conv(x, 24, 24, name: "c"));
+        b.Head(x, 24);
+        var model = b.Build("logits", -1, 10);
+        var result = Prune(model, 0.5);
+        Assert.Contains(result.Record.Warnings, w => w.StartsWith("layer a not pruned: depthtospace", StringComparison.Ordinal) && w.Contains("(DepthToSpace) reads them", StringComparison.Ordinal));
+        Assert.Equal(16, Dims(result.Model, "a_w")[0]);
+        Assert.Equal(12, Dims(result.Model, "b_w")[0]);
+        Assert.Equal(RunOnce(model).Dims, RunOnce(result.Model).Dims);
+    }
+
+    [Fact]
+    public void Channels_concatenated_with_a_model_input_are_pruned_around_the_input_slice()
+    {
+        var b = new NetBuilder("input", [-1, 3, 16, 16]);
+        var x = b.Relu(b.Conv("input", 3, 8, name: "a"));
+        x = b.Concat("input", x); // 3 input channels, then 8 prunable ones
+        x = b.Relu(b.Conv(x, 11, 8, name: "b"));
+        b.Head(x, 8);
+        var model = b.Build("logits", -1, 10);
+        var result = Prune(model, 0.5);
+        Assert.Equal(4, Dims(result.Model, "a_w")[0]);
+        Assert.Equal(3 + 4, Dims(result.Model, "b_w")[1]);
+        Assert.Equal(RunOnce(model).Dims, RunOnce(result.Model).Dims);
     }
 
     [Fact]

@@ -120,6 +120,9 @@ internal sealed class NetBuilder
 
     public string Gap(string x) => Op("GlobalAveragePool", [x]);
 
+    /// <summary>Concat along axis 0 (building shape vectors).</summary>
+    public string Concat0(params string[] xs) => Op("Concat", xs, n => n.SetInt("axis", 0));
+
     public string Concat(params string[] xs) => Op("Concat", xs, n => n.SetInt("axis", 1));
 
     /// <summary>GAP, Flatten, Gemm to <paramref name="classes"/> logits named "logits".</summary>

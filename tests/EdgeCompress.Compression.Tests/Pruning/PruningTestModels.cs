@@ -86,7 +86,7 @@ internal static class PruningTestModels
     private static Onnx.Protos.NodeProto LastNode(NetBuilder b) => b.LastNode;
 
     /// <summary>Conv-Relu-MaxPool, Conv-Relu, Flatten straight into Gemm (channel x spatial blocks).</summary>
-    public static OnnxModel FlattenNet(bool withBn = true, double zero = 0, bool reshape = false)
+    public static OnnxModel FlattenNet(bool withBn = true, double zero = 0, bool reshape = false, bool computedShape = false)
     {
         var b = new NetBuilder("input", [-1, 1, 28, 28], 17);
         var x = b.Relu(b.Conv("input", 1, 8, zeroFirst: zero, name: "c1"));
@@ -96,7 +96,14 @@ internal static class PruningTestModels
         }
         x = b.Op("MaxPool", [x], n => { n.SetInts("kernel_shape", [4, 4]); n.SetInts("strides", [4, 4]); });
         x = b.Relu(b.Conv(x, 8, 12, zeroFirst: zero, name: "c2"));
-        if (reshape)
+        if (computedShape)
+        {
+            // What torch exports for x.view(x.size(0), -1): Shape -> Gather -> Unsqueeze -> Concat with -1.
+            var batch = b.Op("Gather", [b.Op("Shape", [x]), b.Int64s([0])], n => n.SetInt("axis", 0));
+            x = b.Op("Reshape", [x, b.Concat0(batch, b.Int64s([-1]))]);
+            b.Head(x, 12 * 7 * 7, pool: false, spatial: 1, flatten: false);
+        }
+        else if (reshape)
         {
             x = b.Op("Reshape", [x, b.Int64s([-1, 12 * 7 * 7])]);
             b.Head(x, 12 * 7 * 7, pool: false, spatial: 1, flatten: false);
