@@ -174,9 +174,9 @@ public sealed partial class ModelStore
             }
 
             versions.Add(info);
-            // Prune the oldest versions beyond the limit, skipping any a queued benchmark has pinned.
+            // Prune the oldest versions beyond the limit, never the one just stored and never one a queued benchmark has pinned.
             var excess = versions.Count - _options.MaxVersionsPerModel;
-            foreach (var old in versions.Where(v => !_pins.ContainsKey((v.Name, v.Version))).Take(Math.Max(0, excess)).ToList())
+            foreach (var old in versions.SkipLast(1).Where(v => !_pins.ContainsKey((v.Name, v.Version))).Take(Math.Max(0, excess)).ToList())
             {
                 File.Delete(PathOf(old));
                 versions.Remove(old);
