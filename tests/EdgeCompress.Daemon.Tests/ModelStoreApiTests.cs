@@ -97,4 +97,29 @@ public class StorageLimitTests
             Directory.Delete(edged.Store, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_version_a_queued_benchmark_needs_is_not_pruned_by_newer_uploads()
+    {
+        using var edged = await EdgedProcess.StartAsync(extra: ["--max-versions-per-model", "1"]);
+        try
+        {
+            await edged.PushAsync("pinned-blocker", TestModels.Mlp(width: 128, seed: 50));
+            await edged.PushAsync("pinned", TestModels.Mlp(seed: 51));
+            var blocker = await edged.SubmitAsync(new BenchmarkRequest { Model = "pinned-blocker", DurationSeconds = 1 });
+            var waiting = await edged.SubmitAsync(new BenchmarkRequest { Model = "pinned", Iterations = 20 });
+
+            var newer = await edged.PushAsync("pinned", TestModels.Mlp(seed: 52));
+            var status = await edged.WaitAsync(waiting);
+            await edged.WaitAsync(blocker);
+
+            Assert.Equal(2, newer.Version);
+            Assert.True(status.Status == BenchmarkStates.Completed, status.Error);
+            Assert.Equal(1, status.ModelVersion!.Version);
+        }
+        finally
+        {
+            Directory.Delete(edged.Store, recursive: true);
+        }
+    }
 }

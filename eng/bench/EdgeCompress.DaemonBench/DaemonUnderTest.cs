@@ -47,7 +47,7 @@ internal sealed class DaemonUnderTest : IDisposable
             start.ArgumentList.Add(arg);
         }
 
-        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var clock = Stopwatch.StartNew();
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
@@ -64,10 +64,15 @@ internal sealed class DaemonUnderTest : IDisposable
                     break;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
                 if (process.HasExited || clock.Elapsed > TimeSpan.FromSeconds(30))
                 {
+                    if (!process.HasExited)
+                    {
+                        process.Kill();
+                    }
+
                     throw new InvalidOperationException($"edged did not become ready (exit {(process.HasExited ? process.ExitCode : -1)})");
                 }
             }

@@ -87,7 +87,13 @@ internal static class Soak
             var failed = 0;
             foreach (var id in jobs)
             {
-                var status = JsonSerializer.Deserialize(await daemon.Client.GetStringAsync($"/v1/benchmarks/{id}"), ProtocolJsonContext.Default.BenchmarkStatus)!;
+                using var answer = await daemon.Client.GetAsync($"/v1/benchmarks/{id}");
+                if (answer.StatusCode == HttpStatusCode.NotFound)
+                {
+                    continue; // beyond the 1000 jobs edged keeps in memory (still in results.jsonl)
+                }
+
+                var status = JsonSerializer.Deserialize(await answer.Content.ReadAsStringAsync(), ProtocolJsonContext.Default.BenchmarkStatus)!;
                 completed += status.Status == BenchmarkStates.Completed ? 1 : 0;
                 failed += status.Status == BenchmarkStates.Failed ? 1 : 0;
             }

@@ -63,6 +63,11 @@ public sealed class BenchmarkScheduler : BackgroundService
             else if (record.Status == BenchmarkStates.Queued)
             {
                 Interlocked.Increment(ref _waiting);
+                if (record.ModelVersion is { } pinned)
+                {
+                    _models.Pin(pinned);
+                }
+
                 job.Publish(BenchmarkStates.Queued);
                 _channel.Writer.TryWrite(job);
                 requeued++;
@@ -94,6 +99,7 @@ public sealed class BenchmarkScheduler : BackgroundService
             ModelVersion = model,
             CreatedUtc = DateTimeOffset.UtcNow,
         });
+        _models.Pin(model);
         _results.Append(job.Snapshot());
         _jobs[job.Id] = job;
         TrimMemory();
@@ -129,6 +135,21 @@ public sealed class BenchmarkScheduler : BackgroundService
     }
 
     private void Run(BenchmarkJob job, CancellationToken stoppingToken)
+    {
+        try
+        {
+            RunPinned(job, stoppingToken);
+        }
+        finally
+        {
+            if (job.Status.ModelVersion is { } pinned)
+            {
+                _models.Unpin(pinned);
+            }
+        }
+    }
+
+    private void RunPinned(BenchmarkJob job, CancellationToken stoppingToken)
     {
         var request = job.Status.Request;
         var resolved = _models.Resolve(request.Model, request.ModelVersion);

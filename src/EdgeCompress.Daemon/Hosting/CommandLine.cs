@@ -20,6 +20,7 @@ public static class CommandLine
         ["--allow-plain-http"] = "allowPlainHttp",
         ["--max-model-bytes"] = "maxModelBytes",
         ["--quota-bytes"] = "quotaBytes",
+        ["--max-versions-per-model"] = "maxVersionsPerModel",
         ["--power-sensor"] = "sensors:power",
         ["--marker-pin"] = "sensors:markerPin",
         ["--sensor-root"] = "sensorRoot",
@@ -31,7 +32,7 @@ public static class CommandLine
         edged: the EdgeCompress on-board daemon (model store, benchmarks, power sensors) over HTTPS.
 
         usage: edged [--urls URL[;URL]] [--store DIR] [--token-file FILE] [--profile ID] [--config FILE]
-                     [--cert FILE] [--allow-plain-http true] [--max-model-bytes N] [--quota-bytes N]
+                     [--cert FILE] [--allow-plain-http true] [--max-model-bytes N] [--quota-bytes N] [--max-versions-per-model N]
                      [--power-sensor auto|none|ina219|jetson|pi5-pmic|rapl] [--marker-pin N]
 
         Configuration comes from /etc/edged/edged.json (or --config / EDGED_CONFIG), then EDGED_* environment

@@ -19,6 +19,7 @@ public sealed partial class ModelStore
     private readonly ILogger<ModelStore> _logger;
     private readonly Lock _gate = new();
     private readonly SortedDictionary<string, List<ModelVersionInfo>> _models = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Name, int Version), int> _pins = [];
 
     /// <summary>Creates the store over the configured directory; call <see cref="Open"/> before use.</summary>
     public ModelStore(IOptions<EdgedOptions> options, ILogger<ModelStore> logger)
@@ -155,6 +156,35 @@ public sealed partial class ModelStore
             }
 
             return doomed.Count;
+        }
+    }
+
+    /// <summary>
+    /// Keeps a version from being pruned by newer uploads while a queued benchmark still needs it. An explicit
+    /// DELETE still removes it (the user asked); the job then fails saying so.
+    /// </summary>
+    public void Pin(ModelVersionInfo info)
+    {
+        lock (_gate)
+        {
+            _pins[(info.Name, info.Version)] = _pins.GetValueOrDefault((info.Name, info.Version)) + 1;
+        }
+    }
+
+    /// <summary>Releases a <see cref="Pin"/>.</summary>
+    public void Unpin(ModelVersionInfo info)
+    {
+        lock (_gate)
+        {
+            var key = (info.Name, info.Version);
+            if (_pins.TryGetValue(key, out var count) && count > 1)
+            {
+                _pins[key] = count - 1;
+            }
+            else
+            {
+                _pins.Remove(key);
+            }
         }
     }
 

@@ -174,10 +174,12 @@ public sealed partial class ModelStore
             }
 
             versions.Add(info);
-            while (versions.Count > _options.MaxVersionsPerModel)
+            // Prune the oldest versions beyond the limit, never the one just stored and never one a queued benchmark has pinned.
+            var excess = versions.Count - _options.MaxVersionsPerModel;
+            foreach (var old in versions.SkipLast(1).Where(v => !_pins.ContainsKey((v.Name, v.Version))).Take(Math.Max(0, excess)).ToList())
             {
-                File.Delete(PathOf(versions[0]));
-                versions.RemoveAt(0);
+                File.Delete(PathOf(old));
+                versions.Remove(old);
             }
 
             Log.ModelStored(_logger, name, info.Version, size, sha);
