@@ -34,6 +34,8 @@ public static class EdgecApp
     {
         // One line per verb; keep them in the order of ARCHITECTURE.md.
         yield return InspectCommand.Create(ctx);
+        yield return TrainCommand.Create(ctx);
+        yield return DistillCommand.Create(ctx);
     }
 
     /// <summary>Parses and runs one edgec invocation.</summary>
