@@ -22,11 +22,12 @@ internal sealed class Jobs(WorkerRequest request, EventSink events, Cancellation
     {
         "ping" => new TrainingResult { Threads = get_num_threads() },
         "train" => Train(Architectures.Build(Require(request.Arch, "arch"), request.Seed), teacherPath: null),
-        "distill" => Train(request.ModelPath is { } s ? Load(s, "student") : Architectures.Build(Require(request.Arch, "arch or student"), request.Seed),
+        "distill" => Train(request.ModelPath is { } s ? Load(s, "student") : Architectures.Build(StudentArch(), request.Seed),
             Require(request.TeacherPath, "teacher")),
         "finetune" => Train(Load(Require(request.ModelPath, "model"), "model"), request.TeacherPath),
         "evaluate" => Evaluate(),
         "qat" => new QatJob(request, events, cancel).Run(),
+        "roundtrip" => new RoundTripJob(request, events, cancel).Run(),
         _ => throw new TrainingInputException($"unknown worker command '{request.Command}'"),
     };
 
@@ -69,6 +70,28 @@ internal sealed class Jobs(WorkerRequest request, EventSink events, Cancellation
         new OnnxModel(ModelExport.Export(model, meta)).Save(output);
         Checkpoint.Delete(checkpointDir);
         return result;
+    }
+
+    /// <summary>
+    /// The student architecture: a name, or "thin@F" for a thinner copy of the teacher, i.e. the teacher's own
+    /// architecture (from its edgec.arch/edgec.width metadata) with every layer's width multiplied by F.
+    /// </summary>
+    private string StudentArch()
+    {
+        var arch = Require(request.Arch, "arch or student");
+        if (!arch.StartsWith("thin@", StringComparison.Ordinal))
+        {
+            return arch;
+        }
+        var (_, factor) = Architectures.Parse(arch);
+        var teacher = Load(Require(request.TeacherPath, "teacher"), "teacher");
+        var meta = teacher.MetadataProps.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        if (!meta.TryGetValue("edgec.arch", out var name))
+        {
+            throw new TrainingInputException($"{request.TeacherPath}: has no edgec.arch metadata (not trained by edgec), so its thinner copy is unknown; give --arch NAME@WIDTH");
+        }
+        var width = meta.TryGetValue("edgec.width", out var w) && double.TryParse(w, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : 1.0;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name}@{width * factor:0.###}");
     }
 
     private static double Agreement(Tensor teacher, Dataset train) =>

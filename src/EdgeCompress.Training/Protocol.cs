@@ -139,6 +139,12 @@ public sealed record TrainingResult
 
     /// <summary>Threads libtorch used.</summary>
     public int Threads { get; init; }
+
+    /// <summary>For qat: accuracy of the float model before quantisation.</summary>
+    public double? FloatAccuracy { get; init; }
+
+    /// <summary>For qat: accuracy after static post-training quantisation (calibration only, no training).</summary>
+    public double? PtqAccuracy { get; init; }
 }
 
 /// <summary>JSON for the worker protocol (source-generated, so the client stays trimming/AOT safe).</summary>

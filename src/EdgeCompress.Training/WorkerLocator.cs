@@ -26,6 +26,8 @@ public static class WorkerLocator
 
     private static readonly string[] Configurations = ["Release", "Debug"];
 
+    private static readonly Lock PatchGate = new();
+
     /// <summary>Folder of the private runtime's libraries (EDGEC_TORCH_RUNTIME overrides the root).</summary>
     public static string PrivateRuntimeLibDir =>
         Path.Combine(System.Environment.GetEnvironmentVariable("EDGEC_TORCH_RUNTIME") is { Length: > 0 } r ? r : "/opt/edgecompress/torch-runtime", "lib");
@@ -123,12 +125,20 @@ public static class WorkerLocator
     /// </summary>
     private static string PatchedApphost(string apphost, string loader)
     {
+        lock (PatchGate)
+        {
+            return PatchedApphostLocked(apphost, loader);
+        }
+    }
+
+    private static string PatchedApphostLocked(string apphost, string loader)
+    {
         var patched = apphost + PatchedSuffix;
         if (File.Exists(patched) && File.GetLastWriteTimeUtc(patched) >= File.GetLastWriteTimeUtc(apphost))
         {
             return patched;
         }
-        var tmp = $"{patched}.{System.Environment.ProcessId}.tmp";
+        var tmp = $"{patched}.{Guid.NewGuid():N}.tmp";
         try
         {
             File.Copy(apphost, tmp, overwrite: true);

@@ -28,12 +28,13 @@ internal sealed partial class GraphModule : nn.Module<Tensor, Tensor>
         _proto = proto;
         var graph = proto.Graph ?? throw new TrainingInputException("model has no graph");
         _nodes = [.. graph.Node];
-        foreach (var node in _nodes)
+        for (var k = 0; k < _nodes.Count; k++)
         {
+            var node = _nodes[k];
             if (!SupportedOps.Contains(node.OpType) || (node.Domain is { Length: > 0 } d && d != "ai.onnx"))
             {
                 throw new TrainingInputException(
-                    $"node '{node.Name}' uses operator {(node.Domain is { Length: > 0 } dom ? dom + "." : "")}{node.OpType}, which the training importer does not support (supported: {string.Join(", ", SupportedOps.Order(StringComparer.Ordinal))})");
+                    $"{Describe(node, k)} uses operator {(node.Domain is { Length: > 0 } dom ? dom + "." : "")}{node.OpType}, which the training importer does not support (supported: {string.Join(", ", SupportedOps.Order(StringComparer.Ordinal))})");
             }
         }
         var initNames = graph.Initializer.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
@@ -63,6 +64,10 @@ internal sealed partial class GraphModule : nn.Module<Tensor, Tensor>
             }
         }
     }
+
+    /// <summary>"node 'conv3'", or for unnamed nodes (common in pytorch exports) "node #4 (output '7')".</summary>
+    internal static string Describe(NodeProto node, int index) =>
+        node.Name.Length > 0 ? $"node '{node.Name}'" : $"node #{index} (output '{node.Output.FirstOrDefault()}')";
 
     /// <summary>The model input's name.</summary>
     public string InputName => _inputName;
