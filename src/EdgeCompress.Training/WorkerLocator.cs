@@ -37,6 +37,12 @@ public static class WorkerLocator
     {
         var apphost = FindWorker();
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        // OpenMP threads that spin while waiting burn their core share on a busy or shared machine and slow
+        // training there several-fold; passive waiting costs little on an idle one. A user's setting wins.
+        if (System.Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
+        {
+            env["OMP_WAIT_POLICY"] = "PASSIVE";
+        }
         if (DotnetRoot() is { } root)
         {
             env["DOTNET_ROOT"] = root;

@@ -57,17 +57,17 @@ public class WorkerTrainingTests
                 cts.Cancel();
             }
         });
-        var first = await new TrainingClient().RunAsync(SmallTrain(output, 60) with { Epochs = 2, Data = "fashion-mnist:train@1920" }, progress, cts.Token);
+        var first = await new TrainingClient().RunAsync(SmallTrain(output, 24) with { Epochs = 2, Data = "fashion-mnist:train@768" }, progress, cts.Token);
 
         Assert.True(first.Cancelled);
         Assert.False(File.Exists(output), "no half-written model after Ctrl-C");
         Assert.True(File.Exists(Path.Combine(output + ".ckpt", "model.onnx")));
         Assert.True(File.Exists(Path.Combine(output + ".ckpt", "state.json")));
 
-        var second = await new TrainingClient().RunAsync(SmallTrain(output, 60) with { Epochs = 2, Data = "fashion-mnist:train@1920", Resume = true }, null, CancellationToken.None);
+        var second = await new TrainingClient().RunAsync(SmallTrain(output, 24) with { Epochs = 2, Data = "fashion-mnist:train@768", Resume = true }, null, CancellationToken.None);
         Assert.False(second.Cancelled);
         Assert.True(File.Exists(output));
-        Assert.True(second.Steps < 60, $"resume ran {second.Steps} steps; it should skip the ones done before the interruption");
+        Assert.True(second.Steps < 24, $"resume ran {second.Steps} steps; it should skip the ones done before the interruption");
         Assert.False(Directory.Exists(output + ".ckpt"));
     }
 

@@ -16,6 +16,7 @@ internal sealed partial class GraphModule
         "Clip", "Sigmoid", "Tanh", "Elu", "Selu", "Softplus", "Softsign", "HardSigmoid", "HardSwish", "Softmax",
         "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten", "Reshape",
         "Identity", "Dropout", "Constant", "Pad", "Concat", "Transpose", "Squeeze", "Unsqueeze", "Shape", "Gather",
+        "Exp", "Neg", "Abs", "Split",
     };
 
     private Tensor[] Execute(NodeProto n, Tensor?[] x)
@@ -60,6 +61,10 @@ internal sealed partial class GraphModule
             "Unsqueeze" => [Unsqueeze(n, X(0), x)],
             "Shape" => [tensor(X(0).shape, ScalarType.Int64)],
             "Gather" => [Gather(n, X(0), X(1))],
+            "Exp" => [exp(X(0))],
+            "Neg" => [neg(X(0))],
+            "Abs" => [abs(X(0))],
+            "Split" => Split(n, X(0), x),
             _ => throw new TrainingInputException($"node '{n.Name}' uses unsupported operator {n.OpType}"),
         };
     }
@@ -161,8 +166,25 @@ internal sealed partial class GraphModule
 
     private static Tensor PRelu(Tensor x, Tensor slope)
     {
-        // ONNX broadcasts the slope numpy-style; pytorch exports it as [C,1,1] for NCHW.
+        // Opset 7+ broadcasts the slope numpy-style (pytorch writes [C,1,1] for NCHW); older exports give a plain
+        // [C] meaning one slope per channel (dimension 1).
+        if (slope.dim() == 1 && x.dim() > 2 && slope.shape[0] == x.shape[1] && slope.shape[0] != x.shape[^1])
+        {
+            slope = slope.reshape([slope.shape[0], .. Enumerable.Repeat(1L, (int)x.dim() - 2)]);
+        }
         return where(x >= 0, x, x * slope);
+    }
+
+    private static Tensor[] Split(NodeProto n, Tensor x, Tensor?[] ins)
+    {
+        var axis = Axis(n, x, 0);
+        var sizes = ins.Length > 1 && ins[1] is { } s ? Ints(s) : n.GetInts("split");
+        if (sizes is null)
+        {
+            var parts = n.Output.Count;
+            sizes = Enumerable.Repeat(x.shape[axis] / parts, parts).ToArray();
+        }
+        return x.split(sizes, axis);
     }
 
     private static Tensor Clip(NodeProto n, Tensor x, Tensor?[] ins)
