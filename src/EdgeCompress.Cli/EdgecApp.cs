@@ -37,6 +37,8 @@ public static class EdgecApp
         yield return QuantizeCommand.Create(ctx);
         yield return PruneCommand.Create(ctx);
         yield return FactorizeCommand.Create(ctx);
+        yield return TrainCommand.Create(ctx);
+        yield return DistillCommand.Create(ctx);
         yield return EvalCommand.Create(ctx);
         yield return OptimizeCommand.Create(ctx);
         yield return DevicesCommand.Create(ctx);

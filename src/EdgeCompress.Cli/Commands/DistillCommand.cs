@@ -1,0 +1,63 @@
+using System.CommandLine;
+
+namespace EdgeCompress.Cli.Commands;
+
+/// <summary>
+/// `edgec distill --teacher T.onnx (--student S.onnx | --arch NAME) --data SPEC --out OUT.onnx`: response-based
+/// distillation. The teacher runs in ONNX Runtime once over the data; the student learns
+/// alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE(labels).
+/// </summary>
+internal static class DistillCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var teacher = new Option<FileInfo>("--teacher") { Description = "teacher ONNX model", Required = true };
+        var student = new Option<FileInfo?>("--student") { Description = "student ONNX model to start from (its graph is kept)" };
+        var arch = new Option<string?>("--arch") { Description = "build a fresh student: vgg-s, resnet-s, mobilenet-v2[@WIDTH], or thin@F (the teacher's architecture at F times its width)" };
+        var data = new Option<string>("--data") { Description = "training data SPEC (unlabelled data learns from the teacher alone)", DefaultValueFactory = _ => "fashion-mnist:train" };
+        var epochs = new Option<int>("--epochs") { Description = "passes over the data", DefaultValueFactory = _ => 6 };
+        var output = new Option<FileInfo>("--out") { Description = "ONNX model to write", Required = true };
+        var temperature = new Option<double>("--temperature") { Description = "softmax temperature T for soft targets", DefaultValueFactory = _ => 4 };
+        var alpha = new Option<double>("--alpha") { Description = "weight of the soft loss (1 - alpha weighs hard labels)", DefaultValueFactory = _ => 0.7 };
+        var common = TrainCommand.Common.Create();
+        var command = new Command("distill", "Train a student model from a teacher's soft targets (knowledge distillation).");
+        foreach (var o in new Option[] { teacher, student, arch, data, epochs, output, temperature, alpha })
+        {
+            command.Options.Add(o);
+        }
+        common.AddTo(command);
+        command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) =>
+        {
+            var t = parse.GetValue(teacher)!;
+            var s = parse.GetValue(student);
+            var a = parse.GetValue(arch);
+            if ((s is null) == (a is null))
+            {
+                throw new UsageException("give exactly one of --student S.onnx or --arch NAME");
+            }
+            foreach (var f in new[] { t, s })
+            {
+                if (f is { Exists: false })
+                {
+                    throw new UsageException($"{f.FullName}: no such file");
+                }
+            }
+            var temp = parse.GetValue(temperature);
+            var mix = parse.GetValue(alpha);
+            if (temp <= 0 || mix is < 0 or > 1)
+            {
+                throw new UsageException("--temperature must be above 0 and --alpha within [0, 1]");
+            }
+            var request = common.Request(parse, "distill", parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(epochs)) with
+            {
+                TeacherPath = t.FullName,
+                ModelPath = s?.FullName,
+                Arch = a,
+                Temperature = temp,
+                Alpha = mix,
+            };
+            return TrainCommand.Common.RunAsync(ctx, request, ct);
+        }));
+        return command;
+    }
+}

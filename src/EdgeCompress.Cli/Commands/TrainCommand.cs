@@ -1,0 +1,142 @@
+using System.CommandLine;
+using System.Globalization;
+using EdgeCompress.Data;
+using EdgeCompress.Training;
+
+namespace EdgeCompress.Cli.Commands;
+
+/// <summary>
+/// `edgec train --data SPEC --arch NAME --epochs N --out MODEL.onnx`: trains a classifier in the training worker and
+/// exports it as ONNX (input "input" [N,1,28,28] pixels in [0,1], normalisation folded in, output "logits").
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var data = new Option<string>("--data") { Description = "training data SPEC", DefaultValueFactory = _ => "fashion-mnist:train" };
+        var arch = new Option<string>("--arch") { Description = "vgg-s, resnet-s or mobilenet-v2, optionally NAME@WIDTH (e.g. mobilenet-v2@0.5)", DefaultValueFactory = _ => "vgg-s" };
+        var epochs = new Option<int>("--epochs") { Description = "passes over the data", DefaultValueFactory = _ => 6 };
+        var output = new Option<FileInfo>("--out") { Description = "ONNX model to write", Required = true };
+        var common = Common.Create();
+        var command = new Command("train", "Train a baseline image classifier and export it as ONNX.");
+        command.Options.Add(data);
+        command.Options.Add(arch);
+        command.Options.Add(epochs);
+        command.Options.Add(output);
+        common.AddTo(command);
+        command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) =>
+        {
+            var request = common.Request(parse, "train", parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(epochs)) with
+            {
+                Arch = parse.GetValue(arch),
+            };
+            return Common.RunAsync(ctx, request, ct);
+        }));
+        return command;
+    }
+
+    /// <summary>Options and the run loop shared by train and distill.</summary>
+    internal sealed class Common
+    {
+        private readonly Option<string?> _eval = new("--eval") { Description = "labelled held-out SPEC for accuracy after each epoch (default fashion-mnist:test for Fashion-MNIST data; 'none' to skip)" };
+        private readonly Option<int> _batch = new("--batch-size") { Description = "mini-batch size", DefaultValueFactory = _ => 128 };
+        private readonly Option<double> _lr = new("--lr") { Description = "peak learning rate (one-cycle, SGD Nesterov)", DefaultValueFactory = _ => 0.05 };
+        private readonly Option<int> _seed = new("--seed") { Description = "seed for initialisation, shuffling and dropout", DefaultValueFactory = _ => 1 };
+        private readonly Option<bool> _resume = new("--resume") { Description = "continue from the checkpoint (OUT.ckpt) an interrupted run left" };
+        private readonly Option<int> _threads = new("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 };
+        private readonly Option<bool> _augment = new("--augment") { Description = "random flips and 2-pixel shifts" };
+        private readonly Option<int?> _maxSteps = new("--max-steps") { Description = "stop after this many steps (smoke runs)" };
+
+        public static Common Create() => new();
+
+        public void AddTo(Command command)
+        {
+            foreach (var o in new Option[] { _eval, _batch, _lr, _seed, _resume, _threads, _augment, _maxSteps })
+            {
+                command.Options.Add(o);
+            }
+        }
+
+        public WorkerRequest Request(ParseResult parse, string command, string dataSpec, FileInfo output, int epochs)
+        {
+            var data = DataSpec.Parse(dataSpec);
+            var eval = parse.GetValue(_eval);
+            if (eval is null && data.Kind == DataKind.FashionMnist)
+            {
+                eval = "fashion-mnist:test";
+            }
+            else if (eval == "none")
+            {
+                eval = null;
+            }
+            if (eval is not null && !DataSpec.Parse(eval).IsLabelled)
+            {
+                throw new UsageException($"--eval {eval}: needs labelled data (fashion-mnist:test)");
+            }
+            if (epochs < 1)
+            {
+                throw new UsageException($"--epochs {epochs}: must be at least 1");
+            }
+            if (parse.GetValue(_batch) < 1 || parse.GetValue(_lr) <= 0)
+            {
+                throw new UsageException("--batch-size must be at least 1 and --lr above 0");
+            }
+            if (output.Directory is { Exists: false } dir)
+            {
+                throw new UsageException($"--out {output}: folder {dir.FullName} does not exist");
+            }
+            return new WorkerRequest
+            {
+                Command = command,
+                Data = dataSpec,
+                EvalData = eval,
+                OutputPath = output.FullName,
+                Epochs = epochs,
+                BatchSize = parse.GetValue(_batch),
+                LearningRate = parse.GetValue(_lr),
+                Seed = parse.GetValue(_seed),
+                Resume = parse.GetValue(_resume),
+                Threads = parse.GetValue(_threads),
+                Augment = parse.GetValue(_augment),
+                MaxSteps = parse.GetValue(_maxSteps),
+            };
+        }
+
+        public static async Task<int> RunAsync(CliContext ctx, WorkerRequest request, CancellationToken ct)
+        {
+            var client = new TrainingClient();
+            client.Log += line => ctx.Error.WriteLine(line);
+            var progress = new SyncProgress(p => ctx.Error.WriteLine(ProgressText.Format(p)));
+            TrainingResult result;
+            try
+            {
+                result = await client.RunAsync(request, progress, ct).ConfigureAwait(false);
+            }
+            catch (TrainingException e) when (e.Kind != TrainingErrorKind.Fault)
+            {
+                throw new UsageException(e.Message, e);
+            }
+            catch (TrainingException e)
+            {
+                await ctx.Error.WriteLineAsync($"edgec: training failed: {e.Message}").ConfigureAwait(false);
+                return EdgecApp.ExitCheckFailed;
+            }
+            if (result.Cancelled)
+            {
+                await ctx.Error.WriteLineAsync($"edgec: interrupted; no model written; checkpoint kept in {result.CheckpointPath}; rerun with --resume to continue").ConfigureAwait(false);
+                return EdgecApp.ExitInterrupted;
+            }
+            var c = CultureInfo.InvariantCulture;
+            var accuracy = result.Accuracy is { } a ? string.Create(c, $", accuracy {a * 100:F2}% on {request.EvalData}") : "";
+            await ctx.Out.WriteLineAsync(string.Create(c,
+                $"wrote {request.OutputPath}{accuracy}, {result.Parameters:N0} parameters, {result.Steps} steps in {ProgressText.Duration(result.Seconds)} on {result.Threads} threads")).ConfigureAwait(false);
+            return EdgecApp.ExitOk;
+        }
+    }
+
+    /// <summary>Reports on the worker's reader thread, in order (Progress&lt;T&gt; would post out of order).</summary>
+    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

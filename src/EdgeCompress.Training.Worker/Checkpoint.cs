@@ -1,0 +1,76 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EdgeCompress.Onnx;
+using EdgeCompress.Training.Worker.Graph;
+using TorchSharp.Modules;
+
+namespace EdgeCompress.Training.Worker;
+
+/// <summary>Where a job stopped: enough to resume the same schedule and shuffle order exactly.</summary>
+internal sealed record CheckpointState(string Command, int Epoch, int StepInEpoch, int GlobalStep, int Seed, int Epochs, int BatchSize, long Samples);
+
+[JsonSerializable(typeof(CheckpointState))]
+internal sealed partial class CheckpointJson : JsonSerializerContext;
+
+/// <summary>
+/// A checkpoint folder: model.onnx (the graph with current weights and BatchNorm statistics, itself a valid model),
+/// optimizer.bin (momentum buffers) and state.json. Written into a temporary folder and renamed, so a crash or
+/// Ctrl-C mid-write leaves the previous checkpoint intact.
+/// </summary>
+internal static class Checkpoint
+{
+    public static void Save(string dir, GraphModule model, SGD optimizer, CheckpointState state)
+    {
+        var tmp = dir + ".tmp";
+        if (Directory.Exists(tmp))
+        {
+            Directory.Delete(tmp, recursive: true);
+        }
+        Directory.CreateDirectory(tmp);
+        new OnnxModel(ModelExport.Export(model)).Save(Path.Combine(tmp, "model.onnx"));
+        optimizer.save_state_dict(Path.Combine(tmp, "optimizer.bin"));
+        File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state, CheckpointJson.Default.CheckpointState));
+        var old = dir + ".old";
+        if (Directory.Exists(old))
+        {
+            Directory.Delete(old, recursive: true);
+        }
+        if (Directory.Exists(dir))
+        {
+            Directory.Move(dir, old);
+        }
+        Directory.Move(tmp, dir);
+        if (Directory.Exists(old))
+        {
+            Directory.Delete(old, recursive: true);
+        }
+    }
+
+    public static bool Exists(string dir) => File.Exists(Path.Combine(dir, "state.json")) && File.Exists(Path.Combine(dir, "model.onnx"));
+
+    public static CheckpointState ReadState(string dir)
+    {
+        var path = Path.Combine(dir, "state.json");
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllText(path), CheckpointJson.Default.CheckpointState)
+                ?? throw new TrainingInputException($"{path}: empty checkpoint state");
+        }
+        catch (JsonException e)
+        {
+            throw new TrainingInputException($"{path}: unreadable checkpoint state ({e.Message})", e);
+        }
+    }
+
+    public static string ModelPath(string dir) => Path.Combine(dir, "model.onnx");
+
+    public static void LoadOptimizer(string dir, SGD optimizer) => optimizer.load_state_dict(Path.Combine(dir, "optimizer.bin"));
+
+    public static void Delete(string dir)
+    {
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using EdgeCompress.Onnx.Protos;
+using static TorchSharp.torch;
+
+namespace EdgeCompress.Training.Worker.Graph;
+
+/// <summary>
+/// Fake quantisation for QAT on a BN-folded GraphModule: Conv/Gemm weights per output channel, symmetric int8
+/// (zero point 0, range -127..127); chosen activations per tensor, asymmetric uint8 (or symmetric int8) with ranges
+/// from an exponential moving average of observed min/max. Gradients pass straight through inside the range.
+/// Which activations: the graph input and every node output except the graph output and values whose only reader
+/// is a Relu/Clip (quantised after the activation instead, as runtimes fuse Conv+Relu).
+/// </summary>
+internal sealed class FakeQuant
+{
+    private readonly Dictionary<string, (float Min, float Max)> _ranges = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _weights;
+    private readonly HashSet<string> _activations;
+    private readonly bool _signed;
+
+    public FakeQuant(ModelProto model, bool signedActivations)
+    {
+        _signed = signedActivations;
+        var g = model.Graph;
+        _weights = g.Node.Where(n => n.OpType is "Conv" or "Gemm").Select(n => n.Input[1]).ToHashSet(StringComparer.Ordinal);
+        var readers = g.Node.SelectMany(n => n.Input.Select(i => (i, n))).ToLookup(x => x.i, x => x.n, StringComparer.Ordinal);
+        var outputs = g.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        _activations = g.Node.SelectMany(n => n.Output)
+            .Where(o => !outputs.Contains(o) && !(readers[o].Any() && readers[o].All(r => r.OpType is "Relu" or "Clip")))
+            .ToHashSet(StringComparer.Ordinal);
+        var inits = g.Initializer.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var input in g.Input.Where(i => !inits.Contains(i.Name)))
+        {
+            _activations.Add(input.Name);
+        }
+    }
+
+    /// <summary>When false, ranges are observed but values pass unchanged (calibration).</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Observe ranges (training and calibration) or freeze them (evaluation).</summary>
+    public bool Observing { get; set; } = true;
+
+    public IReadOnlySet<string> Activations => _activations;
+
+    public IReadOnlyDictionary<string, (float Min, float Max)> Ranges => _ranges;
+
+    public void Attach(GraphModule module)
+    {
+        module.WeightHook = Weight;
+        module.ActivationHook = Activation;
+    }
+
+    private Tensor Weight(string name, Tensor w)
+    {
+        if (!Enabled || !_weights.Contains(name))
+        {
+            return w;
+        }
+        var scale = WeightScales(w).reshape([w.shape[0], .. Enumerable.Repeat(1L, (int)w.dim() - 1)]);
+        return Ste(w, scale, 0, -127, 127);
+    }
+
+    /// <summary>Per-output-channel scales max|w|/127 (detached: the range follows the weights, not the loss).</summary>
+    public static Tensor WeightScales(Tensor w) =>
+        w.detach().abs().reshape(w.shape[0], -1).amax([1]).clamp_min(1e-8) / 127f;
+
+    private Tensor Activation(string name, Tensor x)
+    {
+        if (!_activations.Contains(name))
+        {
+            return x;
+        }
+        if (Observing)
+        {
+            using var d = x.detach();
+            var lo = Math.Min(0f, d.min().item<float>());
+            var hi = Math.Max(0f, d.max().item<float>());
+            _ranges[name] = _ranges.TryGetValue(name, out var r) ? (0.9f * r.Min + 0.1f * lo, 0.9f * r.Max + 0.1f * hi) : (lo, hi);
+        }
+        if (!Enabled || !_ranges.TryGetValue(name, out var range))
+        {
+            return x;
+        }
+        var (scale, zeroPoint, qmin, qmax) = Params(range);
+        return Ste(x, scale, zeroPoint, qmin, qmax);
+    }
+
+    /// <summary>
+    /// Quantise-dequantise with a straight-through gradient (libtorch's fake_quantize ops are not bound in
+    /// TorchSharp): the forward value is on the integer grid; the gradient is the identity inside the representable
+    /// range and zero outside it (clamp's own gradient).
+    /// </summary>
+    private static Tensor Ste(Tensor x, Tensor scale, long zeroPoint, long qmin, long qmax)
+    {
+        var lo = scale * (qmin - zeroPoint);
+        var hi = scale * (qmax - zeroPoint);
+        var clipped = minimum(maximum(x, lo), hi);
+        var q = (clipped / scale).round().clamp(qmin - zeroPoint, qmax - zeroPoint) * scale;
+        return clipped + (q - clipped).detach();
+    }
+
+    private static Tensor Ste(Tensor x, float scale, long zeroPoint, long qmin, long qmax)
+    {
+        var lo = scale * (qmin - zeroPoint);
+        var hi = scale * (qmax - zeroPoint);
+        var clipped = x.clamp(lo, hi);
+        var q = (clipped / scale).round().clamp(qmin - zeroPoint, qmax - zeroPoint) * scale;
+        return clipped + (q - clipped).detach();
+    }
+
+    /// <summary>Scale, zero point and integer range for an observed float range.</summary>
+    public (float Scale, int ZeroPoint, long QMin, long QMax) Params((float Min, float Max) range)
+    {
+        if (_signed)
+        {
+            var m = Math.Max(Math.Abs(range.Min), Math.Abs(range.Max));
+            return (Math.Max(m, 1e-8f) / 127f, 0, -128, 127);
+        }
+        var scale = Math.Max(range.Max - range.Min, 1e-8f) / 255f;
+        var zp = (int)Math.Clamp(Math.Round(-range.Min / scale), 0, 255);
+        return (scale, zp, 0, 255);
+    }
+}

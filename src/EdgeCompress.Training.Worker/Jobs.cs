@@ -1,0 +1,135 @@
+using EdgeCompress.Onnx;
+using EdgeCompress.Onnx.Protos;
+using EdgeCompress.Training.Worker.Graph;
+using static TorchSharp.torch;
+
+namespace EdgeCompress.Training.Worker;
+
+/// <summary>The worker's commands: each builds or imports a model, trains it, and writes the result atomically.</summary>
+internal sealed class Jobs(WorkerRequest request, EventSink events, CancellationToken cancel)
+{
+    public TrainingResult Run()
+    {
+        if (request.Epochs < 1 || request.BatchSize < 1 || !(request.LearningRate > 0) || !(request.Temperature > 0) || request.Alpha is < 0 or > 1)
+        {
+            throw new TrainingInputException(
+                $"invalid request: epochs {request.Epochs}, batch size {request.BatchSize}, learning rate {request.LearningRate}, temperature {request.Temperature}, alpha {request.Alpha}");
+        }
+        return Dispatch();
+    }
+
+    private TrainingResult Dispatch() => request.Command switch
+    {
+        "ping" => new TrainingResult { Threads = get_num_threads() },
+        "train" => Train(Architectures.Build(Require(request.Arch, "arch"), request.Seed), teacherPath: null),
+        "distill" => Train(request.ModelPath is { } s ? Load(s, "student") : Architectures.Build(StudentArch(), request.Seed),
+            Require(request.TeacherPath, "teacher")),
+        "finetune" => Train(Load(Require(request.ModelPath, "model"), "model"), request.TeacherPath),
+        "evaluate" => Evaluate(),
+        "qat" => new QatJob(request, events, cancel).Run(),
+        "roundtrip" => new RoundTripJob(request, events, cancel).Run(),
+        _ => throw new TrainingInputException($"unknown worker command '{request.Command}'"),
+    };
+
+    private TrainingResult Train(ModelProto start, string? teacherPath)
+    {
+        var output = Require(request.OutputPath, "output path");
+        var checkpointDir = request.CheckpointPath ?? output + ".ckpt";
+        if (request.Resume && Checkpoint.Exists(checkpointDir))
+        {
+            start = Load(Checkpoint.ModelPath(checkpointDir), "checkpoint");
+        }
+        using var model = new GraphModule(start);
+        var input = Dataset.InputOf(start.Graph.Input.First(i => i.Name == model.InputName));
+        using var train = Dataset.Load(request.Data, input);
+        using var eval = request.EvalData is { } e ? Dataset.Load(e, input) : null;
+        using var teacher = teacherPath is null ? null : Teacher.Logits(teacherPath, train.Inputs,
+            (done, total) => events.Progress(new TrainingProgress("teacher", 0, request.Epochs, done, total, 0, null, null, 0)), cancel);
+        if (teacher is not null && eval?.Labels is not null)
+        {
+            events.Log($"teacher {Path.GetFileName(teacherPath)} agrees with the training labels on {Agreement(teacher, train):P2}");
+        }
+        var result = new Trainer(request, events, cancel).Run(model, train, eval, teacher, checkpointDir);
+        if (result.Cancelled)
+        {
+            return result;
+        }
+        var meta = new Dictionary<string, string>
+        {
+            ["edgec.trained.data"] = request.Data,
+            ["edgec.trained.epochs"] = request.Epochs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (result.Accuracy is { } acc)
+        {
+            meta["edgec.accuracy"] = $"{acc:F4} on {request.EvalData}";
+        }
+        if (teacherPath is not null)
+        {
+            meta["edgec.teacher"] = Path.GetFileName(teacherPath);
+        }
+        new OnnxModel(ModelExport.Export(model, meta)).Save(output);
+        Checkpoint.Delete(checkpointDir);
+        return result;
+    }
+
+    /// <summary>
+    /// The student architecture: a name, or "thin@F" for a thinner copy of the teacher, i.e. the teacher's own
+    /// architecture (from its edgec.arch/edgec.width metadata) with every layer's width multiplied by F.
+    /// </summary>
+    private string StudentArch()
+    {
+        var arch = Require(request.Arch, "arch or student");
+        if (!arch.StartsWith("thin@", StringComparison.Ordinal))
+        {
+            return arch;
+        }
+        var (_, factor) = Architectures.Parse(arch);
+        var teacher = Load(Require(request.TeacherPath, "teacher"), "teacher");
+        var meta = teacher.MetadataProps.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        if (!meta.TryGetValue("edgec.arch", out var name))
+        {
+            throw new TrainingInputException($"{request.TeacherPath}: has no edgec.arch metadata (not trained by edgec), so its thinner copy is unknown; give --arch NAME@WIDTH");
+        }
+        var width = meta.TryGetValue("edgec.width", out var w) && double.TryParse(w, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : 1.0;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name}@{width * factor:0.###}");
+    }
+
+    private static double Agreement(Tensor teacher, Dataset train) =>
+        train.Labels is null ? double.NaN : teacher.argmax(1).eq(train.Labels).to_type(ScalarType.Float32).mean().item<float>();
+
+    private TrainingResult Evaluate()
+    {
+        var proto = Load(Require(request.ModelPath, "model"), "model");
+        using var model = new GraphModule(proto);
+        using var data = Dataset.Load(request.EvalData ?? request.Data, Dataset.InputOf(proto.Graph.Input.First(i => i.Name == model.InputName)));
+        if (data.Labels is null)
+        {
+            throw new TrainingInputException($"data '{data.Spec}' has no labels, so accuracy cannot be measured");
+        }
+        return new TrainingResult
+        {
+            Accuracy = Trainer.Evaluate(model, data),
+            Parameters = model.parameters().Sum(p => p.numel()),
+            Threads = get_num_threads(),
+        };
+    }
+
+    internal static ModelProto Load(string path, string role)
+    {
+        try
+        {
+            return OnnxModel.Load(path).Proto;
+        }
+        catch (OnnxFormatException e)
+        {
+            throw new TrainingInputException($"{role} {e.Message}", e);
+        }
+        catch (IOException e)
+        {
+            throw new TrainingInputException($"{role} {path}: {e.Message}", e);
+        }
+    }
+
+    private static string Require(string? value, string what) =>
+        value ?? throw new TrainingInputException($"the request has no {what}");
+}

@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using EdgeCompress.Training.Worker.Graph;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace EdgeCompress.Training.Worker;
+
+/// <summary>
+/// The training loop shared by train, distill, finetune and qat: SGD with Nesterov momentum under a one-cycle
+/// schedule (linear warm-up over 15% of the steps, cosine decay to zero), optional distillation from precomputed
+/// teacher logits, progress events, per-epoch evaluation, and checkpoints after every epoch and on cancellation.
+/// </summary>
+internal sealed class Trainer(WorkerRequest request, EventSink events, CancellationToken cancel)
+{
+    private const int ProgressEverySteps = 25;
+
+    /// <summary>What the loop produced; Cancelled means a checkpoint was left in <paramref name="checkpointDir"/>.</summary>
+    public TrainingResult Run(GraphModule model, Dataset train, Dataset? eval, Tensor? teacherLogits, string checkpointDir)
+    {
+        var clock = Stopwatch.StartNew();
+        var n = train.Count;
+        var batch = Math.Max(1, request.BatchSize);
+        var stepsPerEpoch = (int)((n + batch - 1) / batch);
+        var totalSteps = stepsPerEpoch * request.Epochs;
+        if (request.MaxSteps is { } cap)
+        {
+            totalSteps = Math.Min(totalSteps, cap);
+        }
+        var optimizer = optim.SGD(model.parameters(), request.LearningRate, momentum: 0.9, weight_decay: request.WeightDecay, nesterov: true);
+        int startEpoch = 0, startStep = 0, globalStep = 0;
+        if (request.Resume && Checkpoint.Exists(checkpointDir))
+        {
+            var state = Checkpoint.ReadState(checkpointDir);
+            Checkpoint.LoadOptimizer(checkpointDir, optimizer);
+            (startEpoch, startStep, globalStep) = (state.Epoch, state.StepInEpoch, state.GlobalStep);
+            events.Log($"resuming from {checkpointDir} at epoch {startEpoch + 1}, step {startStep}");
+        }
+        var losses = new List<double>();
+        var epochLosses = new List<double>();
+        var epochAccuracies = new List<double>();
+        double? accuracy = null;
+        var stepsThisRun = 0;
+        var rateClock = Stopwatch.StartNew();
+        for (var epoch = startEpoch; epoch < request.Epochs && globalStep < totalSteps; epoch++)
+        {
+            model.train();
+            // The shuffle order depends only on (seed, epoch), so a resumed epoch sees the same batches.
+            using var gen = new Generator().manual_seed(request.Seed * 1000L + epoch);
+            using var order = randperm(n, generator: gen);
+            double lossSum = 0;
+            long correct = 0, seen = 0;
+            var first = epoch == startEpoch ? startStep : 0;
+            for (var step = first; step < stepsPerEpoch && globalStep < totalSteps; step++)
+            {
+                if (cancel.IsCancellationRequested)
+                {
+                    Checkpoint.Save(checkpointDir, model, optimizer, State(epoch, step, globalStep, n));
+                    return Result(null, accuracy, losses, epochLosses, epochAccuracies, stepsThisRun, clock, model, cancelled: true, checkpointDir);
+                }
+                SetLearningRate(optimizer, globalStep, totalSteps);
+                using (NewDisposeScope())
+                {
+                    var idx = order.narrow(0, (long)step * batch, Math.Min(batch, n - (long)step * batch));
+                    var x = train.Inputs.index_select(0, idx);
+                    if (request.Augment)
+                    {
+                        x = Augment(x, gen);
+                    }
+                    var logits = model.forward(x);
+                    var y = train.Labels?.index_select(0, idx);
+                    var loss = Loss(logits, y, teacherLogits?.index_select(0, idx));
+                    optimizer.zero_grad();
+                    loss.backward();
+                    optimizer.step();
+                    var l = loss.item<float>();
+                    if (!float.IsFinite(l))
+                    {
+                        throw new TrainingInputException($"training diverged (loss {l}) at epoch {epoch + 1}, step {step}; lower --lr");
+                    }
+                    losses.Add(l);
+                    lossSum += l * idx.shape[0];
+                    seen += idx.shape[0];
+                    if (y is not null)
+                    {
+                        correct += logits.argmax(1).eq(y).sum().item<long>();
+                    }
+                }
+                globalStep++;
+                stepsThisRun++;
+                if (step % ProgressEverySteps == 0 || step == stepsPerEpoch - 1)
+                {
+                    var rate = stepsThisRun * (double)batch / Math.Max(1e-3, rateClock.Elapsed.TotalSeconds);
+                    var eta = (totalSteps - globalStep) * (double)batch / rate + (eval is null ? 0 : (request.Epochs - epoch) * eval.Count / (rate * 3));
+                    events.Progress(new TrainingProgress("train", epoch + 1, request.Epochs, step + 1, stepsPerEpoch, lossSum / seen,
+                        train.Labels is null ? null : (double)correct / seen, eta, rate));
+                }
+            }
+            epochLosses.Add(seen == 0 ? double.NaN : lossSum / seen);
+            if (eval?.Labels is not null)
+            {
+                accuracy = Evaluate(model, eval);
+                epochAccuracies.Add(accuracy.Value);
+                events.Progress(new TrainingProgress("eval", epoch + 1, request.Epochs, stepsPerEpoch, stepsPerEpoch, epochLosses[^1], accuracy, null, 0));
+            }
+            Checkpoint.Save(checkpointDir, model, optimizer, State(epoch + 1, 0, globalStep, n));
+        }
+        return Result(request.OutputPath, accuracy, losses, epochLosses, epochAccuracies, stepsThisRun, clock, model, cancelled: false, null);
+    }
+
+    private CheckpointState State(int epoch, int step, int globalStep, long n) =>
+        new(request.Command, epoch, step, globalStep, request.Seed, request.Epochs, request.BatchSize, n);
+
+    /// <summary>Hard-label cross-entropy, or the distillation mix alpha*T^2*KL(teacher||student) + (1-alpha)*CE.</summary>
+    private Tensor Loss(Tensor logits, Tensor? labels, Tensor? teacher)
+    {
+        if (teacher is null)
+        {
+            return F.cross_entropy(logits, labels ?? throw new TrainingInputException($"data '{request.Data}' has no labels; give a teacher to learn from"));
+        }
+        var t = request.Temperature;
+        var soft = F.kl_div(F.log_softmax(logits / t, 1), F.log_softmax(teacher / t, 1), log_target: true, reduction: nn.Reduction.Sum)
+            / logits.shape[0] * (t * t);
+        if (labels is null || request.Alpha >= 1)
+        {
+            return soft;
+        }
+        return soft * request.Alpha + F.cross_entropy(logits, labels) * (1 - request.Alpha);
+    }
+
+    private void SetLearningRate(SGD optimizer, int step, int total)
+    {
+        var warm = Math.Max(1, (int)(0.15 * total));
+        var lr = step < warm
+            ? request.LearningRate * (step + 1) / warm
+            : request.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (step - warm) / Math.Max(1, total - warm)));
+        foreach (var group in optimizer.ParamGroups)
+        {
+            group.LearningRate = lr;
+        }
+    }
+
+    /// <summary>Random horizontal flip and up-to-2-pixel shift (zero fill), one draw per batch half.</summary>
+    private static Tensor Augment(Tensor x, Generator gen)
+    {
+        var flip = rand(x.shape[0], generator: gen).lt(0.5).view(-1, 1, 1, 1);
+        x = where(flip, x.flip(3), x);
+        var shifts = randint(-2, 3, [2], generator: gen).data<long>().ToArray();
+        var padded = F.pad(x, [2, 2, 2, 2]);
+        return padded.narrow(2, 2 + shifts[0], x.shape[2]).narrow(3, 2 + shifts[1], x.shape[3]);
+    }
+
+    public static double Evaluate(GraphModule model, Dataset data)
+    {
+        model.eval();
+        long correct = 0;
+        using (no_grad())
+        {
+            for (long start = 0; start < data.Count; start += 1000)
+            {
+                using var scope = NewDisposeScope();
+                var rows = Math.Min(1000, data.Count - start);
+                var pred = model.forward(data.Inputs.narrow(0, start, rows)).argmax(1);
+                correct += pred.eq(data.Labels!.narrow(0, start, rows)).sum().item<long>();
+            }
+        }
+        model.train();
+        return (double)correct / data.Count;
+    }
+
+    private static TrainingResult Result(string? output, double? accuracy, List<double> losses, List<double> epochLosses, List<double> epochAccuracies,
+        int steps, Stopwatch clock, GraphModule model, bool cancelled, string? checkpoint) => new()
+    {
+        OutputPath = output,
+        Accuracy = accuracy,
+        FirstLoss = losses.Count == 0 ? double.NaN : losses.Take(20).Average(),
+        LastLoss = losses.Count == 0 ? double.NaN : losses.TakeLast(20).Average(),
+        EpochLosses = epochLosses,
+        EpochAccuracies = epochAccuracies,
+        Steps = steps,
+        Seconds = clock.Elapsed.TotalSeconds,
+        Parameters = model.parameters().Sum(p => p.numel()),
+        Cancelled = cancelled,
+        CheckpointPath = checkpoint,
+        Threads = get_num_threads(),
+    };
+}

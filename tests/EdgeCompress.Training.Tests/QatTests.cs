@@ -1,0 +1,44 @@
+using EdgeCompress.Onnx;
+using EdgeCompress.Onnx.Protos;
+
+namespace EdgeCompress.Training.Tests;
+
+/// <summary>Quantisation-aware training of the committed baseline: a QDQ model ONNX Runtime runs and that keeps accuracy.</summary>
+[Collection("worker")]
+public class QatTests
+{
+    [Fact]
+    public async Task Qat_writes_a_qdq_model_with_int8_weights_that_keeps_accuracy_within_two_points()
+    {
+        var baseline = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");
+        Assert.True(File.Exists(baseline), "tests/models/fmnist-baseline.onnx is missing");
+        var dir = TestModels.TempDir();
+        var output = Path.Combine(dir, "qat.onnx");
+        var result = await new TrainingClient().RunAsync(new WorkerRequest
+        {
+            Command = "qat",
+            ModelPath = baseline,
+            Data = "fashion-mnist:train@1280",
+            EvalData = "fashion-mnist:test@500",
+            OutputPath = output,
+            Epochs = 1,
+            BatchSize = 128,
+            LearningRate = 0.002,
+            WeightDecay = 0,
+            MaxSteps = 10,
+        }, null, CancellationToken.None);
+
+        Assert.NotNull(result.PtqAccuracy);
+        var model = OnnxModel.Load(output);
+        var ops = model.Proto.Graph.Node.Select(n => n.OpType).ToList();
+        Assert.Contains("QuantizeLinear", ops);
+        Assert.DoesNotContain("BatchNormalization", ops);
+        var convWeights = model.Proto.Graph.Node.Where(n => n.OpType == "Conv").Select(n => n.Input[1]).ToList();
+        Assert.All(convWeights, w => Assert.EndsWith(".dq", w, StringComparison.Ordinal));
+        Assert.Contains(model.Proto.Graph.Initializer, i => i.DataType == (int)TensorProto.Types.DataType.Int8 && i.Dims.Count == 4);
+
+        var floatAccuracy = TestModels.FashionMnistAccuracy(baseline, 500);
+        var qdqAccuracy = TestModels.FashionMnistAccuracy(output, 500);
+        Assert.True(qdqAccuracy >= floatAccuracy - 0.02, $"float {floatAccuracy:P1}, QDQ in ORT {qdqAccuracy:P1}");
+    }
+}
