@@ -10,7 +10,7 @@ public class FineTuneTests
     public async Task Fine_tuning_with_a_teacher_keeps_the_graph_and_the_accuracy()
     {
         var baseline = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");
-        Assert.True(File.Exists(baseline), "tests/models/fmnist-baseline.onnx is missing");
+        Assert.True(File.Exists(baseline), "the shipped baseline src/EdgeCompress.Cli/Demo/fmnist-baseline.onnx is missing");
         var dir = TestModels.TempDir();
         var output = Path.Combine(dir, "tuned.onnx");
         var result = await TrainingClient.FineTuneAsync(baseline, baseline, "fashion-mnist:train@1024", output,

@@ -11,7 +11,7 @@ public class QatTests
     public async Task Qat_writes_a_qdq_model_with_int8_weights_that_keeps_accuracy_within_two_points()
     {
         var baseline = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");
-        Assert.True(File.Exists(baseline), "tests/models/fmnist-baseline.onnx is missing");
+        Assert.True(File.Exists(baseline), "the shipped baseline src/EdgeCompress.Cli/Demo/fmnist-baseline.onnx is missing");
         var dir = TestModels.TempDir();
         var output = Path.Combine(dir, "qat.onnx");
         var result = await new TrainingClient().RunAsync(new WorkerRequest

@@ -63,7 +63,7 @@ internal static class FactorizeCommand
             var factorized = result.Model;
             if (finetuneSpec is not null)
             {
-                factorized = await FineTuneAsync(factorized, finetuneSpec, ctx, ct).ConfigureAwait(false);
+                factorized = await FineTuneAsync(factorized, original, finetuneSpec, ctx, ct).ConfigureAwait(false);
             }
             factorized.Save(outFile.FullName);
             FactorizeReport.Write(ctx.Out, result.Record, outFile.FullName);
@@ -134,17 +134,9 @@ internal static class FactorizeCommand
         return options;
     }
 
-    /// <summary>
-    /// INTEGRATION POINT for the training issue: fine-tune the factorized model on <paramref name="spec"/> to recover
-    /// accuracy (TrainingClient.FineTuneAsync, out of process). Until EdgeCompress.Training is merged this build has no
-    /// trainer, so the model is returned unchanged with a warning that accuracy was not recovered.
-    /// </summary>
-    private static Task<OnnxModel> FineTuneAsync(OnnxModel factorized, DataSpec spec, CliContext ctx, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        ctx.Warn($"--finetune {spec.Text}: fine-tuning is not available in this build (no training worker); accuracy was not recovered");
-        return Task.FromResult(factorized);
-    }
+    /// <summary>Fine-tunes the factorized model by distilling from the original in the training worker.</summary>
+    private static Task<OnnxModel> FineTuneAsync(OnnxModel factorized, OnnxModel original, DataSpec spec, CliContext ctx, CancellationToken cancellationToken) =>
+        new TrainingFineTuner().FineTuneAsync(factorized, original, spec, new LineProgress(ctx.Error, "factorize: "), cancellationToken);
 
     private static void WriteComparison(CliContext ctx, OnnxModel original, OnnxModel factorized, DataSpec spec, CancellationToken ct)
     {

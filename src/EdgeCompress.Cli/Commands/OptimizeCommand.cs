@@ -20,9 +20,10 @@ internal static class OptimizeCommand
         var budget = new Option<string>("--time-budget") { Description = "stop starting candidates after this long, e.g. 90s, 30m, 2h", DefaultValueFactory = _ => "30m" };
         var maxDrop = new Option<double?>("--max-drop") { Description = "accuracy budget in points (default: the profile's)" };
         var threads = new Option<int?>("--threads") { Description = "threads for local latency (default: the profile's)" };
+        var fineTune = new Option<string?>("--finetune") { Description = "data SPEC to fine-tune pruned/factorized candidates on (distilled from the input model)" };
         var command = new Command("optimize", "Search compression settings for a device profile; keep every candidate, mark the Pareto set, choose the fastest within budget.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { profile, data, output, calibration, budget, maxDrop, threads })
+        foreach (var o in new Option[] { profile, data, output, calibration, budget, maxDrop, threads, fineTune })
         {
             command.Options.Add(o);
         }
@@ -41,6 +42,11 @@ internal static class OptimizeCommand
             OnnxModel.Load(modelPath);
             var dataSpec = DataSpec.Parse(parse.GetValue(data)!);
             var calSpec = parse.GetValue(calibration);
+            var fineTuneSpec = parse.GetValue(fineTune);
+            if (fineTuneSpec is not null && !DataSpec.Parse(fineTuneSpec).IsLabelled)
+            {
+                throw new UsageException($"--finetune {fineTuneSpec}: fine-tuning needs labelled data, e.g. fashion-mnist:train");
+            }
             if (calSpec is not null)
             {
                 DataSpec.Parse(calSpec);
@@ -70,6 +76,7 @@ internal static class OptimizeCommand
                 Profile = p,
                 DataSpec = dataSpec.Text,
                 CalibrationSpec = calSpec,
+                FineTuneSpec = fineTuneSpec,
                 TimeBudget = timeBudget,
                 MaxAccuracyDropPoints = drop,
                 Tool = $"edgec {typeof(OptimizeCommand).Assembly.GetName().Version}",
@@ -77,7 +84,7 @@ internal static class OptimizeCommand
             OptimizeOutcome outcome;
             try
             {
-                outcome = await new OptimizeRunner(new DefaultPassCatalog(), measurer).RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
+                outcome = await new OptimizeRunner(new DefaultPassCatalog(fineTuneSpec is null ? null : new TrainingFineTuner()), measurer).RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
             }
             catch (ArgumentException e)
             {

@@ -15,12 +15,8 @@ namespace EdgeCompress.Cli.Commands;
 /// </summary>
 internal static class PruneCommand
 {
-    /// <summary>
-    /// THE integration point for fine-tuning after pruning: return the training project's distiller
-    /// (TrainingClient.FineTuneAsync wrapped as <see cref="IPruneFineTuner"/>) once EdgeCompress.Training is
-    /// merged. Until then `--finetune` prints that accuracy was not recovered.
-    /// </summary>
-    internal static IPruneFineTuner? FineTuner => null;
+    /// <summary>Fine-tuning after pruning: distillation from the unpruned model in the training worker.</summary>
+    internal static IPruneFineTuner? FineTuner { get; } = new TrainingFineTuner();
 
     private sealed record Opts(
         Argument<FileInfo> Model, Option<FileInfo?> Out, Option<double?> Sparsity, Option<bool> Unstructured, Option<bool> PerLayer,
