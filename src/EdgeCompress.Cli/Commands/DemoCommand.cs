@@ -40,7 +40,7 @@ internal static class DemoCommand
 
             Stage("1/4 baseline");
             var baseline = DemoBaseline.Find()
-                ?? throw new UsageException("no Fashion-MNIST baseline found (models/fmnist-baseline.onnx or the cache) and training is not available in this build");
+                ?? throw new UsageException("no Fashion-MNIST baseline found (fmnist-baseline.onnx beside edgec, $EDGEC_DEMO_MODEL or the cache)");
             Stage($"    using {baseline}");
 
             Stage($"2/4 optimize for {profile.Id} (time budget {parse.GetValue(budget)})");
