@@ -46,7 +46,9 @@ public sealed class BenchFleetTests : IDisposable
         Assert.True(killedWhileRunning, $"node5's benchmark never started, so the kill did not happen mid-run:\n{result.Out}\n{result.Error}");
         Assert.Equal(1, result.Exit);
         Assert.Contains("benchmarked fleet-mlp on 4 of 5 device(s); failed: node5", result.Out, StringComparison.Ordinal);
-        Assert.Matches(@"node5: FAILED: device 'node5' unreachable: cannot connect to http://127\.0\.0\.1:\d+ \(Connection refused\)", result.Error);
+        // How the dead board shows (refused, reset mid-stream, no answer) depends on where the kill lands; the line's
+        // promise is the device's name and that it is unreachable.
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(result.Error, @"node5: FAILED: device 'node5' unreachable: "), result.Error);
         var records = new ResultsDatabase(_cli.ResultsFile).ReadAll(out _);
         Assert.Equal(["node1", "node2", "node3", "node4"], records.Select(r => r.Device).Order(StringComparer.Ordinal));
         Assert.All(records, r => Assert.True(r.Result.Count > 0 && r.Result.MeasuredSeconds >= 3.9, $"{r.Device}: {r.Result.Count} in {r.Result.MeasuredSeconds} s"));
