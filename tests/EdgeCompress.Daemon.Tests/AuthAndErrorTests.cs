@@ -120,9 +120,12 @@ public class AuthAndErrorTests(DaemonFixture fixture) : IClassFixture<DaemonFixt
     [Fact]
     public async Task An_upload_over_max_model_bytes_is_413()
     {
-        using var content = new ByteArrayContent(new byte[2_100_000]);
+        // The client asks first (Expect: 100-continue): the daemon answers 413 from Content-Length before any body is
+        // sent, so the answer never races a half-written upload (without it the socket may be closed mid-write).
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/v1/models/huge") { Content = new ByteArrayContent(new byte[2_100_000]) };
+        request.Headers.ExpectContinue = true;
 
-        using var response = await Edged.Client.PutAsync("/v1/models/huge", content);
+        using var response = await Edged.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Contains("2000000", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
