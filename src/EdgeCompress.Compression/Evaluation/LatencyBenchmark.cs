@@ -21,15 +21,7 @@ public sealed record LatencyStats(int Runs, double MedianMs, double P90Ms, doubl
             return new LatencyStats(0, 0, 0, 0, 0);
         }
         var sorted = timingsMs.Order().ToArray();
-        return new LatencyStats(sorted.Length, Percentile(sorted, 0.5), Percentile(sorted, 0.9), sorted[0], sorted.Average());
-    }
-
-    private static double Percentile(double[] sorted, double q)
-    {
-        var pos = q * (sorted.Length - 1);
-        var lo = (int)Math.Floor(pos);
-        var hi = Math.Min(lo + 1, sorted.Length - 1);
-        return sorted[lo] + ((sorted[hi] - sorted[lo]) * (pos - lo));
+        return new LatencyStats(sorted.Length, Percentiles.OfSorted(sorted, 50), Percentiles.OfSorted(sorted, 90), sorted[0], sorted.Average());
     }
 }
 
