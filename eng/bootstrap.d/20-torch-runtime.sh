@@ -18,7 +18,7 @@ if [ "$(uname -m)" != "x86_64" ]; then
   log "not x86-64; the training worker is only built for linux-x64 here, nothing to do"
   exit 0
 fi
-syslib="$(ldconfig -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')"
+syslib="$(ldconfig -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found {print $NF; found = 1}')"  # read to the end: an early exit would SIGPIPE ldconfig and fail under pipefail
 if [ -n "$syslib" ] && grep -q 'GLIBCXX_3\.4\.32' "$syslib"; then
   log "system libstdc++ has GLIBCXX_3.4.32; no private runtime needed"
   exit 0
