@@ -92,6 +92,30 @@ public class LifecycleTests
     }
 
     [Fact]
+    public async Task A_result_older_than_the_thousand_jobs_held_in_memory_is_still_served_from_the_file()
+    {
+        using var first = await EdgedProcess.StartAsync();
+        await first.PushAsync("aged", TestModels.Mlp(seed: 22));
+        var done = await first.BenchmarkAsync(new BenchmarkRequest { Model = "aged", Iterations = 20 });
+        Assert.Equal(0, first.Stop());
+
+        // 1,200 newer finished jobs push the first one out of the scheduler's memory window on the next start.
+        var results = Path.Combine(first.Store, "results.jsonl");
+        var template = File.ReadLines(results).Last(l => l.Contains(done.Id, StringComparison.Ordinal));
+        File.AppendAllLines(results, Enumerable.Range(0, 1200).Select(i => template.Replace(done.Id, $"newer-{i:D4}", StringComparison.Ordinal)));
+
+        using var second = await EdgedProcess.StartAsync(first.Store);
+        var again = await second.GetAsync(done.Id);
+        var missing = await second.Client.GetAsync("/v1/benchmarks/never-existed");
+
+        Assert.Equal(BenchmarkStates.Completed, again.Status);
+        Assert.Equal(done.Result!.P50Ms, again.Result!.P50Ms);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(0, second.Stop());
+        Directory.Delete(first.Store, recursive: true);
+    }
+
+    [Fact]
     public async Task SIGTERM_during_a_benchmark_stops_cleanly_and_records_the_job_as_cancelled()
     {
         using var first = await EdgedProcess.StartAsync();

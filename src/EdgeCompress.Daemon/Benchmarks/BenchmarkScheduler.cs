@@ -110,7 +110,10 @@ public sealed class BenchmarkScheduler : BackgroundService
     }
 
     /// <summary>The job with this id, or null.</summary>
-    public BenchmarkJob? Find(string id) => _jobs.TryGetValue(id, out var job) ? job : null;
+    public BenchmarkJob? Find(string id) =>
+        _jobs.TryGetValue(id, out var job) ? job
+        : _results.FindArchived(id) is { } archived ? new BenchmarkJob(archived)
+        : null;
 
     /// <summary>The most recent jobs, newest first.</summary>
     public IReadOnlyList<BenchmarkStatus> Recent(int count) =>

@@ -96,6 +96,43 @@ public sealed class ResultsStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// The latest record of a job no longer held in memory (the scheduler keeps only the newest ones), read back from
+    /// the file; null when the id was never stored. A linear scan: it only runs for ids that missed the memory cache.
+    /// </summary>
+    public BenchmarkStatus? FindArchived(string id)
+    {
+        if (id.Length == 0 || !File.Exists(_path))
+        {
+            return null;
+        }
+
+        var quotedId = JsonSerializer.Serialize(id, ProtocolJsonContext.Default.String);
+        BenchmarkStatus? found = null;
+        using var reader = new StreamReader(new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+        while (reader.ReadLine() is { } line)
+        {
+            if (!line.Contains(quotedId, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (JsonSerializer.Deserialize(line, ProtocolJsonContext.Default.BenchmarkStatus) is { } record && record.Id == id)
+                {
+                    found = record;
+                }
+            }
+            catch (JsonException)
+            {
+                // A torn line is skipped here exactly as on load.
+            }
+        }
+
+        return found;
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -121,5 +158,6 @@ public sealed class ResultsStore : IDisposable
         }
 
         File.Move(temp, _path, overwrite: true);
+        Store.DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(_path))!);
     }
 }

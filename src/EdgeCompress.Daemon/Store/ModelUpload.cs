@@ -165,8 +165,17 @@ public sealed partial class ModelStore
                 SizeBytes = size,
                 CreatedUtc = DateTimeOffset.UtcNow,
             };
-            Directory.CreateDirectory(Path.Combine(ModelsDirectory, name));
+            var folder = Path.Combine(ModelsDirectory, name);
+            var newFolder = !Directory.Exists(folder);
+            Directory.CreateDirectory(folder);
             File.Move(temp, PathOf(info));
+            // The rename, and a new model's folder, must reach the disk before the 201 does.
+            DirectorySync.Flush(folder);
+            if (newFolder)
+            {
+                DirectorySync.Flush(ModelsDirectory);
+            }
+
             if (versions is null)
             {
                 versions = [];
