@@ -58,7 +58,7 @@ public sealed class OptimizeCommandTests : IDisposable
         Assert.Contains("no dot-product instructions", int8.Why, StringComparison.Ordinal);
     }
 
-    private static string FindProfiles()
+    internal static string FindProfiles()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
         {

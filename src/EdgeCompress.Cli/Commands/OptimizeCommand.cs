@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using EdgeCompress.Compression.Search;
 using EdgeCompress.Data;
+using EdgeCompress.Fleet;
 using EdgeCompress.Onnx;
 using EdgeCompress.Profiles;
 
@@ -21,9 +22,10 @@ internal static class OptimizeCommand
         var maxDrop = new Option<double?>("--max-drop") { Description = "accuracy budget in points (default: the profile's)" };
         var threads = new Option<int?>("--threads") { Description = "threads for local latency (default: the profile's)" };
         var fineTune = new Option<string?>("--finetune") { Description = "data SPEC to fine-tune pruned/factorized candidates on (distilled from the input model)" };
+        var device = new Option<string?>("--device") { Description = "registered device (edgec devices add) to measure latency and energy on, through its edged" };
         var command = new Command("optimize", "Search compression settings for a device profile; keep every candidate, mark the Pareto set, choose the fastest within budget.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { profile, data, output, calibration, budget, maxDrop, threads, fineTune })
+        foreach (var o in new Option[] { profile, data, output, calibration, budget, maxDrop, threads, fineTune, device })
         {
             command.Options.Add(o);
         }
@@ -51,10 +53,6 @@ internal static class OptimizeCommand
             {
                 DataSpec.Parse(calSpec);
             }
-            if (!dataSpec.IsLabelled)
-            {
-                ctx.Warn($"{dataSpec.Text} has no labels: accuracy cannot be judged, the budget uses output fidelity (cosine >= 0.99) instead");
-            }
             var timeBudget = ParseDuration(parse.GetValue(budget)!);
             var drop = parse.GetValue(maxDrop);
             if (drop is < 0 or > 100)
@@ -62,12 +60,10 @@ internal static class OptimizeCommand
                 throw new UsageException($"--max-drop {drop}: must be between 0 and 100 points");
             }
             var runThreads = parse.GetValue(threads) ?? (p.Id == "x64-host" ? p.Runtime.IntraOpThreads : 1);
-            IVariantMeasurer measurer = p.Cpu.Architecture == "x86_64"
-                ? new LocalMeasurer(dataSpec, runThreads)
-                : new EstimatingMeasurer(new LocalMeasurer(dataSpec, runThreads, iterations: 0), p);
-            if (measurer is EstimatingMeasurer)
+            var (measurer, onBoard, registry) = ChooseMeasurer(ctx, parse.GetValue(device), p, dataSpec, runThreads, parse.GetValue(threads));
+            if (!dataSpec.IsLabelled)
             {
-                ctx.Warn($"no device given for {p.Id}: latency is estimated from the profile's cost model, not measured");
+                ctx.Warn($"{dataSpec.Text} has no labels: accuracy cannot be judged, the budget uses output fidelity (cosine >= 0.99) instead");
             }
             var options = new OptimizeOptions
             {
@@ -90,10 +86,48 @@ internal static class OptimizeCommand
             {
                 throw new UsageException(e.Message, e);
             }
+            if (onBoard?.PresentedFingerprint is { } fingerprint)
+            {
+                FleetTargets.PinFirstContact(registry!, [(registry!.Get(parse.GetValue(device)!), fingerprint)], ctx);
+            }
             OptimizeSummary.Print(ctx, outcome);
             return outcome.ChosenId is null ? EdgecApp.ExitCheckFailed : EdgecApp.ExitOk;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Latency on the named board through its edged; else measured here for an x86-64 profile; else the profile's
+    /// cost model, scaled by whatever the results database measured on that profile's boards.
+    /// </summary>
+    private static (IVariantMeasurer Measurer, DeviceMeasurer? OnBoard, DeviceRegistry? Registry) ChooseMeasurer(
+        CliContext ctx, string? deviceName, DeviceProfile p, DataSpec dataSpec, int runThreads, int? threadsGiven)
+    {
+        var database = new ResultsDatabase();
+        if (deviceName is not null)
+        {
+            var registry = FleetTargets.Guard(() => DeviceRegistry.Load());
+            var entry = FleetTargets.Guard(() => registry.Get(deviceName));
+            var settings = new BenchSettings
+            {
+                Threads = threadsGiven ?? p.Runtime.IntraOpThreads,
+                Warmup = 20,
+                Iterations = 200,
+                Power = p.Power.Kind is { Length: > 0 } kind && kind != "none",
+            };
+            var onBoard = new DeviceMeasurer(new LocalMeasurer(dataSpec, runThreads, iterations: 0), entry, settings, EdgedClient.DefaultRequestTimeout, database);
+            ctx.Warn($"latency measured on {deviceName} through its edged ({settings.Threads} thread(s), 200 iterations per candidate); accuracy on this host");
+            return (onBoard, onBoard, registry);
+        }
+        if (p.Cpu.Architecture == "x86_64")
+        {
+            return (new LocalMeasurer(dataSpec, runThreads), null, null);
+        }
+        var calibration = FleetTargets.Guard(() => DeviceMeasurer.CalibrationFor(p, database));
+        ctx.Warn(calibration is null
+            ? $"no device given for {p.Id}: latency is estimated from the profile's cost model, not measured"
+            : $"no device given for {p.Id}: latency is estimated from the profile's cost model, scaled x{calibration.Scale:F2} by {calibration.Measurements} model(s) measured on {p.Id} boards");
+        return (new EstimatingMeasurer(new LocalMeasurer(dataSpec, runThreads, iterations: 0), p, calibration), null, null);
     }
 
     /// <summary>Parses 90s, 30m, 2h, or a TimeSpan (00:30:00).</summary>

@@ -77,24 +77,74 @@ public static class CostModelEstimator
     }
 }
 
+/// <summary>
+/// How far the cost model is off on a profile's real boards: the median of measured / estimated p50 over models
+/// benchmarked on devices of that profile. One factor, not per operator: with the handful of measurements a field
+/// engineer records, a per-class fit would chase noise.
+/// </summary>
+/// <param name="Scale">Multiplier applied to the raw estimate.</param>
+/// <param name="Measurements">How many measured models it rests on.</param>
+public sealed record CostModelCalibration(double Scale, int Measurements)
+{
+    /// <summary>The calibration from (model file, measured p50) pairs of one profile; null when none is usable.</summary>
+    public static CostModelCalibration? From(DeviceProfile profile, IEnumerable<(string ModelPath, double MeasuredP50Ms)> measured)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(measured);
+        var ratios = new List<double>();
+        foreach (var (path, p50) in measured)
+        {
+            if (!(p50 > 0) || !File.Exists(path))
+            {
+                continue;
+            }
+            double estimate;
+            try
+            {
+                estimate = CostModelEstimator.EstimateMs(OnnxModel.Load(path), profile);
+            }
+            catch (OnnxFormatException)
+            {
+                continue;
+            }
+            if (estimate > 0)
+            {
+                ratios.Add(p50 / estimate);
+            }
+        }
+        if (ratios.Count == 0)
+        {
+            return null;
+        }
+        ratios.Sort();
+        return new CostModelCalibration(Evaluation.Percentiles.OfSorted(ratios, 50), ratios.Count);
+    }
+}
+
 /// <summary>Measures accuracy and fidelity on this host but takes latency from the profile's cost model.</summary>
 public sealed class EstimatingMeasurer : IVariantMeasurer
 {
     private readonly LocalMeasurer _accuracy;
     private readonly DeviceProfile _profile;
+    private readonly CostModelCalibration? _calibration;
 
-    /// <summary>Creates the measurer; <paramref name="accuracy"/> should skip host latency (iterations 0).</summary>
-    public EstimatingMeasurer(LocalMeasurer accuracy, DeviceProfile profile)
+    /// <summary>Creates the measurer; <paramref name="accuracy"/> should skip host latency (iterations 0);
+    /// <paramref name="calibration"/> scales the estimate by what the profile's devices measured.</summary>
+    public EstimatingMeasurer(LocalMeasurer accuracy, DeviceProfile profile, CostModelCalibration? calibration = null)
     {
         _accuracy = accuracy;
         _profile = profile;
+        _calibration = calibration;
     }
 
     /// <inheritdoc />
     public async Task<VariantMeasurement> MeasureAsync(string modelPath, string baselinePath, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var m = await _accuracy.MeasureAsync(modelPath, baselinePath, progress, cancellationToken).ConfigureAwait(false);
-        var estimate = CostModelEstimator.EstimateMs(OnnxModel.Load(modelPath), _profile);
-        return m with { P50Ms = estimate, P90Ms = null, P99Ms = null, SamplesMs = null, LatencySource = "estimated", LatencyWhere = $"cost-model:{_profile.Id}" };
+        var estimate = CostModelEstimator.EstimateMs(OnnxModel.Load(modelPath), _profile) * (_calibration?.Scale ?? 1);
+        var where = _calibration is null
+            ? $"cost-model:{_profile.Id}"
+            : $"cost-model:{_profile.Id} calibrated x{_calibration.Scale:F2} by {_calibration.Measurements} measured model(s)";
+        return m with { P50Ms = estimate, P90Ms = null, P99Ms = null, SamplesMs = null, LatencySource = "estimated", LatencyWhere = where };
     }
 }

@@ -157,6 +157,7 @@ public sealed class OptimizeRunner
             Passes = passes,
             AccuracyPercent = m.AccuracyPercent,
             FidelityCosine = m.FidelityCosine,
+            EnergyPerInferenceMillijoules = m.EnergyPerInferenceMillijoules,
             Why = why,
             Latency = new ManifestLatency
             {

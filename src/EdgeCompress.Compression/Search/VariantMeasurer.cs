@@ -15,8 +15,9 @@ namespace EdgeCompress.Compression.Search;
 /// <param name="SamplesMs">Up to 500 of the measured latencies, for distribution plots.</param>
 /// <param name="LatencySource">"measured" or "estimated".</param>
 /// <param name="LatencyWhere">"local", a device name, or "cost-model:PROFILE".</param>
+/// <param name="EnergyPerInferenceMillijoules">Energy per inference when a board's power sensor measured it.</param>
 public sealed record VariantMeasurement(double? AccuracyPercent, double FidelityCosine, double P50Ms, double? P90Ms, double? P99Ms,
-    IReadOnlyList<double>? SamplesMs, string LatencySource, string LatencyWhere);
+    IReadOnlyList<double>? SamplesMs, string LatencySource, string LatencyWhere, double? EnergyPerInferenceMillijoules = null);
 
 /// <summary>Measures a variant: accuracy and fidelity against the baseline on data, and latency.</summary>
 public interface IVariantMeasurer
