@@ -39,6 +39,7 @@ public static class EdgecApp
         yield return FactorizeCommand.Create(ctx);
         yield return TrainCommand.Create(ctx);
         yield return DistillCommand.Create(ctx);
+        yield return QatCommand.Create(ctx);
         yield return EvalCommand.Create(ctx);
         yield return OptimizeCommand.Create(ctx);
         yield return DevicesCommand.Create(ctx);

@@ -80,7 +80,7 @@ internal static class OptimizeCommand
             OptimizeOutcome outcome;
             try
             {
-                outcome = await new OptimizeRunner(new DefaultPassCatalog(fineTuneSpec is null ? null : new TrainingFineTuner()), measurer).RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
+                outcome = await new OptimizeRunner(Catalog(fineTuneSpec is null ? null : new TrainingFineTuner()), measurer).RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
             }
             catch (ArgumentException e)
             {
@@ -95,6 +95,8 @@ internal static class OptimizeCommand
         }));
         return command;
     }
+
+    private static DefaultPassCatalog Catalog(TrainingFineTuner? training) => new(training, training);
 
     /// <summary>
     /// Latency on the named board through its edged; else measured here for an x86-64 profile; else the profile's

@@ -40,14 +40,18 @@ internal static class TrainCommand
     {
         private readonly Option<string?> _eval = new("--eval") { Description = "labelled held-out SPEC for accuracy after each epoch (default fashion-mnist:test for Fashion-MNIST data; 'none' to skip)" };
         private readonly Option<int> _batch = new("--batch-size") { Description = "mini-batch size", DefaultValueFactory = _ => 128 };
-        private readonly Option<double> _lr = new("--lr") { Description = "peak learning rate (one-cycle, SGD Nesterov)", DefaultValueFactory = _ => 0.05 };
+        private readonly Option<double> _lr;
         private readonly Option<int> _seed = new("--seed") { Description = "seed for initialisation, shuffling and dropout", DefaultValueFactory = _ => 1 };
         private readonly Option<bool> _resume = new("--resume") { Description = "continue from the checkpoint (OUT.ckpt) an interrupted run left" };
         private readonly Option<int> _threads = new("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 };
         private readonly Option<bool> _augment = new("--augment") { Description = "random flips and 2-pixel shifts" };
         private readonly Option<int?> _maxSteps = new("--max-steps") { Description = "stop after this many steps (smoke runs)" };
 
-        public static Common Create() => new();
+        private Common(double defaultLearningRate) =>
+            _lr = new("--lr") { Description = "peak learning rate (one-cycle, SGD Nesterov)", DefaultValueFactory = _ => defaultLearningRate };
+
+        /// <summary>The shared options; fine-tuning verbs start from trained weights and want a smaller step.</summary>
+        public static Common Create(double defaultLearningRate = 0.05) => new(defaultLearningRate);
 
         public void AddTo(Command command)
         {
@@ -128,6 +132,14 @@ internal static class TrainCommand
             }
             var c = CultureInfo.InvariantCulture;
             var accuracy = result.Accuracy is { } a ? string.Create(c, $", accuracy {a * 100:F2}% on {request.EvalData}") : "";
+            if (result.FloatAccuracy is { } fa && result.PtqAccuracy is { } pa && result.Accuracy is { } qa)
+            {
+                // QAT: the three figures that say whether it was worth it.
+                var lost = fa - pa;
+                var recovered = lost > 0 ? string.Create(c, $", {100 * (qa - pa) / lost:F0}% of the PTQ loss recovered") : "";
+                await ctx.Out.WriteLineAsync(string.Create(c,
+                    $"float {fa * 100:F2}%, static PTQ {pa * 100:F2}% ({(pa - fa) * 100:+0.00;-0.00} pt), QAT {qa * 100:F2}% ({(qa - fa) * 100:+0.00;-0.00} pt){recovered}")).ConfigureAwait(false);
+            }
             await ctx.Out.WriteLineAsync(string.Create(c,
                 $"wrote {request.OutputPath}{accuracy}, {result.Parameters:N0} parameters, {result.Steps} steps in {ProgressText.Duration(result.Seconds)} on {result.Threads} threads")).ConfigureAwait(false);
             return EdgecApp.ExitOk;

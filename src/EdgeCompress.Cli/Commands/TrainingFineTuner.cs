@@ -1,4 +1,5 @@
 using EdgeCompress.Compression.Pruning;
+using EdgeCompress.Compression.Search;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Training;
@@ -6,42 +7,74 @@ using EdgeCompress.Training;
 namespace EdgeCompress.Cli.Commands;
 
 /// <summary>
-/// Fine-tunes a compressed model by distilling from its original with the out-of-process training worker
-/// (<see cref="TrainingClient.FineTuneAsync"/>): the graph the pass produced is kept, only weights change. Used by
-/// prune, factorize and optimize. Models travel through a private temporary folder, removed afterwards.
+/// Training for the passes, through the out-of-process worker: fine-tunes a compressed model by distilling from its
+/// original (<see cref="TrainingClient.FineTuneAsync"/>; the graph the pass produced is kept, only weights change;
+/// used by prune, factorize and optimize), and distils fresh students for optimize. Models travel through a private
+/// temporary folder, removed afterwards.
 /// </summary>
-internal sealed class TrainingFineTuner : IPruneFineTuner
+internal sealed class TrainingFineTuner : IPruneFineTuner, IStudentTrainer
 {
     private readonly FineTuneOptions _options;
 
     public TrainingFineTuner(FineTuneOptions? options = null) => _options = options ?? new FineTuneOptions();
 
-    public async Task<OnnxModel> FineTuneAsync(OnnxModel student, OnnxModel teacher, DataSpec data, IProgress<string>? progress, CancellationToken cancellationToken)
+    public Task<OnnxModel> FineTuneAsync(OnnxModel student, OnnxModel teacher, DataSpec data, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(teacher);
         ArgumentNullException.ThrowIfNull(data);
+        return InTempFolderAsync(teacher, "fine-tune", progress, (teacherPath, outputPath, relay) =>
+        {
+            var studentPath = Path.Combine(Path.GetDirectoryName(outputPath)!, "student.onnx");
+            new OnnxModel(student.Proto).Save(studentPath);
+            return TrainingClient.FineTuneAsync(studentPath, teacherPath, data.Text, outputPath, _options, relay, cancellationToken);
+        });
+    }
+
+    public Task<OnnxModel> DistillStudentAsync(OnnxModel teacher, string arch, DataSpec data, int epochs, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(teacher);
+        ArgumentNullException.ThrowIfNull(data);
+        return InTempFolderAsync(teacher, "distil " + arch, progress, (teacherPath, outputPath, relay) => new TrainingClient().RunAsync(new WorkerRequest
+        {
+            Command = "distill",
+            TeacherPath = teacherPath,
+            Arch = arch,
+            Data = data.Text,
+            EvalData = _options.EvalData,
+            OutputPath = outputPath,
+            Epochs = epochs,
+            BatchSize = _options.BatchSize,
+            Temperature = _options.Temperature,
+            Alpha = _options.Alpha,
+            Seed = _options.Seed,
+            MaxSteps = _options.MaxSteps,
+            Threads = _options.Threads,
+        }, relay, cancellationToken));
+    }
+
+    private static async Task<OnnxModel> InTempFolderAsync(OnnxModel teacher, string what, IProgress<string>? progress,
+        Func<string, string, IProgress<TrainingProgress>?, Task<TrainingResult>> run)
+    {
         var dir = Directory.CreateTempSubdirectory("edgec-finetune-").FullName;
         try
         {
-            var studentPath = Path.Combine(dir, "student.onnx");
             var teacherPath = Path.Combine(dir, "teacher.onnx");
             var outputPath = Path.Combine(dir, "tuned.onnx");
-            new OnnxModel(student.Proto).Save(studentPath);
             new OnnxModel(teacher.Proto).Save(teacherPath);
-            var relay = progress is null ? null : new Progress<TrainingProgress>(p => progress.Report("fine-tune " + ProgressText.Format(p)));
+            var relay = progress is null ? null : new Progress<TrainingProgress>(p => progress.Report(what + " " + ProgressText.Format(p)));
             TrainingResult result;
             try
             {
-                result = await TrainingClient.FineTuneAsync(studentPath, teacherPath, data.Text, outputPath, _options, relay, cancellationToken).ConfigureAwait(false);
+                result = await run(teacherPath, outputPath, relay).ConfigureAwait(false);
             }
             catch (TrainingException e)
             {
-                throw new UsageException($"fine-tuning failed: {e.Message}", e);
+                throw new UsageException($"{what} failed: {e.Message}", e);
             }
             if (result.Cancelled)
             {
-                throw new OperationCanceledException("fine-tuning was interrupted");
+                throw new OperationCanceledException($"{what} was interrupted");
             }
             return OnnxModel.Load(outputPath);
         }

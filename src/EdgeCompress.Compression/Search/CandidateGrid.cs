@@ -54,6 +54,13 @@ public static class CandidateGrid
         var factor = Step("factorize", ("params", "0.5"), ("roundTo", round), ("fineTune", fineTune));
         recipes.Add(new("factorize-0.5", [factor], $"low-rank factorization to half the parameters; {roundWhy}"));
         recipes.Add(new("factorize-0.5+int8", [factor, quant], $"factorized then static int8; {schemeWhy}"));
+        if (canFineTune)
+        {
+            // Last: a student costs epochs of training from scratch, so a short budget ends before it.
+            var student = Step("distill-student", ("arch", "thin@0.5"), ("epochs", "3"));
+            recipes.Add(new("student-thin-0.5", [student], "a half-width copy of the model distilled from it (soft targets T=4, alpha 0.7)"));
+            recipes.Add(new("student-thin-0.5+int8", [student, quant], $"the distilled student then static int8; {schemeWhy}"));
+        }
         return recipes;
     }
 

@@ -9,17 +9,23 @@ using EdgeCompress.Onnx;
 namespace EdgeCompress.Compression.Search;
 
 /// <summary>
-/// The passes of this build, by the names recipes use: quantize-static, quantize-dynamic, prune-channels, factorize.
-/// Fine-tuning after pruning or factorization goes through an optional <see cref="IPruneFineTuner"/> (the training
-/// worker); without one, recipes asking for it run without and say so.
+/// The passes of this build, by the names recipes use: quantize-static, quantize-dynamic, prune-channels, factorize,
+/// distill-student. Fine-tuning after pruning or factorization goes through an optional <see cref="IPruneFineTuner"/>
+/// (the training worker); without one, recipes asking for it run without and say so. Students need an
+/// <see cref="IStudentTrainer"/> and fine-tuning data; without them a student recipe is refused.
 /// </summary>
 public sealed class DefaultPassCatalog : IPassCatalog
 {
-    private static readonly string[] Names = ["quantize-static", "quantize-dynamic", "prune-channels", "factorize"];
+    private static readonly string[] Names = ["quantize-static", "quantize-dynamic", "prune-channels", "factorize", "distill-student"];
     private readonly IPruneFineTuner? _fineTuner;
+    private readonly IStudentTrainer? _students;
 
-    /// <summary>Creates the catalog, with a fine-tuner when training is available.</summary>
-    public DefaultPassCatalog(IPruneFineTuner? fineTuner = null) => _fineTuner = fineTuner;
+    /// <summary>Creates the catalog, with a fine-tuner and a student trainer when training is available.</summary>
+    public DefaultPassCatalog(IPruneFineTuner? fineTuner = null, IStudentTrainer? students = null)
+    {
+        _fineTuner = fineTuner;
+        _students = students;
+    }
 
     /// <inheritdoc />
     public bool Has(string pass) => Names.Contains(pass);
@@ -57,6 +63,11 @@ public sealed class DefaultPassCatalog : IPassCatalog
                 ParamsFraction = double.Parse(Get(s, "params", "0.5"), CultureInfo.InvariantCulture),
                 RoundTo = int.Parse(Get(s, "roundTo", "1"), CultureInfo.InvariantCulture),
             }), Get(s, "fineTune", "false") == "true" ? _fineTuner : null, context),
+            "distill-student" => new DistillStudentPass(
+                _students ?? throw new ArgumentException("recipe step distill-student needs the training worker"),
+                Get(s, "arch", "thin@0.5"),
+                int.Parse(Get(s, "epochs", "3"), CultureInfo.InvariantCulture),
+                DataSpec.Parse(context.FineTuneSpec ?? throw new ArgumentException("recipe step distill-student needs fine-tuning data (--finetune SPEC)"))),
             _ => throw new ArgumentException($"unknown pass '{step.Pass}'; this build has {string.Join(", ", Names)}"),
         };
     }

@@ -78,7 +78,15 @@ public sealed class OptimizeRunner
             {
                 var model = new OnnxModel(source.Proto.Clone());
                 var passes = new List<ManifestPass>();
-                foreach (var step in recipe.Steps)
+                var reused = LongestDonePrefix(recipe, recipes, manifest, outDir);
+                if (reused is { } prefix)
+                {
+                    // prune-0.3+int8 starts from prune-0.3's file: the fine-tuning it cost is not paid twice.
+                    model = OnnxModel.Load(Path.Combine(outDir, prefix.Variant.File));
+                    passes.AddRange(prefix.Variant.Passes);
+                    progress?.Report($"{recipe.Id}: starting from {prefix.Variant.Id}");
+                }
+                foreach (var step in recipe.Steps.Skip(reused?.Steps ?? 0))
                 {
                     var result = _catalog.Create(step, context).Apply(model, progress, cancellationToken);
                     model = result.Model;
@@ -169,6 +177,37 @@ public sealed class OptimizeRunner
                 SamplesMs = m.SamplesMs?.ToList(),
             },
         };
+    }
+
+    /// <summary>The kept variant whose recipe is the longest proper prefix of <paramref name="recipe"/>'s steps.</summary>
+    private static (ManifestVariant Variant, int Steps)? LongestDonePrefix(Recipe recipe, IReadOnlyList<Recipe> recipes, OptimizeManifest manifest, string outDir)
+    {
+        (ManifestVariant, int)? best = null;
+        foreach (var other in recipes)
+        {
+            var n = other.Steps.Count;
+            if (n >= recipe.Steps.Count || n <= (best?.Item2 ?? 0) || !other.Steps.SequenceEqual(recipe.Steps.Take(n), RecipeStepComparer.Instance))
+            {
+                continue;
+            }
+            var variant = manifest.Variants.FirstOrDefault(v => v.Id == other.Id);
+            if (variant is not null && File.Exists(Path.Combine(outDir, variant.File)))
+            {
+                best = (variant, n);
+            }
+        }
+        return best;
+    }
+
+    private sealed class RecipeStepComparer : IEqualityComparer<RecipeStep>
+    {
+        public static readonly RecipeStepComparer Instance = new();
+
+        public bool Equals(RecipeStep? x, RecipeStep? y) =>
+            x is not null && y is not null && x.Pass == y.Pass && x.Settings.Count == y.Settings.Count
+            && x.Settings.All(kv => y.Settings.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
+        public int GetHashCode(RecipeStep obj) => obj.Pass.GetHashCode(StringComparison.Ordinal);
     }
 
     private static string FormatLeft(TimeSpan t) => t.TotalMinutes >= 1 ? $"{t.TotalMinutes:F0} min" : $"{Math.Max(0, t.TotalSeconds):F0} s";

@@ -39,10 +39,15 @@ public sealed class OptimizeRunnerTests : IDisposable
 
     private sealed class NoiseCatalog : IPassCatalog
     {
+        public int Created { get; private set; }
+
         public bool Has(string pass) => pass == "noise";
 
-        public ICompressionPass Create(RecipeStep step, PassContext context) =>
-            new NoisePass(double.Parse(step.Settings["scale"], System.Globalization.CultureInfo.InvariantCulture));
+        public ICompressionPass Create(RecipeStep step, PassContext context)
+        {
+            Created++;
+            return new NoisePass(double.Parse(step.Settings["scale"], System.Globalization.CultureInfo.InvariantCulture));
+        }
     }
 
     private sealed class CountingMeasurer(IVariantMeasurer inner) : IVariantMeasurer
@@ -118,6 +123,45 @@ public sealed class OptimizeRunnerTests : IDisposable
         Assert.Equal(new[] { "baseline", "a", "b" }, second.Variants.Select(v => v.Id));
         Assert.Empty(second.Skipped);
         Assert.Equal(3, measurer.Calls);
+    }
+
+    [Fact]
+    public async Task A_recipe_that_extends_a_kept_one_starts_from_its_file_instead_of_redoing_its_passes()
+    {
+        var model = SaveModel();
+        var step = Noise("a", 1e-3).Steps[0];
+        var then = Noise("x", 2e-3).Steps[0];
+        var recipes = new[] { new Recipe("a", [step], "test"), new Recipe("a+b", [step, then], "test") };
+        var catalog = new NoiseCatalog();
+        var progress = new List<string>();
+
+        await new OptimizeRunner(catalog, new LocalMeasurer(DataSpec.Parse("synthetic:8"), iterations: 5))
+            .RunAsync(Options(model, recipes), new SyncProgress(progress.Add));
+        var manifest = ManifestFile.Load(Path.Combine(_dir, "out", "manifest.json"));
+
+        Assert.Equal(2, catalog.Created);
+        Assert.Contains("a+b: starting from a", progress);
+        var both = manifest.Variants.Single(v => v.Id == "a+b");
+        Assert.Equal(["noise", "noise"], both.Passes.Select(p => p.Pass));
+        Assert.Equal(["0.001", "0.002"], both.Passes.Select(p => p.Settings["scale"]));
+    }
+
+    [Fact]
+    public void With_training_the_grid_ends_with_a_distilled_student_and_its_int8_version()
+    {
+        var profile = ProfileStore.Default().Load("rpi5");
+
+        var with = CandidateGrid.For(profile, matMulHeavy: false, canFineTune: true);
+        var without = CandidateGrid.For(profile, matMulHeavy: false, canFineTune: false);
+
+        Assert.Equal(["student-thin-0.5", "student-thin-0.5+int8"], with.TakeLast(2).Select(r => r.Id));
+        Assert.Equal("distill-student", with[^1].Steps[0].Pass);
+        Assert.DoesNotContain(without, r => r.Id.StartsWith("student", StringComparison.Ordinal));
+    }
+
+    private sealed class SyncProgress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
     }
 
     [Fact]

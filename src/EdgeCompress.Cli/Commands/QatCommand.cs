@@ -1,0 +1,49 @@
+using System.CommandLine;
+
+namespace EdgeCompress.Cli.Commands;
+
+/// <summary>
+/// `edgec qat MODEL --data SPEC --out OUT.onnx`: quantisation-aware training for models that static post-training
+/// quantisation breaks. The worker folds BatchNorm, calibrates (that alone is PTQ, measured and printed), trains with
+/// fake-quantised weights and activations, and exports the same QDQ format `edgec quantize --mode static` writes.
+/// </summary>
+internal static class QatCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var model = new Argument<FileInfo>("MODEL") { Description = "float ONNX model to train quantisation-aware" };
+        var data = new Option<string>("--data") { Description = "training data SPEC", DefaultValueFactory = _ => "fashion-mnist:train" };
+        var epochs = new Option<int>("--epochs") { Description = "passes over the data", DefaultValueFactory = _ => 2 };
+        var output = new Option<FileInfo>("--out") { Description = "QDQ ONNX model to write", Required = true };
+        var activations = new Option<string>("--activation-type") { Description = "activation int8 type: int8 (S8S8) or uint8 (U8S8)", DefaultValueFactory = _ => "int8" };
+        activations.AcceptOnlyFromAmong("int8", "uint8");
+        var common = TrainCommand.Common.Create(defaultLearningRate: 0.002);
+        var command = new Command("qat", "Quantisation-aware training: recover the accuracy static int8 loses; writes a QDQ model.");
+        command.Arguments.Add(model);
+        foreach (var o in new Option[] { data, epochs, output, activations })
+        {
+            command.Options.Add(o);
+        }
+        common.AddTo(command);
+        command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) =>
+        {
+            var source = parse.GetValue(model)!;
+            if (!source.Exists)
+            {
+                throw new UsageException($"{source.FullName}: no such file");
+            }
+            var request = common.Request(parse, "qat", parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(epochs)) with
+            {
+                ModelPath = source.FullName,
+                ActivationType = parse.GetValue(activations)!,
+                WeightDecay = 0,
+            };
+            if (request.OutputPath == source.FullName)
+            {
+                throw new UsageException($"--out {request.OutputPath}: would overwrite the input model");
+            }
+            return TrainCommand.Common.RunAsync(ctx, request, ct);
+        }));
+        return command;
+    }
+}
