@@ -47,6 +47,41 @@ public class CliTrainingTests
     }
 
     [Fact]
+    public async Task Qat_prints_float_ptq_and_qat_accuracy_and_writes_a_qdq_model()
+    {
+        var baseline = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");
+        var output = Path.Combine(TestModels.TempDir(), "qat.onnx");
+
+        var (code, stdout, err) = await Edgec("qat", baseline, "--data", "fashion-mnist:train@512", "--eval", "fashion-mnist:test@300",
+            "--epochs", "1", "--max-steps", "3", "--out", output);
+
+        Assert.True(code == 0, err);
+        Assert.Matches(@"float \d+\.\d\d%, static PTQ \d+\.\d\d% \([+-]\d+\.\d\d pt\), QAT \d+\.\d\d%", stdout);
+        Assert.Contains("QuantizeLinear", OnnxOps(output));
+    }
+
+    [Fact]
+    public async Task Qat_refuses_to_overwrite_its_input_and_names_a_missing_model()
+    {
+        var dir = TestModels.TempDir();
+        var model = Path.Combine(dir, "m.onnx");
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx"), model);
+        var before = await File.ReadAllBytesAsync(model);
+
+        var (sameCode, _, sameErr) = await Edgec("qat", model, "--out", model);
+        var (missingCode, _, missingErr) = await Edgec("qat", Path.Combine(dir, "nope.onnx"), "--out", Path.Combine(dir, "q.onnx"));
+
+        Assert.Equal((2, 2), (sameCode, missingCode));
+        Assert.Contains("would overwrite the input model", sameErr, StringComparison.Ordinal);
+        Assert.Contains("nope.onnx: no such file", missingErr, StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllBytesAsync(model));
+        Assert.False(File.Exists(Path.Combine(dir, "q.onnx")));
+    }
+
+    private static string OnnxOps(string path) =>
+        string.Join(' ', EdgeCompress.Onnx.OnnxModel.Load(path).Proto.Graph.Node.Select(n => n.OpType));
+
+    [Fact]
     public void Committed_baseline_reaches_91_5_percent_on_fashion_mnist_test()
     {
         var model = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");
