@@ -82,11 +82,11 @@ public class CliTrainingTests
         string.Join(' ', EdgeCompress.Onnx.OnnxModel.Load(path).Proto.Graph.Node.Select(n => n.OpType));
 
     [Fact]
-    public void Committed_baseline_reaches_91_5_percent_on_fashion_mnist_test()
+    public void Committed_baseline_reaches_92_percent_on_fashion_mnist_test()
     {
         var model = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");
         Assert.True(File.Exists(model), "the shipped baseline src/EdgeCompress.Cli/Demo/fmnist-baseline.onnx is missing");
         var accuracy = TestModels.FashionMnistAccuracy(model, 10000);
-        Assert.True(accuracy >= 0.915, $"baseline accuracy {accuracy:P2}");
+        Assert.True(accuracy >= 0.92, $"baseline accuracy {accuracy:P2}");
     }
 }
