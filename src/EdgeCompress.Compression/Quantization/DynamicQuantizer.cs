@@ -8,8 +8,9 @@ namespace EdgeCompress.Compression.Quantization;
 /// Dynamic int8 quantization for MatMul/Gemm-heavy models: weights become int8 (per column with per-channel), the
 /// activation is quantized at run time per batch. Written as DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul
 /// (standard ONNX, which ONNX Runtime fuses into its DynamicQuantizeMatMul kernel); models below opset 11 get that
-/// com.microsoft kernel directly. No calibration data is needed. Convolutions stay float: static mode is the tool
-/// for them.
+/// com.microsoft kernel directly. LSTMs with constant weights become com.microsoft DynamicQuantizeLSTM (see
+/// <see cref="RecurrentQuantizer"/>); GRU and RNN stay float with a warning naming them. No calibration data is
+/// needed. Convolutions stay float: static mode is the tool for them.
 /// </summary>
 public sealed class DynamicQuantizer : ICompressionPass
 {
@@ -58,7 +59,17 @@ public sealed class DynamicQuantizer : ICompressionPass
             if (why is not null)
             {
                 record.Layers.Add(new LayerRecord(label, node.OpType, $"kept float: {why}", bytes / 4, bytes / 4));
+                if (node.OpType is "LSTM" or "GRU" or "RNN" && why != "excluded")
+                {
+                    record.Warnings.Add($"{node.OpType} '{label}' kept float: {why}");
+                }
                 kept++;
+                continue;
+            }
+            if (node.OpType == "LSTM")
+            {
+                QuantizeLstm(output, graph, node, label, added, record);
+                quantized++;
                 continue;
             }
             Rewrite(graph, node, weight!, standard, added, quantizedInputs);
@@ -84,7 +95,7 @@ public sealed class DynamicQuantizer : ICompressionPass
         }
         if (node.OpType is "LSTM" or "GRU" or "RNN")
         {
-            return "recurrent cells are not quantized yet";
+            return RecurrentQuantizer.Ineligible(graph, node);
         }
         if (graph.GetConstant(node.Input[0]) is not null)
         {
@@ -169,6 +180,19 @@ public sealed class DynamicQuantizer : ICompressionPass
         {
             added.Add(NodeAttributes.Create("Add", graph.UniqueName(prefix + "_bias_Add"), [scaled, bias], [output]));
         }
+    }
+
+    private void QuantizeLstm(OnnxModel model, OnnxGraph graph, NodeProto node, string label, List<NodeProto> added, PassRecord record)
+    {
+        if (model.OpsetVersion(QdqBuilder.MsDomain) is null)
+        {
+            model.Proto.OpsetImport.Add(new OperatorSetIdProto { Domain = QdqBuilder.MsDomain, Version = 1 });
+        }
+        var (lstm, floatBytes) = RecurrentQuantizer.QuantizeLstm(graph, node, _options.PerChannel, _options.ReduceRange);
+        graph.Proto.Node.Remove(node);
+        added.Add(lstm);
+        record.Layers.Add(new LayerRecord(label, node.OpType, "quantized int8 (DynamicQuantizeLSTM)", floatBytes / 4, floatBytes / 4,
+            new Dictionary<string, double> { ["weight_bytes_before"] = floatBytes, ["weight_bytes_after"] = floatBytes / 4.0 }));
     }
 
     private static float[] Transpose(float[] values, int rows, int cols)

@@ -131,6 +131,8 @@ public sealed class StaticQuantizer : ICompressionPass
             "Conv" => (int?)0,
             "ConvTranspose" when node.GetInt("group", 1) == 1 => 1,
             "Gemm" => node.GetInt("transB", 0) != 0 ? 0 : 1,
+            // A constant 2-D B [K, N]: one scale per output column, which ONNX Runtime's int8 MatMul kernels take.
+            "MatMul" when weight.Dims.Count == 2 => 1,
             _ => null,
         } is { } axis && weight.Dims.Count > axis && weight.Dims[axis] > 1 ? axis : null;
     }
