@@ -9,8 +9,8 @@ namespace EdgeCompress.Compression.Quantization;
 /// activation is quantized at run time per batch. Written as DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul
 /// (standard ONNX, which ONNX Runtime fuses into its DynamicQuantizeMatMul kernel); models below opset 11 get that
 /// com.microsoft kernel directly. LSTMs with constant weights become com.microsoft DynamicQuantizeLSTM (see
-/// <see cref="RecurrentQuantizer"/>); GRU and RNN stay float with a warning naming them. No calibration data is
-/// needed. Convolutions stay float: static mode is the tool for them.
+/// <see cref="RecurrentQuantizer"/>); GRU and RNN, which ONNX Runtime has no int8 kernel for, get int8 weight
+/// storage only, with a warning naming them. No calibration data is needed. Convolutions stay float: static mode is the tool for them.
 /// </summary>
 public sealed class DynamicQuantizer : ICompressionPass
 {
@@ -41,6 +41,8 @@ public sealed class DynamicQuantizer : ICompressionPass
         var quantizedInputs = new Dictionary<string, (string Q, string Scale, string Zp)>(StringComparer.Ordinal);
         var quantized = 0;
         var kept = 0;
+        var weightOnly = 0;
+        QdqBuilder? qdq = null;
         foreach (var node in graph.TopologicalOrder().ToList())
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -72,18 +74,33 @@ public sealed class DynamicQuantizer : ICompressionPass
                 quantized++;
                 continue;
             }
+            if (node.OpType is "GRU" or "RNN")
+            {
+                qdq ??= new QdqBuilder(output);
+                var floatBytes = RecurrentQuantizer.WeightOnly(graph, qdq, node, _options.PerChannel, _options.ReduceRange);
+                record.Layers.Add(new LayerRecord(label, node.OpType, "int8 weights, float compute", floatBytes / 4, floatBytes / 4,
+                    new Dictionary<string, double> { ["weight_bytes_before"] = floatBytes, ["weight_bytes_after"] = floatBytes / 4.0 }));
+                record.Warnings.Add($"{node.OpType} '{label}': {RecurrentQuantizer.WeightOnlyNote(node)}");
+                weightOnly++;
+                continue;
+            }
             Rewrite(graph, node, weight!, standard, added, quantizedInputs);
             record.Layers.Add(new LayerRecord(label, node.OpType, "quantized int8 (dynamic)", bytes / 4, bytes / 4,
                 new Dictionary<string, double> { ["weight_bytes_before"] = bytes, ["weight_bytes_after"] = bytes / 4.0 }));
             quantized++;
         }
         graph.Proto.Node.AddRange(added);
+        if (qdq is not null)
+        {
+            graph.Proto.Node.AddRange(qdq.Added);
+        }
         graph.Invalidate();
         graph.RemoveUnused();
         graph.SortTopologically();
         record.Totals["layers_quantized"] = quantized;
         record.Totals["layers_float"] = kept;
-        progress?.Report($"quantized {quantized} layers dynamically, {kept} kept float");
+        record.Totals["layers_weight_only"] = weightOnly;
+        progress?.Report($"quantized {quantized} layers dynamically, {weightOnly} with int8 weights only, {kept} kept float");
         return new PassResult(output, record);
     }
 

@@ -8,17 +8,14 @@ namespace EdgeCompress.Compression.Quantization;
 /// DynamicQuantizeLSTM: int8 weights stored transposed ([directions, input, 4*hidden] and [directions, hidden,
 /// 4*hidden]) with one scale per direction or per gate row, the input and hidden state quantized to uint8 inside the
 /// kernel at every step, bias, cell state and outputs float. ONNX Runtime has no int8 kernel for GRU or RNN (no
-/// DynamicQuantizeGRU exists), so those stay float and the caller says so by name.
+/// DynamicQuantizeGRU exists): their W and R are stored int8 behind a DequantizeLinear, which makes the file 4x
+/// smaller but computes in float (no speed-up), and the caller says so by name.
 /// </summary>
 internal static class RecurrentQuantizer
 {
     /// <summary>Why a recurrent node stays float, or null when it can be quantized.</summary>
     public static string? Ineligible(OnnxGraph graph, NodeProto node)
     {
-        if (node.OpType is "GRU" or "RNN")
-        {
-            return $"ONNX Runtime has no int8 {node.OpType} kernel (only com.microsoft DynamicQuantizeLSTM, for LSTM)";
-        }
         if (node.Input.Count < 3 || graph.GetConstant(node.Input[1]) is not { } w || graph.GetConstant(node.Input[2]) is not { } r)
         {
             return "W or R is not a constant";
@@ -27,6 +24,11 @@ internal static class RecurrentQuantizer
             || w.Dims.Count != 3 || r.Dims.Count != 3)
         {
             return "W or R is not a 3-D float32 constant";
+        }
+        if (node.OpType is "GRU" or "RNN")
+        {
+            // Weight-only storage leaves the node itself as it is, so any layout or shape the float model runs works.
+            return null;
         }
         if (node.GetInt("layout", 0) != 0)
         {
@@ -64,6 +66,27 @@ internal static class RecurrentQuantizer
         // The contrib schema has every LSTM attribute except layout (only 0, checked above, may reach here).
         quantized.Attribute.AddRange(node.Attribute.Where(a => a.Name != "layout").Select(a => a.Clone()));
         return (quantized, TensorData.ByteSize(w) + TensorData.ByteSize(r));
+    }
+
+    /// <summary>The note a GRU/RNN gets: what was done and why it stops there.</summary>
+    public static string WeightOnlyNote(NodeProto node) =>
+        $"ONNX Runtime has no int8 {node.OpType} kernel (only com.microsoft DynamicQuantizeLSTM, for LSTM): weights stored int8 (4x smaller), computed in float (no speed-up)";
+
+    /// <summary>Stores a GRU/RNN's W and R as int8 (one scale per gate row with per-channel, shared by the
+    /// directions) behind DequantizeLinear nodes added to <paramref name="qdq"/>; returns the float bytes replaced.</summary>
+    public static long WeightOnly(OnnxGraph graph, QdqBuilder qdq, NodeProto node, bool perChannel, bool reduceRange)
+    {
+        long bytes = 0;
+        for (var i = 1; i <= 2; i++)
+        {
+            var tensor = graph.GetConstant(node.Input[i])!;
+            var dims = tensor.Dims.ToArray();
+            int? axis = perChannel && dims[1] > 1 ? 1 : null;
+            var (q, scales) = QuantMath.QuantizeWeights(TensorData.ToFloats(tensor), dims, axis, reduceRange);
+            node.Input[i] = qdq.Weight(node.Input[i], q, dims, scales, axis);
+            bytes += TensorData.ByteSize(tensor);
+        }
+        return bytes;
     }
 
     /// <summary>Quantizes W [D, 4H, K] per direction (or per gate row) and stores it as [D, K, 4H], the layout the
