@@ -115,11 +115,24 @@ public sealed class QuantizeProfileTests : IDisposable
     }
 
     [Fact]
-    public async Task Dynamic_gru_gets_int8_weights_only_and_a_warning_names_the_node()
+    public async Task Dynamic_gru_stays_float_and_a_warning_names_the_node_and_the_opt_in()
     {
         var input = Save(Recurrent("GRU"), "gru.onnx");
         var output = Path.Combine(_dir, "gru.int8.onnx");
         var (code, stdout, stderr) = await Edgec("quantize", input, "--out", output, "--mode", "dynamic");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("warning: GRU 'rnn': ONNX Runtime has no int8 GRU kernel", stderr, StringComparison.Ordinal);
+        Assert.Contains("kept float (--weight-only-recurrent", stderr, StringComparison.Ordinal);
+        Assert.Contains("0 quantized, 1 kept float", stdout, StringComparison.Ordinal);
+        Assert.Equal("GRU", Assert.Single(OnnxModel.Load(output).Graph.Nodes).OpType);
+    }
+
+    [Fact]
+    public async Task Dynamic_gru_with_weight_only_recurrent_gets_int8_weights_at_under_0_3x_the_size()
+    {
+        var input = Save(Recurrent("GRU"), "gru.onnx");
+        var output = Path.Combine(_dir, "gru.int8.onnx");
+        var (code, stdout, stderr) = await Edgec("quantize", input, "--out", output, "--mode", "dynamic", "--weight-only-recurrent");
         Assert.True(code == 0, stderr);
         Assert.Contains("warning: GRU 'rnn': ONNX Runtime has no int8 GRU kernel", stderr, StringComparison.Ordinal);
         Assert.Contains("0 quantized, 1 with int8 weights only (float compute), 0 kept float", stdout, StringComparison.Ordinal);

@@ -29,12 +29,13 @@ internal static class QuantizeCommand
         var activation = new Option<string?>("--activation-type") { Description = "int8 (S8S8) or uint8 (U8S8, x86 without VNNI); default: the profile's scheme, else int8" };
         activation.AcceptOnlyFromAmong("int8", "uint8");
         var reduceRange = new Option<bool?>("--reduce-range") { Description = "7-bit weights: needed by x86 hosts without VNNI (default: the profile's setting, else on exactly when this host is one; --reduce-range false to force 8-bit)" };
+        var weightOnlyRecurrent = new Option<bool>("--weight-only-recurrent") { Description = "dynamic mode: store GRU/RNN weights int8 although ONNX Runtime has no int8 kernel for them (4x smaller, but slower)" };
         var profile = new Option<string?>("--profile") { Description = "device profile id (see device-profiles/) or a profile .json: decides activation type, reduce-range and per-channel unless a flag says otherwise" };
         var budget = new Option<double?>("--accuracy-budget") { Description = "maximum top-1 drop in points; keeps sensitive layers float to hold it" };
         var evalData = new Option<string?>("--eval-data") { Description = "labelled data for accuracy figures and the budget (default: the calibration data if labelled)" };
         var command = new Command("quantize", "Quantize a model to int8 (static QDQ or dynamic) and report size, fidelity and accuracy.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { output, mode, calibration, method, percentile, perChannel, perTensor, exclude, activation, reduceRange, profile, budget, evalData })
+        foreach (var o in new Option[] { output, mode, calibration, method, percentile, perChannel, perTensor, exclude, activation, reduceRange, profile, weightOnlyRecurrent, budget, evalData })
         {
             command.Options.Add(o);
         }
@@ -44,14 +45,14 @@ internal static class QuantizeCommand
                 parse.GetValue(model)!.FullName, parse.GetValue(output)!.FullName, parse.GetValue(mode), parse.GetValue(calibration),
                 parse.GetValue(method)!, parse.GetValue(percentile), parse.GetValue(perChannel), parse.GetValue(perTensor),
                 parse.GetValue(exclude) ?? [], parse.GetValue(activation), parse.GetValue(reduceRange), parse.GetValue(budget), parse.GetValue(evalData),
-                parse.GetValue(profile));
+                parse.GetValue(profile), parse.GetValue(weightOnlyRecurrent));
             return Task.FromResult(Run(ctx, request, ct));
         }));
         return command;
     }
 
     internal sealed record QuantizeRequest(string Model, string Out, string? Mode, string? Calibration, string Method, double Percentile,
-        bool PerChannel, bool PerTensor, string[] Exclude, string? Activation, bool? ReduceRange, double? Budget, string? EvalData, string? Profile);
+        bool PerChannel, bool PerTensor, string[] Exclude, string? Activation, bool? ReduceRange, double? Budget, string? EvalData, string? Profile, bool WeightOnlyRecurrent);
 
     private static int Run(CliContext ctx, QuantizeRequest r, CancellationToken ct)
     {
@@ -106,6 +107,7 @@ internal static class QuantizeCommand
             PerChannel = scheme.PerChannel,
             Activations = scheme.Activations,
             ReduceRange = scheme.ReduceRange,
+            WeightOnlyRecurrent = r.WeightOnlyRecurrent,
             Exclude = new HashSet<string>(r.Exclude, StringComparer.Ordinal),
         };
         // Refuse data that cannot feed the model before any work starts, so the error is the only line printed.

@@ -9,8 +9,9 @@ namespace EdgeCompress.Compression.Quantization;
 /// activation is quantized at run time per batch. Written as DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul
 /// (standard ONNX, which ONNX Runtime fuses into its DynamicQuantizeMatMul kernel); models below opset 11 get that
 /// com.microsoft kernel directly. LSTMs with constant weights become com.microsoft DynamicQuantizeLSTM (see
-/// <see cref="RecurrentQuantizer"/>); GRU and RNN, which ONNX Runtime has no int8 kernel for, get int8 weight
-/// storage only, with a warning naming them. No calibration data is needed. Convolutions stay float: static mode is the tool for them.
+/// <see cref="RecurrentQuantizer"/>); GRU and RNN, which ONNX Runtime has no int8 kernel for, stay float (or, with
+/// <see cref="QuantizationOptions.WeightOnlyRecurrent"/>, get int8 weight storage only), with a warning naming them.
+/// No calibration data is needed. Convolutions stay float: static mode is the tool for them.
 /// </summary>
 public sealed class DynamicQuantizer : ICompressionPass
 {
@@ -74,13 +75,20 @@ public sealed class DynamicQuantizer : ICompressionPass
                 quantized++;
                 continue;
             }
+            if (node.OpType is "GRU" or "RNN" && !_options.WeightOnlyRecurrent)
+            {
+                record.Layers.Add(new LayerRecord(label, node.OpType, "kept float: ONNX Runtime has no int8 kernel for it", bytes / 4, bytes / 4));
+                record.Warnings.Add($"{node.OpType} '{label}': {RecurrentQuantizer.Note(node, weightOnly: false)}");
+                kept++;
+                continue;
+            }
             if (node.OpType is "GRU" or "RNN")
             {
                 qdq ??= new QdqBuilder(output);
                 var floatBytes = RecurrentQuantizer.WeightOnly(graph, qdq, node, _options.PerChannel, _options.ReduceRange);
                 record.Layers.Add(new LayerRecord(label, node.OpType, "int8 weights, float compute", floatBytes / 4, floatBytes / 4,
                     new Dictionary<string, double> { ["weight_bytes_before"] = floatBytes, ["weight_bytes_after"] = floatBytes / 4.0 }));
-                record.Warnings.Add($"{node.OpType} '{label}': {RecurrentQuantizer.WeightOnlyNote(node)}");
+                record.Warnings.Add($"{node.OpType} '{label}': {RecurrentQuantizer.Note(node, weightOnly: true)}");
                 weightOnly++;
                 continue;
             }

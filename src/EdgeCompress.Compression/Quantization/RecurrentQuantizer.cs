@@ -8,8 +8,9 @@ namespace EdgeCompress.Compression.Quantization;
 /// DynamicQuantizeLSTM: int8 weights stored transposed ([directions, input, 4*hidden] and [directions, hidden,
 /// 4*hidden]) with one scale per direction or per gate row, the input and hidden state quantized to uint8 inside the
 /// kernel at every step, bias, cell state and outputs float. ONNX Runtime has no int8 kernel for GRU or RNN (no
-/// DynamicQuantizeGRU exists): their W and R are stored int8 behind a DequantizeLinear, which makes the file 4x
-/// smaller but computes in float (no speed-up), and the caller says so by name.
+/// DynamicQuantizeGRU exists): they stay float, or on request get W and R stored int8 behind a DequantizeLinear,
+/// which makes the file 4x smaller but runs slower (float compute, dequantized every run, no weight prepacking);
+/// either way the caller says so by name.
 /// </summary>
 internal static class RecurrentQuantizer
 {
@@ -69,8 +70,11 @@ internal static class RecurrentQuantizer
     }
 
     /// <summary>The note a GRU/RNN gets: what was done and why it stops there.</summary>
-    public static string WeightOnlyNote(NodeProto node) =>
-        $"ONNX Runtime has no int8 {node.OpType} kernel (only com.microsoft DynamicQuantizeLSTM, for LSTM): weights stored int8 (4x smaller), computed in float (no speed-up)";
+    public static string Note(NodeProto node, bool weightOnly) =>
+        $"ONNX Runtime has no int8 {node.OpType} kernel (only com.microsoft DynamicQuantizeLSTM, for LSTM): "
+        + (weightOnly
+            ? "weights stored int8 (4x smaller), computed in float and dequantized every run (slower than float)"
+            : "kept float (--weight-only-recurrent stores its weights int8: 4x smaller but slower)");
 
     /// <summary>Stores a GRU/RNN's W and R as int8 (one scale per gate row with per-channel, shared by the
     /// directions) behind DequantizeLinear nodes added to <paramref name="qdq"/>; returns the float bytes replaced.</summary>

@@ -10,8 +10,8 @@ using static EdgeCompress.Compression.Tests.TestModels;
 namespace EdgeCompress.Compression.Tests.Quantization;
 
 /// <summary>Dynamic int8 for recurrent models: LSTMs become com.microsoft DynamicQuantizeLSTM and run in stock ONNX
-/// Runtime close to the float outputs; GRUs (ONNX Runtime has no int8 GRU kernel) get int8 weight storage only, with
-/// a warning that names them.</summary>
+/// Runtime close to the float outputs; GRUs (ONNX Runtime has no int8 GRU kernel) stay float, or on request get int8
+/// weight storage only, with a warning that names them.</summary>
 public class RecurrentQuantizationTests(ITestOutputHelper log)
 {
     private const string NodeSuite = "/usr/share/libonnx-testdata/data/node";
@@ -64,8 +64,11 @@ public class RecurrentQuantizationTests(ITestOutputHelper log)
         return (model, sample, expected);
     }
 
-    private static OnnxModel Dynamic(OnnxModel model, bool perChannel) =>
-        QuantizationPipeline.Run(model, new QuantizationOptions { Mode = QuantizationMode.Dynamic, PerChannel = perChannel, ReduceRange = HostInt8.NeedsReduceRange }, null).Quantized;
+    private static OnnxModel Dynamic(OnnxModel model, bool perChannel, bool weightOnlyRecurrent = false) =>
+        QuantizationPipeline.Run(model, new QuantizationOptions
+        {
+            Mode = QuantizationMode.Dynamic, PerChannel = perChannel, ReduceRange = HostInt8.NeedsReduceRange, WeightOnlyRecurrent = weightOnlyRecurrent,
+        }, null).Quantized;
 
     private static float[] RunFirst(OnnxModel model, Sample sample, string label)
     {
@@ -142,16 +145,17 @@ public class RecurrentQuantizationTests(ITestOutputHelper log)
     [Theory]
     [InlineData("test_gru_defaults")]
     [InlineData("test_gru_with_initial_bias")]
-    public void Node_suite_gru_gets_int8_weights_only_with_a_warning_naming_it_and_stays_close_to_the_stored_outputs(string test)
+    public void Node_suite_gru_with_weight_only_gets_int8_weights_a_warning_naming_it_and_stays_close_to_the_stored_outputs(string test)
     {
         var (model, x, expected) = Frozen(test);
-        var outcome = QuantizationPipeline.Run(model, new QuantizationOptions { Mode = QuantizationMode.Dynamic, ReduceRange = HostInt8.NeedsReduceRange }, null);
+        var options = new QuantizationOptions { Mode = QuantizationMode.Dynamic, ReduceRange = HostInt8.NeedsReduceRange, WeightOnlyRecurrent = true };
+        var outcome = QuantizationPipeline.Run(model, options, null);
         var gru = outcome.Quantized.Graph.Nodes.Single(n => n.OpType == "GRU");
         Assert.Equal("DequantizeLinear", outcome.Quantized.Graph.Producer(gru.Input[1])?.OpType);
         Assert.Equal("DequantizeLinear", outcome.Quantized.Graph.Producer(gru.Input[2])?.OpType);
         var warning = Assert.Single(outcome.Records[^1].Warnings);
         Assert.StartsWith($"GRU '{OnnxGraph.NodeLabel(gru)}': ONNX Runtime has no int8 GRU kernel", warning, StringComparison.Ordinal);
-        Assert.Contains("computed in float (no speed-up)", warning, StringComparison.Ordinal);
+        Assert.Contains("computed in float and dequantized every run (slower than float)", warning, StringComparison.Ordinal);
         var f = new Fidelity();
         f.Add(expected, RunFirst(outcome.Quantized, x, test));
         log.WriteLine($"{test}: cosine {f.Cosine:F6}, max abs error {f.MaxAbsError:G3} vs the stored float outputs");
@@ -159,10 +163,10 @@ public class RecurrentQuantizationTests(ITestOutputHelper log)
     }
 
     [Fact]
-    public void Big_gru_with_int8_weights_is_under_0_28x_the_size_and_keeps_cosine_above_0_99()
+    public void Big_gru_with_weight_only_int8_is_under_0_28x_the_size_and_keeps_cosine_above_0_99()
     {
         var model = BigLstm(op: "GRU");
-        var q = Dynamic(model, perChannel: true);
+        var q = Dynamic(model, perChannel: true, weightOnlyRecurrent: true);
         var ratio = (double)q.ToBytes().Length / model.ToBytes().Length;
         var r = new Random(4);
         var x = Enumerable.Range(0, 16 * 4 * 64).Select(_ => (float)((r.NextDouble() * 2) - 1)).ToArray();
@@ -172,6 +176,18 @@ public class RecurrentQuantizationTests(ITestOutputHelper log)
         log.WriteLine($"GRU: {model.ToBytes().Length} -> {q.ToBytes().Length} bytes ({ratio:F3}x), cosine {f.Cosine:F6}, max abs error {f.MaxAbsError:G3}");
         Assert.True(ratio < 0.28, $"size ratio {ratio:F3}");
         Assert.True(f.Cosine > 0.99, $"cosine {f.Cosine}");
+    }
+
+    [Fact]
+    public void Gru_stays_float_by_default_and_the_warning_names_it_and_the_opt_in()
+    {
+        var (model, _, _) = Frozen("test_gru_defaults");
+        var outcome = QuantizationPipeline.Run(model, new QuantizationOptions { Mode = QuantizationMode.Dynamic }, null);
+        var gru = Assert.Single(outcome.Quantized.Graph.Nodes);
+        Assert.Equal("GRU", gru.OpType);
+        Assert.Equal(model.ToBytes().Length, outcome.Quantized.ToBytes().Length);
+        Assert.Equal($"GRU '{OnnxGraph.NodeLabel(gru)}': ONNX Runtime has no int8 GRU kernel (only com.microsoft DynamicQuantizeLSTM, for LSTM): "
+            + "kept float (--weight-only-recurrent stores its weights int8: 4x smaller but slower)", Assert.Single(outcome.Records[^1].Warnings));
     }
 
     [Fact]
