@@ -191,6 +191,15 @@ public class RecurrentQuantizationTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void Static_mode_lists_the_lstm_as_kept_float_and_points_to_dynamic_mode()
+    {
+        var outcome = QuantizationPipeline.Run(BigLstm("forward"), new QuantizationOptions(), DataSpec.Parse("synthetic:2"));
+        Assert.Equal("LSTM", Assert.Single(outcome.Quantized.Graph.Nodes).OpType);
+        var layer = Assert.Single(outcome.Records[^1].Layers);
+        Assert.Equal("kept float: static QDQ does not cover recurrent layers; --mode dynamic quantizes LSTM weights", layer.Action);
+    }
+
+    [Fact]
     public void Excluded_lstm_stays_float_without_a_warning()
     {
         var model = BigLstm("forward");
