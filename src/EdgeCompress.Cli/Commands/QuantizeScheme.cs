@@ -47,8 +47,9 @@ internal sealed record QuantizeScheme(ActivationType Activations, string Activat
         if (mode == QuantizationMode.Dynamic)
         {
             // DynamicQuantizeLinear and the dynamic int8 kernels take uint8 activations only.
-            (activations, activationsWhy) = (ActivationType.U8, "dynamic mode: ONNX Runtime quantizes activations to uint8 at run time"
-                + (activationFlag == "int8" || q?.Scheme == "S8S8" ? $" ({(activationFlag is null ? "profile's S8S8" : "--activation-type int8")} does not apply)" : ""));
+            var ignored = activationFlag == "int8" ? " (--activation-type int8 does not apply)"
+                : activationFlag is null && q?.Scheme == "S8S8" ? " (the profile's S8S8 does not apply)" : "";
+            (activations, activationsWhy) = (ActivationType.U8, "dynamic mode: ONNX Runtime quantizes activations to uint8 at run time" + ignored);
         }
         var (reduceRange, reduceWhy) = reduceRangeFlag switch
         {
