@@ -85,4 +85,27 @@ public class MatMulPerChannelTests(ITestOutputHelper log)
         var ratio = (double)perChannel.ToBytes().Length / model.ToBytes().Length;
         Assert.True(ratio < 0.27, $"size ratio {ratio:F3}");
     }
+
+    [Fact]
+    public void Onnx_runtime_fuses_every_per_column_matmul_into_an_integer_kernel()
+    {
+        var dir = Directory.CreateTempSubdirectory("edgec-matmul-fuse-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "q.onnx");
+            Static(MatMulMlp(), perChannel: true).Save(path);
+            using (var so = new Microsoft.ML.OnnxRuntime.SessionOptions { OptimizedModelFilePath = path + ".opt.onnx", IntraOpNumThreads = 1 })
+            using (new Microsoft.ML.OnnxRuntime.InferenceSession(path, so))
+            {
+            }
+            var ops = OnnxModel.Load(path + ".opt.onnx").Graph.Nodes.Select(n => n.OpType).ToList();
+            log.WriteLine("after ONNX Runtime's optimizer: " + string.Join(", ", ops));
+            Assert.DoesNotContain("MatMul", ops);
+            Assert.Equal(3, ops.Count(o => o is "QLinearMatMul" or "MatMulIntegerToFloat"));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }
