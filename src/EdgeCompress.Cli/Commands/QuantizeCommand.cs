@@ -26,14 +26,16 @@ internal static class QuantizeCommand
         var perChannel = new Option<bool>("--per-channel") { Description = "one weight scale per output channel (static default; opt-in for dynamic)" };
         var perTensor = new Option<bool>("--per-tensor") { Description = "one weight scale per tensor" };
         var exclude = new Option<string[]>("--exclude") { Description = "node names to keep in float", AllowMultipleArgumentsPerToken = true };
-        var activation = new Option<string>("--activation-type") { Description = "int8 (S8S8, default) or uint8 (U8S8, x86 without VNNI)", DefaultValueFactory = _ => "int8" };
+        var activation = new Option<string?>("--activation-type") { Description = "int8 (S8S8) or uint8 (U8S8, x86 without VNNI); default: the profile's scheme, else int8" };
         activation.AcceptOnlyFromAmong("int8", "uint8");
-        var reduceRange = new Option<bool?>("--reduce-range") { Description = "7-bit weights: needed by x86 hosts without VNNI (default: on exactly when this host is one; --reduce-range false to force 8-bit)" };
+        var reduceRange = new Option<bool?>("--reduce-range") { Description = "7-bit weights: needed by x86 hosts without VNNI (default: the profile's setting, else on exactly when this host is one; --reduce-range false to force 8-bit)" };
+        var weightOnlyRecurrent = new Option<bool>("--weight-only-recurrent") { Description = "dynamic mode: store GRU/RNN weights int8 although ONNX Runtime has no int8 kernel for them (4x smaller, but slower)" };
+        var profile = new Option<string?>("--profile") { Description = "device profile id (see device-profiles/) or a profile .json: decides activation type, reduce-range and per-channel unless a flag says otherwise" };
         var budget = new Option<double?>("--accuracy-budget") { Description = "maximum top-1 drop in points; keeps sensitive layers float to hold it" };
         var evalData = new Option<string?>("--eval-data") { Description = "labelled data for accuracy figures and the budget (default: the calibration data if labelled)" };
         var command = new Command("quantize", "Quantize a model to int8 (static QDQ or dynamic) and report size, fidelity and accuracy.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { output, mode, calibration, method, percentile, perChannel, perTensor, exclude, activation, reduceRange, budget, evalData })
+        foreach (var o in new Option[] { output, mode, calibration, method, percentile, perChannel, perTensor, exclude, activation, reduceRange, profile, weightOnlyRecurrent, budget, evalData })
         {
             command.Options.Add(o);
         }
@@ -42,14 +44,15 @@ internal static class QuantizeCommand
             var request = new QuantizeRequest(
                 parse.GetValue(model)!.FullName, parse.GetValue(output)!.FullName, parse.GetValue(mode), parse.GetValue(calibration),
                 parse.GetValue(method)!, parse.GetValue(percentile), parse.GetValue(perChannel), parse.GetValue(perTensor),
-                parse.GetValue(exclude) ?? [], parse.GetValue(activation)!, parse.GetValue(reduceRange), parse.GetValue(budget), parse.GetValue(evalData));
+                parse.GetValue(exclude) ?? [], parse.GetValue(activation), parse.GetValue(reduceRange), parse.GetValue(budget), parse.GetValue(evalData),
+                parse.GetValue(profile), parse.GetValue(weightOnlyRecurrent));
             return Task.FromResult(Run(ctx, request, ct));
         }));
         return command;
     }
 
     internal sealed record QuantizeRequest(string Model, string Out, string? Mode, string? Calibration, string Method, double Percentile,
-        bool PerChannel, bool PerTensor, string[] Exclude, string Activation, bool? ReduceRange, double? Budget, string? EvalData);
+        bool PerChannel, bool PerTensor, string[] Exclude, string? Activation, bool? ReduceRange, double? Budget, string? EvalData, string? Profile, bool WeightOnlyRecurrent);
 
     private static int Run(CliContext ctx, QuantizeRequest r, CancellationToken ct)
     {
@@ -69,6 +72,8 @@ internal static class QuantizeCommand
         {
             throw new UsageException("--accuracy-budget must be 0 or more points");
         }
+        // The profile is checked before the model is read, so a mistyped id is the only line printed.
+        var deviceProfile = QuantizeScheme.LoadProfile(r.Profile);
         var input = OnnxModel.Load(r.Model);
         QuantizedModelCheck.ThrowIfQuantized(input);
         CheckExcludes(input, r.Exclude);
@@ -93,14 +98,16 @@ internal static class QuantizeCommand
         {
             ctx.Warn("calibrating on synthetic (random) inputs: activation ranges may not match real data, and accuracy cannot be judged");
         }
+        var scheme = QuantizeScheme.Resolve(deviceProfile, r.Activation, r.ReduceRange, r.PerChannel, r.PerTensor, quantMode);
         var options = new QuantizationOptions
         {
             Mode = quantMode,
             Method = r.Method switch { "percentile" => CalibrationMethod.Percentile, "entropy" => CalibrationMethod.Entropy, _ => CalibrationMethod.MinMax },
             Percentile = r.Percentile,
-            PerChannel = r.PerTensor ? false : quantMode == QuantizationMode.Static || r.PerChannel,
-            Activations = r.Activation == "uint8" ? ActivationType.U8 : ActivationType.S8,
-            ReduceRange = r.ReduceRange ?? HostInt8.NeedsReduceRange,
+            PerChannel = scheme.PerChannel,
+            Activations = scheme.Activations,
+            ReduceRange = scheme.ReduceRange,
+            WeightOnlyRecurrent = r.WeightOnlyRecurrent,
             Exclude = new HashSet<string>(r.Exclude, StringComparer.Ordinal),
         };
         // Refuse data that cannot feed the model before any work starts, so the error is the only line printed.
@@ -126,16 +133,16 @@ internal static class QuantizeCommand
             // Measure before writing: a model ONNX Runtime cannot run is never saved.
             var figures = QuantizeSummary.Measure(input, result.Model, evaluation ?? calibration ?? DataSpec.Parse("synthetic:16"), progress, ct);
             result.Model.Save(r.Out);
-            QuantizeSummary.Print(ctx.Out, r.Model, r.Out, options, prepared.Record, result.Record, figures, guard, cal);
+            QuantizeSummary.Print(ctx.Out, r.Model, r.Out, options, scheme, prepared.Record, result.Record, figures, guard, cal);
             foreach (var w in prepared.Record.Warnings.Concat(result.Record.Warnings))
             {
                 ctx.Warn(w);
             }
-            if (r.ReduceRange is null && HostInt8.NeedsReduceRange)
+            if (r.ReduceRange is null && scheme.Profile is null && HostInt8.NeedsReduceRange)
             {
                 ctx.Warn("this x86 host has no VNNI: weights use 7 bits so ONNX Runtime's int8 kernels here do not saturate (--reduce-range false for 8-bit weights)");
             }
-            else if (r.ReduceRange == false && HostInt8.NeedsReduceRange)
+            else if (!options.ReduceRange && HostInt8.NeedsReduceRange)
             {
                 ctx.Warn("8-bit weights on an x86 host without VNNI: ONNX Runtime's int8 kernels here saturate, so the figures above understate the model on ARM/VNNI");
             }

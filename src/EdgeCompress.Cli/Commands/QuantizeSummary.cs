@@ -28,21 +28,24 @@ internal static class QuantizeSummary
             original.Proto.CalculateSize(), quantized.Proto.CalculateSize());
     }
 
-    public static void Print(TextWriter w, string input, string output, QuantizationOptions o, PassRecord prep, PassRecord quant,
+    public static void Print(TextWriter w, string input, string output, QuantizationOptions o, QuantizeScheme scheme, PassRecord prep, PassRecord quant,
         QuantizeFigures f, GuardOutcome? guard, CalibrationResult? cal)
     {
         var inv = CultureInfo.InvariantCulture;
         var quantized = quant.Layers.Count(l => l.Action.StartsWith("quantized", StringComparison.Ordinal));
         var kept = quant.Layers.Where(l => !l.Action.StartsWith("quantized", StringComparison.Ordinal)).ToList();
+        var weightOnly = kept.Count(l => l.Action.StartsWith("int8 weights", StringComparison.Ordinal));
         var mode = o.Mode == QuantizationMode.Static ? "static QDQ" : "dynamic";
         w.WriteLine(string.Create(inv, $"quantized {Path.GetFileName(input)} -> {output}"));
         var activations = o.Mode == QuantizationMode.Static
-            ? string.Create(inv, $", activations {(o.Activations == ActivationType.S8 ? "int8 (S8S8)" : "uint8 (U8S8)")}, {MethodName(o)} on {cal?.Samples ?? 0} samples")
+            ? string.Create(inv, $", {MethodName(o)} calibration on {cal?.Samples ?? 0} samples")
             : "";
         w.WriteLine(string.Create(inv, $"  mode            {mode}, weights int8 {(o.PerChannel ? "per-channel" : "per-tensor")}{(o.ReduceRange ? " 7-bit" : "")}{activations}"));
+        w.WriteLine(string.Create(inv, $"  activations     {(o.Activations == ActivationType.S8 ? "int8 (S8S8)" : "uint8 (U8S8)")}: {scheme.ActivationsWhy}"));
+        w.WriteLine(string.Create(inv, $"  reduce-range    {(o.ReduceRange ? "on (7-bit weights)" : "off (8-bit weights)")}: {scheme.ReduceRangeWhy}"));
         w.WriteLine(string.Create(inv, $"  graph prep      {prep.Totals.GetValueOrDefault("batchnorms_folded")} BatchNorm folded, {prep.Totals.GetValueOrDefault("constants_folded")} constants folded, {prep.Totals.GetValueOrDefault("identities_removed")} Identity/Dropout removed"));
         w.WriteLine(string.Create(inv, $"  size            {Mb(f.FloatBytes)} -> {Mb(f.QuantBytes)} ({(double)f.QuantBytes / Math.Max(1, f.FloatBytes):F3}x)"));
-        w.WriteLine(string.Create(inv, $"  layers          {quantized} quantized, {kept.Count} kept float"));
+        w.WriteLine(string.Create(inv, $"  layers          {quantized} quantized, {(weightOnly > 0 ? $"{weightOnly} with int8 weights only (float compute), " : "")}{kept.Count - weightOnly} kept float"));
         foreach (var k in kept.Take(8))
         {
             w.WriteLine(string.Create(inv, $"                  - {k.Node} ({k.OpType}): {k.Action}"));

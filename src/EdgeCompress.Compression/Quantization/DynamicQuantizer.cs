@@ -8,8 +8,10 @@ namespace EdgeCompress.Compression.Quantization;
 /// Dynamic int8 quantization for MatMul/Gemm-heavy models: weights become int8 (per column with per-channel), the
 /// activation is quantized at run time per batch. Written as DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul
 /// (standard ONNX, which ONNX Runtime fuses into its DynamicQuantizeMatMul kernel); models below opset 11 get that
-/// com.microsoft kernel directly. No calibration data is needed. Convolutions stay float: static mode is the tool
-/// for them.
+/// com.microsoft kernel directly. LSTMs with constant weights become com.microsoft DynamicQuantizeLSTM (see
+/// <see cref="RecurrentQuantizer"/>); GRU and RNN, which ONNX Runtime has no int8 kernel for, stay float (or, with
+/// <see cref="QuantizationOptions.WeightOnlyRecurrent"/>, get int8 weight storage only), with a warning naming them.
+/// No calibration data is needed. Convolutions stay float: static mode is the tool for them.
 /// </summary>
 public sealed class DynamicQuantizer : ICompressionPass
 {
@@ -40,6 +42,8 @@ public sealed class DynamicQuantizer : ICompressionPass
         var quantizedInputs = new Dictionary<string, (string Q, string Scale, string Zp)>(StringComparer.Ordinal);
         var quantized = 0;
         var kept = 0;
+        var weightOnly = 0;
+        QdqBuilder? qdq = null;
         foreach (var node in graph.TopologicalOrder().ToList())
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -58,7 +62,34 @@ public sealed class DynamicQuantizer : ICompressionPass
             if (why is not null)
             {
                 record.Layers.Add(new LayerRecord(label, node.OpType, $"kept float: {why}", bytes / 4, bytes / 4));
+                if (node.OpType is "LSTM" or "GRU" or "RNN" && why != "excluded")
+                {
+                    record.Warnings.Add($"{node.OpType} '{label}' kept float: {why}");
+                }
                 kept++;
+                continue;
+            }
+            if (node.OpType == "LSTM")
+            {
+                QuantizeLstm(output, graph, node, label, added, record);
+                quantized++;
+                continue;
+            }
+            if (node.OpType is "GRU" or "RNN" && !_options.WeightOnlyRecurrent)
+            {
+                record.Layers.Add(new LayerRecord(label, node.OpType, "kept float: ONNX Runtime has no int8 kernel for it", bytes / 4, bytes / 4));
+                record.Warnings.Add($"{node.OpType} '{label}': {RecurrentQuantizer.Note(node, weightOnly: false)}");
+                kept++;
+                continue;
+            }
+            if (node.OpType is "GRU" or "RNN")
+            {
+                qdq ??= new QdqBuilder(output);
+                var floatBytes = RecurrentQuantizer.WeightOnly(graph, qdq, node, _options.PerChannel, _options.ReduceRange);
+                record.Layers.Add(new LayerRecord(label, node.OpType, "int8 weights, float compute", floatBytes / 4, floatBytes / 4,
+                    new Dictionary<string, double> { ["weight_bytes_before"] = floatBytes, ["weight_bytes_after"] = floatBytes / 4.0 }));
+                record.Warnings.Add($"{node.OpType} '{label}': {RecurrentQuantizer.Note(node, weightOnly: true)}");
+                weightOnly++;
                 continue;
             }
             Rewrite(graph, node, weight!, standard, added, quantizedInputs);
@@ -67,12 +98,17 @@ public sealed class DynamicQuantizer : ICompressionPass
             quantized++;
         }
         graph.Proto.Node.AddRange(added);
+        if (qdq is not null)
+        {
+            graph.Proto.Node.AddRange(qdq.Added);
+        }
         graph.Invalidate();
         graph.RemoveUnused();
         graph.SortTopologically();
         record.Totals["layers_quantized"] = quantized;
         record.Totals["layers_float"] = kept;
-        progress?.Report($"quantized {quantized} layers dynamically, {kept} kept float");
+        record.Totals["layers_weight_only"] = weightOnly;
+        progress?.Report($"quantized {quantized} layers dynamically, {weightOnly} with int8 weights only, {kept} kept float");
         return new PassResult(output, record);
     }
 
@@ -84,7 +120,7 @@ public sealed class DynamicQuantizer : ICompressionPass
         }
         if (node.OpType is "LSTM" or "GRU" or "RNN")
         {
-            return "recurrent cells are not quantized yet";
+            return RecurrentQuantizer.Ineligible(graph, node);
         }
         if (graph.GetConstant(node.Input[0]) is not null)
         {
@@ -169,6 +205,19 @@ public sealed class DynamicQuantizer : ICompressionPass
         {
             added.Add(NodeAttributes.Create("Add", graph.UniqueName(prefix + "_bias_Add"), [scaled, bias], [output]));
         }
+    }
+
+    private void QuantizeLstm(OnnxModel model, OnnxGraph graph, NodeProto node, string label, List<NodeProto> added, PassRecord record)
+    {
+        if (model.OpsetVersion(QdqBuilder.MsDomain) is null)
+        {
+            model.Proto.OpsetImport.Add(new OperatorSetIdProto { Domain = QdqBuilder.MsDomain, Version = 1 });
+        }
+        var (lstm, floatBytes) = RecurrentQuantizer.QuantizeLstm(graph, node, _options.PerChannel, _options.ReduceRange);
+        graph.Proto.Node.Remove(node);
+        added.Add(lstm);
+        record.Layers.Add(new LayerRecord(label, node.OpType, "quantized int8 (DynamicQuantizeLSTM)", floatBytes / 4, floatBytes / 4,
+            new Dictionary<string, double> { ["weight_bytes_before"] = floatBytes, ["weight_bytes_after"] = floatBytes / 4.0 }));
     }
 
     private static float[] Transpose(float[] values, int rows, int cols)

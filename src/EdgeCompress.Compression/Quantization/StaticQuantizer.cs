@@ -61,6 +61,13 @@ public sealed class StaticQuantizer : ICompressionPass
         {
             record.Layers.Add(new LayerRecord(OnnxGraph.NodeLabel(node), node.OpType, $"kept float: {reason}", WeightBytes(graph, node) / 4, WeightBytes(graph, node) / 4));
         }
+        // QDQ has no recurrent form in ONNX Runtime: say where the int8 path for these is instead of skipping them silently.
+        foreach (var node in graph.Nodes.Where(n => (n.Domain ?? "").Length == 0 && n.OpType is "LSTM" or "GRU" or "RNN"))
+        {
+            var hint = node.OpType == "LSTM" ? "--mode dynamic quantizes LSTM weights" : "ONNX Runtime has no int8 kernel for it";
+            record.Layers.Add(new LayerRecord(OnnxGraph.NodeLabel(node), node.OpType, $"kept float: static QDQ does not cover recurrent layers; {hint}",
+                WeightBytes(graph, node) / 4, WeightBytes(graph, node) / 4));
+        }
         foreach (var tensor in plan.Tensors.Order(StringComparer.Ordinal))
         {
             InsertPair(graph, qdq, tensor, parameters[tensor], actType);
@@ -131,6 +138,8 @@ public sealed class StaticQuantizer : ICompressionPass
             "Conv" => (int?)0,
             "ConvTranspose" when node.GetInt("group", 1) == 1 => 1,
             "Gemm" => node.GetInt("transB", 0) != 0 ? 0 : 1,
+            // A constant 2-D B [K, N]: one scale per output column, which ONNX Runtime's int8 MatMul kernels take.
+            "MatMul" when weight.Dims.Count == 2 => 1,
             _ => null,
         } is { } axis && weight.Dims.Count > axis && weight.Dims[axis] > 1 ? axis : null;
     }

@@ -1,0 +1,76 @@
+using EdgeCompress.Compression.Quantization;
+using EdgeCompress.Profiles;
+
+namespace EdgeCompress.Cli.Commands;
+
+/// <summary>The int8 scheme a quantize run uses and why: activation type, reduce-range and per-channel weights, each
+/// from an explicit flag, else the device profile, else this host / ONNX Runtime's default.</summary>
+/// <param name="Activations">Activation type (static mode; dynamic mode is always uint8 at run time).</param>
+/// <param name="ActivationsWhy">Where the activation type came from, as printed in the table.</param>
+/// <param name="ReduceRange">7-bit weights.</param>
+/// <param name="ReduceRangeWhy">Where reduce-range came from.</param>
+/// <param name="PerChannel">One weight scale per output channel.</param>
+/// <param name="Profile">The profile given with --profile, if any.</param>
+internal sealed record QuantizeScheme(ActivationType Activations, string ActivationsWhy, bool ReduceRange, string ReduceRangeWhy,
+    bool PerChannel, DeviceProfile? Profile)
+{
+    /// <summary>Loads a profile by id or path; unknown or invalid is a usage error naming it (exit 2).</summary>
+    public static DeviceProfile? LoadProfile(string? profileId)
+    {
+        if (profileId is null)
+        {
+            return null;
+        }
+        try
+        {
+            return ProfileStore.Default().Load(profileId);
+        }
+        catch (ProfileException e)
+        {
+            throw new UsageException($"--profile: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Resolves every choice: an explicit flag wins, then the profile, then the host / default.</summary>
+    public static QuantizeScheme Resolve(DeviceProfile? profile, string? activationFlag, bool? reduceRangeFlag, bool perChannelFlag,
+        bool perTensorFlag, QuantizationMode mode)
+    {
+        var q = profile?.Quantization;
+        var (activations, activationsWhy) = activationFlag switch
+        {
+            "uint8" => (ActivationType.U8, "--activation-type uint8"),
+            "int8" => (ActivationType.S8, "--activation-type int8"),
+            _ when q is not null => (q.Scheme == "U8S8" ? ActivationType.U8 : ActivationType.S8,
+                $"profile {profile!.Id}: quantization.scheme {q.Scheme}{Hardware(profile)}"),
+            _ => (ActivationType.S8, "default: S8S8, ONNX Runtime's recommended scheme"),
+        };
+        if (mode == QuantizationMode.Dynamic)
+        {
+            // DynamicQuantizeLinear and the dynamic int8 kernels take uint8 activations only.
+            var ignored = activationFlag == "int8" ? " (--activation-type int8 does not apply)"
+                : activationFlag is null && q?.Scheme == "S8S8" ? " (the profile's S8S8 does not apply)" : "";
+            (activations, activationsWhy) = (ActivationType.U8, "dynamic mode: ONNX Runtime quantizes activations to uint8 at run time" + ignored);
+        }
+        var (reduceRange, reduceWhy) = reduceRangeFlag switch
+        {
+            { } flag => (flag, $"--reduce-range {(flag ? "true" : "false")}"),
+            null when q is not null => (q.ReduceRange, $"profile {profile!.Id}: quantization.reduceRange {(q.ReduceRange ? "true" : "false")}{Hardware(profile)}"),
+            null => (HostInt8.NeedsReduceRange, HostInt8.NeedsReduceRange ? "this host: x86 without VNNI, whose int8 kernels saturate 8-bit weights" : "this host computes 8-bit weights exactly"),
+        };
+        var perChannel = perTensorFlag ? false
+            : perChannelFlag || (q?.PerChannel ?? mode == QuantizationMode.Static);
+        return new QuantizeScheme(activations, activationsWhy, reduceRange, reduceWhy, perChannel, profile);
+    }
+
+    private static string Hardware(DeviceProfile p)
+    {
+        var features = p.Cpu.Features;
+        if (p.Cpu.Architecture == "x86_64")
+        {
+            return features.Any(f => f.Contains("vnni", StringComparison.OrdinalIgnoreCase))
+                ? " (x86 with VNNI)"
+                : " (x86 without VNNI: u8 x s8 kernels with 16-bit intermediate sums)";
+        }
+        return features.Contains("dotprod") ? " (ARM with dot-product instructions)" : p.Cpu.Architecture.Length > 0 ? $" ({p.Cpu.Architecture})" : "";
+    }
+}
