@@ -34,6 +34,11 @@ public static class LatencyBenchmark
 {
     /// <summary>Times each runner on the same sample; returns one result per runner, in order.</summary>
     public static IReadOnlyList<LatencyStats> Measure(IReadOnlyList<ModelRunner> runners, Sample sample, int runs, int warmup = 5,
+        IProgress<string>? progress = null, CancellationToken cancellationToken = default) =>
+        Timings(runners, sample, runs, warmup, progress, cancellationToken).Select(LatencyStats.From).ToArray();
+
+    /// <summary>As <see cref="Measure"/>, but the raw per-run milliseconds (for distributions), one list per runner.</summary>
+    public static IReadOnlyList<List<double>> Timings(IReadOnlyList<ModelRunner> runners, Sample sample, int runs, int warmup = 5,
         IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runners);
@@ -62,6 +67,6 @@ public static class LatencyBenchmark
                 progress?.Report($"timing: {i + 1}/{runs} runs");
             }
         }
-        return timings.Select(LatencyStats.From).ToArray();
+        return timings;
     }
 }

@@ -1,19 +1,15 @@
 namespace EdgeCompress.Compression.Evaluation;
 
-/// <summary>Order statistics for latency figures.</summary>
+/// <summary>Order statistics for latency figures, on the 0..100 scale the search and reports use.</summary>
 public static class Percentiles
 {
-    /// <summary>Linear-interpolated percentile (0..100) of values sorted ascending; NaN for none.</summary>
+    /// <summary>
+    /// Linear-interpolated percentile (0..100) of values sorted ascending; NaN for none. The same interpolation as
+    /// edged's benchmark engine, so a host figure and a board figure are computed alike.
+    /// </summary>
     public static double OfSorted(IReadOnlyList<double> sorted, double p)
     {
         ArgumentNullException.ThrowIfNull(sorted);
-        if (sorted.Count == 0)
-        {
-            return double.NaN;
-        }
-        var rank = p / 100.0 * (sorted.Count - 1);
-        var lo = (int)Math.Floor(rank);
-        var hi = Math.Min(lo + 1, sorted.Count - 1);
-        return sorted[lo] + ((rank - lo) * (sorted[hi] - sorted[lo]));
+        return sorted.Count == 0 ? double.NaN : EdgeCompress.Runtime.LatencyStatistics.Percentile(sorted, p / 100.0);
     }
 }

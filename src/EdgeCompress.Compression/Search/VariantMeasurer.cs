@@ -58,8 +58,7 @@ public sealed class LocalMeasurer : IVariantMeasurer
         using var candidate = ModelRunner.Create(OnnxModel.Load(modelPath), Path.GetFileName(modelPath), options);
         using var baseline = ModelRunner.Create(OnnxModel.Load(baselinePath), Path.GetFileName(baselinePath), options);
         var fidelity = new Fidelity();
-        long correct = 0;
-        long total = 0;
+        var accuracy = new Accuracy();
         foreach (var batch in _data.Open(candidate.Inputs, batchSize: 64))
         {
             ct.ThrowIfCancellationRequested();
@@ -68,66 +67,23 @@ public sealed class LocalMeasurer : IVariantMeasurer
             fidelity.Add(want.Values, got.Values);
             if (batch.Labels is { } labels)
             {
-                correct += CountCorrect(got, labels);
-                total += labels.Length;
+                accuracy.Add(got.Values, labels);
             }
         }
-        progress?.Report($"{Path.GetFileName(modelPath)}: accuracy {(total > 0 ? $"{100.0 * correct / total:F2}%" : "n/a")}, cosine {fidelity.Cosine:F5}");
+        double? top1 = accuracy.Count > 0 ? accuracy.Top1Percent : null;
+        progress?.Report($"{Path.GetFileName(modelPath)}: accuracy {(top1 is { } a ? $"{a:F2}%" : "n/a")}, cosine {fidelity.Cosine:F5}");
         if (_iterations == 0)
         {
-            return new VariantMeasurement(total > 0 ? 100.0 * correct / total : null, fidelity.Cosine, double.NaN, null, null, null, "none", "");
+            return new VariantMeasurement(top1, fidelity.Cosine, double.NaN, null, null, null, "none", "");
         }
-        var latencies = TimeSingleSample(candidate, ct);
+        var sample = DataSpec.Parse("synthetic:1").Open(candidate.Inputs, batchSize: 1).First();
+        var latencies = LatencyBenchmark.Timings([candidate], sample, _iterations, _warmup, null, ct)[0];
         var sorted = latencies.Order().ToArray();
         return new VariantMeasurement(
-            total > 0 ? 100.0 * correct / total : null,
+            top1,
             fidelity.Cosine,
             Percentiles.OfSorted(sorted, 50), Percentiles.OfSorted(sorted, 90), Percentiles.OfSorted(sorted, 99),
             sorted.Length <= 500 ? latencies : latencies.Take(500).ToList(),
             "measured", "local");
-    }
-
-    /// <summary>Rows whose arg-max over the last dimension equals the label.</summary>
-    public static long CountCorrect(RunOutput logits, IReadOnlyList<int> labels)
-    {
-        ArgumentNullException.ThrowIfNull(logits);
-        ArgumentNullException.ThrowIfNull(labels);
-        var classes = (int)logits.Dims[^1];
-        long correct = 0;
-        for (var row = 0; row < labels.Count; row++)
-        {
-            var span = logits.Values.AsSpan(row * classes, classes);
-            var best = 0;
-            for (var c = 1; c < classes; c++)
-            {
-                if (span[c] > span[best])
-                {
-                    best = c;
-                }
-            }
-            if (best == labels[row])
-            {
-                correct++;
-            }
-        }
-        return correct;
-    }
-
-    private List<double> TimeSingleSample(ModelRunner runner, CancellationToken ct)
-    {
-        var sample = DataSpec.Parse("synthetic:1").Open(runner.Inputs, batchSize: 1).First();
-        for (var i = 0; i < _warmup; i++)
-        {
-            runner.Run(sample);
-        }
-        var times = new List<double>(_iterations);
-        for (var i = 0; i < _iterations; i++)
-        {
-            ct.ThrowIfCancellationRequested();
-            var start = Stopwatch.GetTimestamp();
-            runner.Run(sample);
-            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
-        return times;
     }
 }
