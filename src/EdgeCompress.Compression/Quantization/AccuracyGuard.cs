@@ -78,6 +78,22 @@ public static class AccuracyGuard
         return new GuardOutcome(best.Result, false, floatTop1, best.Top1, ranking, best.Kept, why);
     }
 
+    /// <summary>
+    /// Per-layer sensitivity of a quantized model: for each layer <paramref name="quantized"/> made int8, the relative
+    /// output error (MSE / output power, on <see cref="SensitivityRows"/> rows of <paramref name="data"/>) when only that
+    /// layer is int8. Most sensitive first. For the search's manifest and the report's sensitivity chart.
+    /// </summary>
+    public static IReadOnlyList<LayerSensitivity> RankLayers(OnnxModel prepared, PassResult quantized, QuantizationOptions options,
+        CalibrationResult? calibration, DataSpec data, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        ArgumentNullException.ThrowIfNull(quantized);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(data);
+        var layers = quantized.Record.Layers.Where(l => l.Action.StartsWith("quantized", StringComparison.Ordinal)).Select(l => l.Node).ToList();
+        return Rank(prepared, options, calibration, data, layers, progress, cancellationToken);
+    }
+
     private static List<LayerSensitivity> Rank(OnnxModel prepared, QuantizationOptions options, CalibrationResult? calibration, DataSpec data,
         List<string> layers, IProgress<string>? progress, CancellationToken cancellationToken)
     {

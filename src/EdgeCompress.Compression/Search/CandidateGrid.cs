@@ -30,13 +30,16 @@ public static class CandidateGrid
         var roundWhy = $"channels rounded to multiples of {round} ({profile.Id} kernels' preferred width)";
         var quant = Step("quantize-static", ("scheme", q.Scheme), ("perChannel", q.PerChannel ? "true" : "false"),
             ("reduceRange", q.ReduceRange ? "true" : "false"), ("calibrationMethod", "minmax"));
+        // The plain int8 candidate also ranks its layers (one int8 layer at a time): the manifest's sensitivity table.
+        var quantRanked = Step("quantize-static", ("scheme", q.Scheme), ("perChannel", q.PerChannel ? "true" : "false"),
+            ("reduceRange", q.ReduceRange ? "true" : "false"), ("calibrationMethod", "minmax"), ("sensitivity", "true"));
         var quantEntropy = Step("quantize-static", ("scheme", q.Scheme), ("perChannel", q.PerChannel ? "true" : "false"),
             ("reduceRange", q.ReduceRange ? "true" : "false"), ("calibrationMethod", "entropy"));
         var fineTune = canFineTune ? "true" : "false";
 
         var recipes = new List<Recipe>
         {
-            new("int8", [quant], $"static int8 QDQ, per-channel weights; {schemeWhy}"),
+            new("int8", [quantRanked], $"static int8 QDQ, per-channel weights; {schemeWhy}"),
             new("int8-entropy", [quantEntropy], $"as int8 with KL-divergence calibration, which clips outliers; {schemeWhy}"),
         };
         if (matMulHeavy)

@@ -50,7 +50,7 @@ public sealed class DefaultPassCatalog : IPassCatalog
                 PerChannel = Get(s, "perChannel", "true") == "true",
                 Activations = Get(s, "scheme", "S8S8") == "U8S8" ? ActivationType.U8 : ActivationType.S8,
                 ReduceRange = Get(s, "reduceRange", "false") == "true",
-            }, context.CalibrationSpec is null ? null : DataSpec.Parse(context.CalibrationSpec), step.Pass),
+            }, context.CalibrationSpec is null ? null : DataSpec.Parse(context.CalibrationSpec), step.Pass, Get(s, "sensitivity", "false") == "true"),
             "prune-channels" => new FineTuned(new ChannelPruningPass(new ChannelPruningOptions
             {
                 Ratio = double.Parse(Get(s, "ratio", "0.3"), CultureInfo.InvariantCulture),
@@ -75,8 +75,9 @@ public sealed class DefaultPassCatalog : IPassCatalog
     private static string Get(IReadOnlyDictionary<string, string> settings, string key, string fallback) =>
         settings.TryGetValue(key, out var v) ? v : fallback;
 
-    /// <summary>Graph preparation, calibration and quantization as one recipe step.</summary>
-    private sealed class QuantizeStep(QuantizationOptions options, DataSpec? calibration, string name) : ICompressionPass
+    /// <summary>Graph preparation, calibration and quantization as one recipe step; with <paramref name="sensitivity"/>,
+    /// each quantized layer's output error when only it is int8 goes into the record's layer metrics.</summary>
+    private sealed class QuantizeStep(QuantizationOptions options, DataSpec? calibration, string name, bool sensitivity) : ICompressionPass
     {
         public string Name => name;
 
@@ -84,9 +85,29 @@ public sealed class DefaultPassCatalog : IPassCatalog
         {
             var outcome = QuantizationPipeline.Run(model, options, calibration, progress, cancellationToken);
             var record = outcome.Records[^1];
-            return new PassResult(outcome.Quantized, record);
+            var result = new PassResult(outcome.Quantized, record);
+            if (sensitivity && calibration is not null)
+            {
+                var ranking = AccuracyGuard.RankLayers(outcome.Prepared, result, options, outcome.Calibration, calibration, progress, cancellationToken)
+                    .ToDictionary(r => r.Node, r => r.RelativeError, StringComparer.Ordinal);
+                for (var i = 0; i < record.Layers.Count; i++)
+                {
+                    if (ranking.TryGetValue(record.Layers[i].Node, out var error))
+                    {
+                        var metrics = new Dictionary<string, double>(record.Layers[i].Metrics ?? new Dictionary<string, double>(), StringComparer.Ordinal)
+                        {
+                            [SensitivityMetric] = error,
+                        };
+                        record.Layers[i] = record.Layers[i] with { Metrics = metrics };
+                    }
+                }
+            }
+            return result;
         }
     }
+
+    /// <summary>The layer metric holding "relative output error when only this layer is int8".</summary>
+    public const string SensitivityMetric = "int8_only_relative_error";
 
     /// <summary>A pass followed by fine-tuning from the model it started from, when a fine-tuner is available.</summary>
     private sealed class FineTuned(ICompressionPass inner, IPruneFineTuner? tuner, PassContext context) : ICompressionPass

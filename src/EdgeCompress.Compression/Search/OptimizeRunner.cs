@@ -86,16 +86,22 @@ public sealed class OptimizeRunner
                     passes.AddRange(prefix.Variant.Passes);
                     progress?.Report($"{recipe.Id}: starting from {prefix.Variant.Id}");
                 }
+                var sensitivity = new List<ManifestLayerSensitivity>();
                 foreach (var step in recipe.Steps.Skip(reused?.Steps ?? 0))
                 {
                     var result = _catalog.Create(step, context).Apply(model, progress, cancellationToken);
                     model = result.Model;
+                    sensitivity.AddRange(result.Record.Layers
+                        .Where(l => l.Metrics?.ContainsKey(DefaultPassCatalog.SensitivityMetric) == true)
+                        .Select(l => new ManifestLayerSensitivity { Node = l.Node, Metric = "relative output error when only this layer is int8", Value = l.Metrics![DefaultPassCatalog.SensitivityMetric] }));
                     passes.Add(new ManifestPass { Pass = step.Pass, Settings = new(result.Record.Settings.Count > 0 ? result.Record.Settings : step.Settings) });
                 }
                 model.Save(file);
                 var m = await _measurer.MeasureAsync(file, baselinePath, progress, cancellationToken).ConfigureAwait(false);
                 manifest.Variants.RemoveAll(v => v.Id == recipe.Id);
-                manifest.Variants.Add(ToVariant(recipe.Id, file, outDir, passes, m, recipe.Why));
+                var variant = ToVariant(recipe.Id, file, outDir, passes, m, recipe.Why);
+                variant.Sensitivity = sensitivity.Count > 0 ? sensitivity.OrderByDescending(x => x.Value).ToList() : null;
+                manifest.Variants.Add(variant);
             }
             catch (OperationCanceledException)
             {

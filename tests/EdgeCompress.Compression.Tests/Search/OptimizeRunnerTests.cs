@@ -159,6 +159,23 @@ public sealed class OptimizeRunnerTests : IDisposable
         Assert.DoesNotContain(without, r => r.Id.StartsWith("student", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task The_int8_candidate_records_each_layers_sensitivity_most_sensitive_first()
+    {
+        var model = SaveModel();
+        var int8 = CandidateGrid.For(ProfileStore.Default().Load("x64-host"), matMulHeavy: false, canFineTune: false).First(r => r.Id == "int8");
+        var options = Options(model, [int8]);
+
+        await new OptimizeRunner(new DefaultPassCatalog(), new LocalMeasurer(DataSpec.Parse("synthetic:16"), iterations: 5)).RunAsync(options);
+        var variant = ManifestFile.Load(Path.Combine(_dir, "out", "manifest.json")).Variants.Single(v => v.Id == "int8");
+
+        Assert.NotNull(variant.Sensitivity);
+        Assert.True(variant.Sensitivity!.Count >= 2, $"{variant.Sensitivity.Count} layers ranked");
+        Assert.All(variant.Sensitivity, l => Assert.True(l.Value is >= 0 and < 1, $"{l.Node}: {l.Value}"));
+        Assert.Equal(variant.Sensitivity.OrderByDescending(l => l.Value).Select(l => l.Node), variant.Sensitivity.Select(l => l.Node));
+        Assert.Contains("only this layer is int8", variant.Sensitivity[0].Metric, StringComparison.Ordinal);
+    }
+
     private sealed class SyncProgress(Action<string> report) : IProgress<string>
     {
         public void Report(string value) => report(value);
