@@ -32,7 +32,10 @@ public static class HtmlReport
         html.Append("<h2>Latency distribution</h2>");
         Figure(html, "latency-distribution", "Latency distribution per variant", ReportPlots.LatencyDistribution(m));
         html.Append("<h2>Power and energy</h2>");
-        Figure(html, "energy", "Energy per inference", ReportPlots.EnergyPerInference(m));
+        var energyWhyNot = m.Variants.SelectMany(v => v.Notes).Where(n => n.StartsWith(EnergyNotMeasuredNote, StringComparison.Ordinal))
+            .Select(n => n[EnergyNotMeasuredNote.Length..]).Distinct(StringComparer.Ordinal).ToList();
+        Figure(html, "energy", "Energy per inference", ReportPlots.EnergyPerInference(m),
+            energyWhyNot.Count == 0 ? null : "the benchmark asked for power, but " + string.Join("; ", energyWhyNot));
         html.Append("<h2>Per-layer sensitivity</h2>");
         Figure(html, "sensitivity", "Per-layer sensitivity", ReportPlots.Sensitivity(m));
 
@@ -51,11 +54,15 @@ public static class HtmlReport
         File.Move(tmp, path, overwrite: true);
     }
 
-    private static void Figure(StringBuilder html, string id, string caption, byte[]? png)
+    /// <summary>Start of a variant note saying why a benchmark that asked for power got none; the rest is the reason.</summary>
+    public const string EnergyNotMeasuredNote = "energy not measured: ";
+
+    private static void Figure(StringBuilder html, string id, string caption, byte[]? png, string? whyNoData = null)
     {
         if (png is null)
         {
-            html.Append("<p class=\"note\" id=\"").Append(id).Append("\">").Append(Enc(caption)).Append(": no data recorded for this chart.</p>");
+            html.Append("<p class=\"note\" id=\"").Append(id).Append("\">").Append(Enc(caption)).Append(": no data recorded for this chart")
+                .Append(whyNoData is null ? "" : " (" + Enc(whyNoData) + ")").Append(".</p>");
             return;
         }
         html.Append("<figure id=\"").Append(id).Append("\"><img alt=\"").Append(Enc(caption)).Append("\" src=\"data:image/png;base64,")

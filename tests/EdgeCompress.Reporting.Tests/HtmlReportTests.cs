@@ -44,4 +44,20 @@ public partial class HtmlReportTests
         var html = HtmlReport.Render(m);
         Assert.Contains("Energy per inference: no data recorded for this chart.", html, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void An_energy_chart_without_data_says_why_the_benchmarks_got_no_power_readings()
+    {
+        var m = SampleManifests.ThreeVariants();
+        foreach (var v in m.Variants)
+        {
+            v.EnergyPerInferenceMillijoules = null;
+            v.Notes.Add(HtmlReport.EnergyNotMeasuredNote + "rapl: /sys/class/powercap/intel-rapl:0 does not exist");
+        }
+
+        var html = HtmlReport.Render(m);
+
+        Assert.Contains("Energy per inference: no data recorded for this chart (the benchmark asked for power, but rapl: /sys/class/powercap/intel-rapl:0 does not exist).",
+            html, StringComparison.Ordinal);
+    }
 }

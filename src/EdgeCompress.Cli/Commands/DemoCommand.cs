@@ -64,7 +64,7 @@ internal static class DemoCommand
             {
                 Stage($"    edged at {daemon.Url}");
                 using var client = new EdgedClient(new DeviceEntry { Name = "demo-local", Url = daemon.Url, TokenFile = daemon.TokenFile }, TimeSpan.FromSeconds(30));
-                var settings = new BenchSettings { Threads = profile.Runtime.IntraOpThreads, Warmup = 20, Iterations = parse.GetValue(iterations) };
+                var settings = new BenchSettings { Threads = profile.Runtime.IntraOpThreads, Warmup = 20, Iterations = parse.GetValue(iterations), Power = true };
                 var records = new List<BenchRecord>();
                 foreach (var v in manifest.Variants)
                 {
@@ -85,6 +85,10 @@ internal static class DemoCommand
                         SamplesMs = v.Latency?.SamplesMs,
                     };
                     v.EnergyPerInferenceMillijoules = r.Power.EnergyPerInferenceMillijoules;
+                    if (!r.Power.Available)
+                    {
+                        v.Notes.Add($"{HtmlReport.EnergyNotMeasuredNote}{r.Power.Unavailable ?? "no power sensor"}");
+                    }
                     Stage(string.Create(CultureInfo.InvariantCulture, $"    {v.Id}: p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms over {r.Count} runs"));
                 }
                 new ResultsDatabase(Path.Combine(outDir, "bench-results.jsonl")).Append(records);
