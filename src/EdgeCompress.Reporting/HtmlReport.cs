@@ -86,7 +86,7 @@ public static class HtmlReport
                 .Append(Cell(v.Macs, "N0"))
                 .Append(Cell(v.Latency?.P50Ms, "F3"))
                 .Append("<td class=\"l\">").Append(Enc(v.Latency is null ? "—" : $"{v.Latency.Source} ({v.Latency.Where})")).Append("</td>")
-                .Append(Cell(baseline?.Latency is not null && v.Latency is { P50Ms: > 0 } ? baseline.Latency.P50Ms / v.Latency.P50Ms : null, "0.00'x'"))
+                .Append(Cell(v.SpeedupOver(baseline), "0.00'x'"))
                 .Append(Cell(v.EnergyPerInferenceMillijoules, "F3"))
                 .Append("<td>").Append(v.Pareto ? "yes" : "").Append("</td><td>").Append(v.MeetsBudget ? "meets" : "misses").Append("</td></tr>");
         }

@@ -18,7 +18,7 @@ internal static class OptimizeSummary
         {
             var acc = v.AccuracyPercent is { } a ? a.ToString("F2", CultureInfo.InvariantCulture) : "-";
             var delta = v.AccuracyPercent is { } a2 && baseline?.AccuracyPercent is { } b ? (a2 - b).ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) : "-";
-            var speed = baseline?.Latency is { } bl && v.Latency is { P50Ms: > 0 } vl ? (bl.P50Ms / vl.P50Ms).ToString("F2", CultureInfo.InvariantCulture) + "x" : "-";
+            var speed = v.SpeedupOver(baseline) is { } s ? s.ToString("F2", CultureInfo.InvariantCulture) + "x" : "-";
             w.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{(v.Id == m.Chosen ? "* " : "  ") + v.Id,-22} {acc,9} {delta,7} {v.SizeBytes / 1024.0,9:F1} {v.Latency?.P50Ms ?? double.NaN,8:F3} {speed,8}  {v.Latency?.Source ?? "-",-10} {(v.Pareto ? "yes" : ""),-6} {(v.MeetsBudget ? "meets" : "misses")}"));
         }

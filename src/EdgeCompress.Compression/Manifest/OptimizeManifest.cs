@@ -103,6 +103,17 @@ public sealed class ManifestVariant
     /// <summary>Energy per inference in millijoules, when a power sensor measured it.</summary>
     public double? EnergyPerInferenceMillijoules { get; set; }
 
+    /// <summary>How many times faster than <paramref name="baseline"/>: the same-run interleaved ratio when measured so,
+    /// else the ratio of the two medians; null without latencies.</summary>
+    public double? SpeedupOver(ManifestVariant? baseline)
+    {
+        if (Latency?.SpeedupVsBaseline is { } same && same > 0)
+        {
+            return same;
+        }
+        return baseline?.Latency is { P50Ms: > 0 } b && Latency is { P50Ms: > 0 } l ? b.P50Ms / l.P50Ms : null;
+    }
+
     /// <summary>True when no other variant is better on accuracy, latency and size at once.</summary>
     public bool Pareto { get; set; }
 
@@ -152,6 +163,12 @@ public sealed class ManifestLatency
 
     /// <summary>Individual measured latencies, ms (for distribution plots); may be a sample of them.</summary>
     public List<double>? SamplesMs { get; set; }
+
+    /// <summary>
+    /// Baseline median / this median with both timed interleaved in the same run, so a shared machine's changing load
+    /// hits both alike; null when the two were not timed together (estimates, board runs).
+    /// </summary>
+    public double? SpeedupVsBaseline { get; set; }
 }
 
 /// <summary>Sensitivity of one layer.</summary>

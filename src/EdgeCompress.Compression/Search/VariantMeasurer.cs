@@ -16,8 +16,10 @@ namespace EdgeCompress.Compression.Search;
 /// <param name="LatencySource">"measured" or "estimated".</param>
 /// <param name="LatencyWhere">"local", a device name, or "cost-model:PROFILE".</param>
 /// <param name="EnergyPerInferenceMillijoules">Energy per inference when a board's power sensor measured it.</param>
+/// <param name="SpeedupVsBaseline">Baseline median / variant median, the two timed interleaved in one run.</param>
 public sealed record VariantMeasurement(double? AccuracyPercent, double FidelityCosine, double P50Ms, double? P90Ms, double? P99Ms,
-    IReadOnlyList<double>? SamplesMs, string LatencySource, string LatencyWhere, double? EnergyPerInferenceMillijoules = null);
+    IReadOnlyList<double>? SamplesMs, string LatencySource, string LatencyWhere, double? EnergyPerInferenceMillijoules = null,
+    double? SpeedupVsBaseline = null);
 
 /// <summary>Measures a variant: accuracy and fidelity against the baseline on data, and latency.</summary>
 public interface IVariantMeasurer
@@ -77,13 +79,19 @@ public sealed class LocalMeasurer : IVariantMeasurer
             return new VariantMeasurement(top1, fidelity.Cosine, double.NaN, null, null, null, "none", "");
         }
         var sample = DataSpec.Parse("synthetic:1").Open(candidate.Inputs, batchSize: 1).First();
-        var latencies = LatencyBenchmark.Timings([candidate], sample, _iterations, _warmup, null, ct)[0];
+        // Timed interleaved with the baseline (A, B, A, B, ...): the ratio stays fair when the machine's load changes
+        // between candidates, which on a shared 2-core host moves a 0.2 ms median by 30% or more.
+        var same = modelPath == baselinePath;
+        var timings = LatencyBenchmark.Timings(same ? [candidate] : [candidate, baseline], sample, _iterations, _warmup, null, ct);
+        var latencies = timings[0];
         var sorted = latencies.Order().ToArray();
+        var baselineMedian = same ? Percentiles.OfSorted(sorted, 50) : Percentiles.OfSorted(timings[1].Order().ToArray(), 50);
         return new VariantMeasurement(
             top1,
             fidelity.Cosine,
             Percentiles.OfSorted(sorted, 50), Percentiles.OfSorted(sorted, 90), Percentiles.OfSorted(sorted, 99),
             sorted.Length <= 500 ? latencies : latencies.Take(500).ToList(),
-            "measured", "local");
+            "measured", "local",
+            SpeedupVsBaseline: baselineMedian / Percentiles.OfSorted(sorted, 50));
     }
 }

@@ -167,7 +167,14 @@ public sealed class OptimizeRunnerTests : IDisposable
         var options = Options(model, [int8]);
 
         await new OptimizeRunner(new DefaultPassCatalog(), new LocalMeasurer(DataSpec.Parse("synthetic:16"), iterations: 5)).RunAsync(options);
-        var variant = ManifestFile.Load(Path.Combine(_dir, "out", "manifest.json")).Variants.Single(v => v.Id == "int8");
+        var manifest = ManifestFile.Load(Path.Combine(_dir, "out", "manifest.json"));
+        var variant = manifest.Variants.Single(v => v.Id == "int8");
+        var baseline = manifest.Variants.Single(v => v.Id == "baseline");
+
+        // Each candidate is timed interleaved with the baseline; the baseline against itself is exactly 1.
+        Assert.Equal(1.0, baseline.Latency!.SpeedupVsBaseline);
+        Assert.InRange(variant.Latency!.SpeedupVsBaseline!.Value, 0.05, 20);
+        Assert.Equal(variant.Latency.SpeedupVsBaseline, variant.SpeedupOver(baseline));
 
         Assert.NotNull(variant.Sensitivity);
         Assert.True(variant.Sensitivity!.Count >= 2, $"{variant.Sensitivity.Count} layers ranked");
