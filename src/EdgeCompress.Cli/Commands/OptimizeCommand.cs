@@ -22,6 +22,7 @@ internal static class OptimizeCommand
         var maxDrop = new Option<double?>("--max-drop") { Description = "accuracy budget in points (default: the profile's)" };
         var threads = new Option<int?>("--threads") { Description = "threads for local latency (default: the profile's)" };
         var fineTune = new Option<string?>("--finetune") { Description = "data SPEC to fine-tune pruned/factorized candidates on (distilled from the input model)" };
+        var fineTuneFlags = new FineTuneFlags();
         var device = new Option<string?>("--device") { Description = "registered device (edgec devices add) to measure latency and energy on, through its edged" };
         var command = new Command("optimize", "Search compression settings for a device profile; keep every candidate, mark the Pareto set, choose the fastest within budget.");
         command.Arguments.Add(model);
@@ -29,6 +30,7 @@ internal static class OptimizeCommand
         {
             command.Options.Add(o);
         }
+        fineTuneFlags.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
         {
             DeviceProfile p;
@@ -53,6 +55,7 @@ internal static class OptimizeCommand
             {
                 DataSpec.Parse(calSpec);
             }
+            var training = fineTuneSpec is null ? null : new TrainingFineTuner(fineTuneFlags.Options(parse));
             var timeBudget = ParseDuration(parse.GetValue(budget)!);
             var drop = parse.GetValue(maxDrop);
             if (drop is < 0 or > 100)
@@ -80,7 +83,7 @@ internal static class OptimizeCommand
             OptimizeOutcome outcome;
             try
             {
-                outcome = await new OptimizeRunner(Catalog(fineTuneSpec is null ? null : new TrainingFineTuner()), measurer).RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
+                outcome = await new OptimizeRunner(Catalog(training), measurer).RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
             }
             catch (ArgumentException e)
             {

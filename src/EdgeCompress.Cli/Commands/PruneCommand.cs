@@ -16,7 +16,7 @@ namespace EdgeCompress.Cli.Commands;
 internal static class PruneCommand
 {
     /// <summary>Fine-tuning after pruning: distillation from the unpruned model in the training worker.</summary>
-    internal static IPruneFineTuner? FineTuner { get; } = new TrainingFineTuner();
+    private static readonly FineTuneFlags FineTuneSettings = new();
 
     private sealed record Opts(
         Argument<FileInfo> Model, Option<FileInfo?> Out, Option<double?> Sparsity, Option<bool> Unstructured, Option<bool> PerLayer,
@@ -53,6 +53,7 @@ internal static class PruneCommand
         {
             command.Options.Add(option);
         }
+        FineTuneSettings.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) => RunAsync(ctx, parse, o, ct)));
         return command;
     }
@@ -77,6 +78,7 @@ internal static class PruneCommand
         {
             throw new UsageException("--unstructured needs --sparsity X");
         }
+        FineTuneSettings.Options(parse);
         if (parse.GetValue(o.Global) && parse.GetValue(o.Uniform))
         {
             throw new UsageException("--global and --uniform exclude each other");
@@ -115,7 +117,7 @@ internal static class PruneCommand
             var pruned = result.Model;
             if (Spec(parse.GetValue(o.FineTune)) is { } fineTuneData)
             {
-                pruned = await FineTuneAsync(ctx, pruned, model, fineTuneData, progress, ct).ConfigureAwait(false);
+                pruned = await FineTuneAsync(parse, pruned, model, fineTuneData, progress, ct).ConfigureAwait(false);
             }
             PruneOutput.Print(ctx, modelFile.Name, outFile!.Name, result.Record);
             if (eval is not null)
@@ -161,15 +163,8 @@ internal static class PruneCommand
 
     private static DataSpec? Spec(string? text) => text is null ? null : DataSpec.Parse(text);
 
-    private static async Task<OnnxModel> FineTuneAsync(CliContext ctx, OnnxModel pruned, OnnxModel teacher, DataSpec data, IProgress<string>? progress, CancellationToken ct)
-    {
-        if (FineTuner is not { } tuner)
-        {
-            ctx.Warn("fine-tuning is not available in this build (the training component is not integrated); accuracy was not recovered");
-            return pruned;
-        }
-        return await tuner.FineTuneAsync(pruned, teacher, data, progress, ct).ConfigureAwait(false);
-    }
+    private static Task<OnnxModel> FineTuneAsync(ParseResult parse, OnnxModel pruned, OnnxModel teacher, DataSpec data, IProgress<string>? progress, CancellationToken ct) =>
+        new TrainingFineTuner(FineTuneSettings.Options(parse)).FineTuneAsync(pruned, teacher, data, progress, ct);
 
     private static void PrintSweep(CliContext ctx, OnnxModel model, IReadOnlyList<double> ratios, Func<double, ChannelPruningOptions> options, DataSpec data,
         IProgress<string>? progress, CancellationToken ct)

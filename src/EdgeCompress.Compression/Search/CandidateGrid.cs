@@ -10,7 +10,7 @@ namespace EdgeCompress.Compression.Search;
 public static class CandidateGrid
 {
     /// <summary>Pruning ratios tried (fraction of channels removed).</summary>
-    public static IReadOnlyList<double> PruneRatios { get; } = [0.3, 0.5];
+    public static IReadOnlyList<double> PruneRatios { get; } = [0.3, 0.4, 0.5];
 
     /// <summary>Builds the recipes for a profile.</summary>
     /// <param name="profile">The target board.</param>
