@@ -61,6 +61,38 @@ public sealed class FactorizeCommandTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir, ".*.tmp"));
     }
 
+    [Theory]
+    [InlineData("--rank-energy 0.9 --calibration synthetic:8", "--calibration synthetic:8: only used with --params")]
+    [InlineData("--params 0.5 --calibration fashion-mnist:val", "unknown split 'val'")]
+    [InlineData("--params 0.5 --finetune synthetic:8 --finetune-epochs 0", "--finetune-epochs 0: must be at least 1")]
+    public async Task Bad_calibration_or_fine_tune_settings_exit_2_with_one_line_and_write_nothing(string options, string message)
+    {
+        var input = WriteMlp();
+        var output = Path.Combine(_dir, "out.onnx");
+
+        var (code, _, stderr) = await Run(["factorize", input, "--out", output, .. options.Split(' ')]);
+
+        Assert.Equal(2, code);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.StartsWith("edgec: ", stderr, StringComparison.Ordinal);
+        Assert.True(stderr.Contains(message, StringComparison.Ordinal), stderr);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public async Task Params_target_with_calibration_says_the_ranks_were_spread_by_measured_output_error()
+    {
+        var input = WriteMlp();
+        var output = Path.Combine(_dir, "out.onnx");
+
+        var (code, stdout, stderr) = await Run("factorize", input, "--out", output, "--params", "0.5", "--calibration", "synthetic:32");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("ranks spread by output error on synthetic:32 (32 samples)", stdout, StringComparison.Ordinal);
+        Assert.Matches(@"\(0\.(4\d*|5)x\)", stdout);
+        Assert.True(File.Exists(output));
+    }
+
     [Fact]
     public async Task Output_path_equal_to_the_input_is_refused_and_the_input_is_untouched()
     {

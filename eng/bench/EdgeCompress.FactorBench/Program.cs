@@ -6,7 +6,7 @@ using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 
 // Benchmarks for the factorization issue's speed bars, printing medians:
-//   svd [SIZE] [RUNS]            thin SVD of a SIZE x SIZE float matrix (default 4096, 3 runs)
+//   svd [SIZE] [RUNS]            exact vs fast decomposition of SIZE x SIZE matrices (default 4096, 3 runs each)
 //   latency A.onnx B.onnx [RUNS] single-thread latency of two models on the same batch-1 input (default 200 runs)
 var invariant = CultureInfo.InvariantCulture;
 if (args.Length == 0 || args[0] is not ("svd" or "latency"))
@@ -18,15 +18,36 @@ if (args[0] == "svd")
 {
     var size = args.Length > 1 ? int.Parse(args[1], invariant) : 4096;
     var runs = args.Length > 2 ? int.Parse(args[2], invariant) : 3;
-    var seconds = new List<double>();
-    for (var i = 0; i < runs; i++)
+    // Exact (the former path: full SVD with vectors) against fast (values only, then randomized leading factors), on
+    // a flat spectrum (the worst case) and on a trained-like decaying one; the same matrix for both paths.
+    foreach (var decaying in new[] { false, true })
     {
-        var sw = Stopwatch.StartNew();
-        var rank = SvdBenchmark.Run(size, seed: i);
-        seconds.Add(sw.Elapsed.TotalSeconds);
-        Console.Error.WriteLine(string.Create(invariant, $"run {i + 1}: {seconds[^1]:F2} s (rank for 95% energy: {rank})"));
+        var kind = decaying ? "decaying spectrum" : "uniform entries";
+        var medians = new Dictionary<bool, double>();
+        var cpuMedians = new Dictionary<bool, double>();
+        var rank = 0;
+        foreach (var exact in new[] { true, false })
+        {
+            var seconds = new List<double>();
+            var cpuSeconds = new List<double>();
+            for (var i = 0; i < runs; i++)
+            {
+                var matrix = SvdBenchmark.TestMatrix(size, seed: i, decaying);
+                // CPU time too: on a shared host the wall clock mostly measures the neighbours.
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var sw = Stopwatch.StartNew();
+                rank = SvdBenchmark.Run(matrix, exact);
+                seconds.Add(sw.Elapsed.TotalSeconds);
+                cpuSeconds.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+                Console.Error.WriteLine(string.Create(invariant, $"{kind}, {(exact ? "exact" : "fast")} run {i + 1}: {seconds[^1]:F2} s wall, {cpuSeconds[^1]:F2} s CPU (rank for 95% energy: {rank})"));
+            }
+            medians[exact] = Median(seconds);
+            cpuMedians[exact] = Median(cpuSeconds);
+        }
+        var fastHow = SvdBenchmark.FastPathIsRandomized(size, size, rank) ? "values + randomized rank-" + rank.ToString(invariant) + " factors" : "values only (rank " + rank.ToString(invariant) + " is not worth factorizing)";
+        Console.WriteLine(string.Create(invariant,
+            $"svd {size}x{size} {kind} via {SvdBenchmark.Backend}: exact full SVD median {medians[true]:F2} s wall ({cpuMedians[true]:F2} s CPU); fast ({fastHow}) median {medians[false]:F2} s wall ({cpuMedians[false]:F2} s CPU); speed-up {medians[true] / medians[false]:F1}x wall, {cpuMedians[true] / cpuMedians[false]:F1}x CPU over {runs} runs"));
     }
-    Console.WriteLine(string.Create(invariant, $"svd {size}x{size} via {SvdBenchmark.Backend}: median {Median(seconds):F2} s over {runs} runs"));
     return 0;
 }
 var baseModel = OnnxModel.Load(args[1]);

@@ -5,10 +5,11 @@ using EdgeCompress.Compression.Passes;
 using EdgeCompress.Compression.Runtime;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
+using EdgeCompress.Training;
 
 namespace EdgeCompress.Cli.Commands;
 
-/// <summary>`edgec factorize MODEL --out OUT [--rank-energy X | --params X | --auto | --rank R...]`: low-rank
+/// <summary>`edgec factorize MODEL --out OUT [--rank-energy X | --params X [--calibration SPEC] | --auto | --rank R...]`: low-rank
 /// factorization of Gemm/MatMul (SVD) and Conv (Tucker-2, CP or SVD) layers, with a per-layer report.</summary>
 internal static class FactorizeCommand
 {
@@ -25,11 +26,13 @@ internal static class FactorizeCommand
         var roundTo = new Option<int>("--round-to") { Description = "round ranks up to a multiple of N (device-friendly widths)", DefaultValueFactory = _ => 1 };
         var minSaving = new Option<double>("--min-saving") { Description = "factorize a layer only if it saves at least this fraction of its weights", DefaultValueFactory = _ => 0.1 };
         var exclude = new Option<string[]>("--exclude") { Description = "nodes to leave as they are", AllowMultipleArgumentsPerToken = true };
-        var finetune = new Option<string?>("--finetune") { Description = "fine-tune on this data SPEC afterwards to recover accuracy" };
+        var calibration = new Option<string?>("--calibration") { Description = "with --params: spread ranks by the output error each layer's cut causes on this data SPEC (e.g. fashion-mnist:train@256)" };
+        var finetune = new Option<string?>("--finetune") { Description = "fine-tune on this data SPEC afterwards to recover accuracy (distils from the original)" };
+        var finetuneEpochs = new Option<int>("--finetune-epochs") { Description = "passes over the --finetune data", DefaultValueFactory = _ => 2 };
         var check = new Option<string?>("--check") { Description = "compare outputs (and accuracy, for labelled data) with the original on this data SPEC" };
         var command = new Command("factorize", "Low-rank factorization: SVD for Gemm/MatMul, Tucker-2 or CP for convolutions.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { output, energy, paramsTarget, auto, rank, method, roundTo, minSaving, exclude, finetune, check })
+        foreach (var o in new Option[] { output, energy, paramsTarget, auto, rank, method, roundTo, minSaving, exclude, calibration, finetune, finetuneEpochs, check })
         {
             command.Options.Add(o);
         }
@@ -41,9 +44,15 @@ internal static class FactorizeCommand
             {
                 throw new UsageException($"--out {outFile}: is the input model; choose another output path");
             }
+            var calibrationSpec = parse.GetValue(calibration) is { } cal ? DataSpec.Parse(cal) : null;
             var options = BuildOptions(parse.GetValue(energy), parse.GetValue(paramsTarget), parse.GetValue(auto), parse.GetValue(rank) ?? [],
-                parse.GetValue(method)!, parse.GetValue(roundTo), parse.GetValue(minSaving), parse.GetValue(exclude) ?? []);
+                parse.GetValue(method)!, parse.GetValue(roundTo), parse.GetValue(minSaving), parse.GetValue(exclude) ?? [], calibrationSpec);
             var finetuneSpec = parse.GetValue(finetune) is { } f ? DataSpec.Parse(f) : null;
+            var epochs = parse.GetValue(finetuneEpochs);
+            if (epochs < 1)
+            {
+                throw new UsageException($"--finetune-epochs {epochs}: must be at least 1");
+            }
             var checkSpec = parse.GetValue(check) is { } c ? DataSpec.Parse(c) : null;
             var original = OnnxModel.Load(input.FullName);
 
@@ -63,7 +72,7 @@ internal static class FactorizeCommand
             var factorized = result.Model;
             if (finetuneSpec is not null)
             {
-                factorized = await FineTuneAsync(factorized, original, finetuneSpec, ctx, ct).ConfigureAwait(false);
+                factorized = await FineTuneAsync(factorized, original, finetuneSpec, epochs, ctx, ct).ConfigureAwait(false);
             }
             factorized.Save(outFile.FullName);
             FactorizeReport.Write(ctx.Out, result.Record, outFile.FullName);
@@ -82,7 +91,7 @@ internal static class FactorizeCommand
     }
 
     private static FactorizeOptions BuildOptions(double? energy, double? paramsTarget, bool auto, string[] ranks, string method,
-        int roundTo, double minSaving, string[] exclude)
+        int roundTo, double minSaving, string[] exclude, DataSpec? calibration)
     {
         var chosen = (energy is null ? 0 : 1) + (paramsTarget is null ? 0 : 1) + (auto ? 1 : 0) + (ranks.Length == 0 ? 0 : 1);
         if (chosen > 1)
@@ -122,6 +131,7 @@ internal static class FactorizeCommand
             RoundTo = roundTo,
             MinSaving = minSaving,
             Exclude = exclude.ToHashSet(StringComparer.Ordinal),
+            Calibration = calibration,
         };
         try
         {
@@ -135,8 +145,8 @@ internal static class FactorizeCommand
     }
 
     /// <summary>Fine-tunes the factorized model by distilling from the original in the training worker.</summary>
-    private static Task<OnnxModel> FineTuneAsync(OnnxModel factorized, OnnxModel original, DataSpec spec, CliContext ctx, CancellationToken cancellationToken) =>
-        new TrainingFineTuner().FineTuneAsync(factorized, original, spec, new LineProgress(ctx.Error, "factorize: "), cancellationToken);
+    private static Task<OnnxModel> FineTuneAsync(OnnxModel factorized, OnnxModel original, DataSpec spec, int epochs, CliContext ctx, CancellationToken cancellationToken) =>
+        new TrainingFineTuner(new FineTuneOptions { Epochs = epochs }).FineTuneAsync(factorized, original, spec, new LineProgress(ctx.Error, "factorize: "), cancellationToken);
 
     private static void WriteComparison(CliContext ctx, OnnxModel original, OnnxModel factorized, DataSpec spec, CancellationToken ct)
     {

@@ -31,6 +31,10 @@ internal static class FactorizeReport
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"MACs of Gemm/MatMul/Conv layers {Count(before)} -> {Count(after)} ({after / before:0.###}x), batch 1"));
         }
+        if (record.Settings.TryGetValue("params_fraction", out _) && record.Settings.TryGetValue("sensitivity", out var sensitivity))
+        {
+            o.WriteLine($"ranks spread by {sensitivity}");
+        }
         o.WriteLine($"wrote {outPath}");
     }
 

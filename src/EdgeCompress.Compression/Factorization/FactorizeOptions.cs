@@ -52,6 +52,10 @@ public sealed class FactorizeOptions
     /// <summary>Ranks for named nodes; a rank a node cannot take is an error.</summary>
     public IReadOnlyDictionary<string, int> NodeRanks { get; init; } = new Dictionary<string, int>(StringComparer.Ordinal);
 
+    /// <summary>Calibration data for a parameter target: ranks are spread by the output error each layer's cut
+    /// causes on it (measured), not by the weight error (data-free). Only with <see cref="RankSelection.ParamsFraction"/>.</summary>
+    public EdgeCompress.Data.DataSpec? Calibration { get; init; }
+
     /// <summary>Decomposition for convolutions.</summary>
     public FactorMethod Method { get; init; } = FactorMethod.Auto;
 
@@ -87,6 +91,10 @@ public sealed class FactorizeOptions
         if (Selection == RankSelection.Fixed && Rank is null && NodeRanks.Count == 0)
         {
             throw new ArgumentException("fixed ranks need --rank R or --rank NODE=R");
+        }
+        if (Calibration is not null && Selection != RankSelection.ParamsFraction)
+        {
+            throw new ArgumentException($"--calibration {Calibration.Text}: only used with --params (it measures each layer's output error to spread the ranks)");
         }
         if (Rank is < 1)
         {
@@ -130,6 +138,10 @@ public sealed class FactorizeOptions
                 break;
             case RankSelection.ParamsFraction:
                 d["params_fraction"] = Format(ParamsFraction);
+                if (Calibration is not null)
+                {
+                    d["calibration"] = Calibration.Text;
+                }
                 break;
             case RankSelection.Fixed:
                 d["rank"] = Rank?.ToString(CultureInfo.InvariantCulture) ?? "";

@@ -63,8 +63,9 @@ public sealed class FactorizePass : ICompressionPass
         }
 
         var paramsBefore = CountParams(graph);
-        var choices = RankSelector.Choose(plans, _options, paramsBefore, record.Warnings);
         var opset = output.OpsetVersion() ?? 1;
+        var sensitivity = MeasureSensitivity(model, plans, opset, record, progress, cancellationToken);
+        var choices = RankSelector.Choose(plans, _options, paramsBefore, record.Warnings, sensitivity);
         long macsBefore = 0, macsAfter = 0;
         var macsKnown = shapes is not null;
         foreach (var (node, reason) in skipped)
@@ -105,6 +106,10 @@ public sealed class FactorizePass : ICompressionPass
             }
             metrics["rel_error"] = result.RelativeError;
             metrics["predicted_rel_error"] = Math.Sqrt(plan.PredictedError(choice.Ranks));
+            if (sensitivity is not null)
+            {
+                metrics["calibration_output_rel_error"] = Math.Sqrt(sensitivity.Error(plan, choice.Ranks));
+            }
             if (plan.Macs(choice.Ranks) is { } am)
             {
                 metrics["macs_after"] = am;
@@ -112,10 +117,7 @@ public sealed class FactorizePass : ICompressionPass
             }
             record.Layers.Add(new LayerRecord(plan.Label, plan.Node.OpType, result.Detail, dense, plan.Params(choice.Ranks) + bias, metrics));
         }
-        if (ir < 4)
-        {
-            ListInitializersAsInputs(graph);
-        }
+        ListInitializersAsInputsIfRequired(output);
         var paramsAfter = CountParams(graph);
         record.Totals["params_before"] = paramsBefore;
         record.Totals["params_after"] = paramsAfter;
@@ -127,6 +129,27 @@ public sealed class FactorizePass : ICompressionPass
             record.Totals["layer_macs_after"] = macsAfter;
         }
         return new PassResult(output, record);
+    }
+
+    // Output-error sensitivity for a parameter target with calibration data; null (weight error) otherwise.
+    private OutputSensitivity? MeasureSensitivity(OnnxModel model, List<LayerPlan> plans, long opset, PassRecord record,
+        IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        if (_options.Selection != RankSelection.ParamsFraction || _options.Calibration is null || plans.Count == 0)
+        {
+            record.Settings["sensitivity"] = "weight error (data-free)";
+            return null;
+        }
+        try
+        {
+            var sensitivity = OutputSensitivity.Measure(model, plans, _options, opset, progress, cancellationToken);
+            record.Settings["sensitivity"] = $"output error on {_options.Calibration.Text} ({sensitivity.Samples} samples)";
+            return sensitivity;
+        }
+        catch (Exception e) when (e is ModelRunException or DataException)
+        {
+            throw new ArgumentException($"--calibration {_options.Calibration.Text}: {e.Message}", e);
+        }
     }
 
     private void CheckNamedNodesExist(OnnxGraph graph)
@@ -192,9 +215,14 @@ public sealed class FactorizePass : ICompressionPass
     private static long BiasCount(OnnxGraph graph, NodeProto node, long ir) =>
         node.Input.Count > 2 && LayerFinder.Weight(graph, node.Input[2], ir) is { } b ? TensorData.ElementCount(b) : 0;
 
-    // IR < 4 requires every initializer to appear among the graph inputs; the new factor weights must too.
-    private static void ListInitializersAsInputs(OnnxGraph graph)
+    /// <summary>IR &lt; 4 requires every initializer to appear among the graph inputs; the new factor weights must too.</summary>
+    internal static void ListInitializersAsInputsIfRequired(OnnxModel model)
     {
+        if (model.Proto.IrVersion >= 4)
+        {
+            return;
+        }
+        var graph = model.Graph;
         var inputs = graph.Proto.Input.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var t in graph.Proto.Initializer.Where(t => !inputs.Contains(t.Name)))
         {

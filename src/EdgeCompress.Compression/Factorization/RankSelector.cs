@@ -7,17 +7,21 @@ internal sealed record RankChoice(int[]? Ranks, string? KeptReason);
 
 /// <summary>
 /// Turns the rank-selection setting into ranks per layer: energy kept, VBMF estimate or fixed ranks per layer,
-/// or, for a parameter target, a greedy spread that repeatedly takes the rank step costing the least predicted
-/// error per weight saved anywhere in the model. Ranks are rounded up to the round-to multiple, and a layer is only
-/// factorized when it saves at least the minimum fraction of its weights.
+/// or, for a parameter target, a greedy spread that repeatedly takes the rank step costing the least error per
+/// weight saved anywhere in the model. That error is the output error measured on calibration data when there is
+/// some (<see cref="OutputSensitivity"/>), else the weight's predicted relative error (data-free). Within a layer
+/// the steps always follow the weight error (which rank of a Tucker pair to cut). Ranks are rounded up to the
+/// round-to multiple, and a layer is only factorized when it saves at least the minimum fraction of its weights.
 /// </summary>
 internal static class RankSelector
 {
-    public static Dictionary<LayerPlan, RankChoice> Choose(IReadOnlyList<LayerPlan> plans, FactorizeOptions options, long modelParams, List<string> warnings)
+    public static Dictionary<LayerPlan, RankChoice> Choose(IReadOnlyList<LayerPlan> plans, FactorizeOptions options, long modelParams, List<string> warnings,
+        OutputSensitivity? sensitivity = null)
     {
         if (options.Selection == RankSelection.ParamsFraction)
         {
-            return Greedy(plans, options, modelParams, warnings);
+            Func<LayerPlan, int[], double> error = sensitivity is null ? (p, r) => p.PredictedError(r) : sensitivity.Error;
+            return Greedy(plans, options, modelParams, warnings, error);
         }
         var choices = new Dictionary<LayerPlan, RankChoice>();
         foreach (var plan in plans)
@@ -70,7 +74,22 @@ internal static class RankSelector
 
     private static string Percent(double f) => f.ToString("P0", CultureInfo.InvariantCulture);
 
-    private static Dictionary<LayerPlan, RankChoice> Greedy(IReadOnlyList<LayerPlan> plans, FactorizeOptions options, long modelParams, List<string> warnings)
+    /// <summary>The ranks the search walks for one layer: from the largest (multiples of the step) down, one
+    /// cheapest step at a time, until every rank is 1.</summary>
+    public static List<int[]> Path(LayerPlan plan, int step)
+    {
+        var path = new List<int[]>();
+        int[]? ranks = plan.MaxRanks.Select(m => Math.Max(1, m / step * step)).ToArray();
+        while (ranks is not null)
+        {
+            path.Add(ranks);
+            ranks = BestStep(plan, ranks, step);
+        }
+        return path;
+    }
+
+    private static Dictionary<LayerPlan, RankChoice> Greedy(IReadOnlyList<LayerPlan> plans, FactorizeOptions options, long modelParams, List<string> warnings,
+        Func<LayerPlan, int[], double> error)
     {
         var step = options.RoundTo;
         var target = options.ParamsFraction * modelParams;
@@ -96,7 +115,7 @@ internal static class RankSelector
                     continue;
                 }
                 double saved = (from is null ? plan.DenseParams : plan.Params(from)) - plan.Params(move);
-                var cost = plan.PredictedError(move) - (from is null ? 0 : plan.PredictedError(from));
+                var cost = error(plan, move) - (from is null ? 0 : error(plan, from));
                 var ratio = Math.Max(0, cost) / saved;
                 if (saved > 0 && ratio < bestRatio)
                 {

@@ -12,9 +12,57 @@ internal sealed record SvdFactors(Matrix<float> U, double[] S, Matrix<float> Vt)
     public double TotalEnergy => Spectrum.Total(S);
 }
 
-/// <summary>Thin SVD through LAPACK when the system has it, else MathNet's managed decomposition.</summary>
+/// <summary>
+/// SVDs through LAPACK when the system has it, else MathNet's managed decomposition: the exact thin SVD, the
+/// singular values alone, and the leading triplets for one rank (randomized for large matrices, see
+/// <see cref="RandomizedSvd"/>).
+/// </summary>
 internal static class Svd
 {
+    /// <summary>From this smaller dimension on, a matrix counts as large: its spectrum comes from a values-only SVD
+    /// and its vectors, once the rank is known, from the randomized range finder.</summary>
+    public const int LargeDimension = 1024;
+
+    /// <summary>True when <see cref="Leading"/> takes the randomized path for this shape and rank: the matrix is large,
+    /// LAPACK is there, and the sketch is at most half the matrix's size (beyond that the exact SVD is as cheap).</summary>
+    public static bool UsesRandomized(int m, int n, int rank) =>
+        NativeLapack.IsAvailable && Math.Min(m, n) >= LargeDimension && 2 * RandomizedSvd.SketchWidth(rank, m, n) <= Math.Min(m, n);
+
+    /// <summary>
+    /// All singular values of <paramref name="a"/> (not modified), decreasing, without the vectors: with LAPACK, the
+    /// square roots of the Gram matrix's eigenvalues (one symmetric rank-k update, then a tridiagonal reduction of
+    /// half the memory traffic of the bidiagonal one a values-only SVD does: about 2.5x faster at 2048). Squaring
+    /// costs precision only below sqrt(float eps) ~ 3e-4 of the largest value, far under what energy fractions see.
+    /// </summary>
+    public static double[] Values(Matrix<float> a)
+    {
+        if (NativeLapack.IsAvailable)
+        {
+            var eigen = NativeLapack.GramEigenvalues(a.ToColumnMajorArray(), a.RowCount, a.ColumnCount);
+            var values = new double[eigen.Length];
+            for (var i = 0; i < eigen.Length; i++)
+            {
+                // Ascending eigenvalues; rounding can leave the smallest slightly negative.
+                values[i] = Math.Sqrt(Math.Max(0, eigen[eigen.Length - 1 - i]));
+            }
+            return values;
+        }
+        return a.Svd(computeVectors: false).S.Select(v => (double)v).ToArray();
+    }
+
+    /// <summary>The first <paramref name="rank"/> singular triplets of <paramref name="a"/> (not modified): randomized
+    /// where <see cref="UsesRandomized"/> says so, else the exact thin SVD cut to the rank.</summary>
+    public static SvdFactors Leading(Matrix<float> a, int rank)
+    {
+        var (m, n) = (a.RowCount, a.ColumnCount);
+        if (UsesRandomized(m, n, rank))
+        {
+            return RandomizedSvd.Leading(a.ToColumnMajorArray(), m, n, rank);
+        }
+        var full = Thin(a);
+        return new SvdFactors(full.U.SubMatrix(0, m, 0, rank), full.S.Take(rank).ToArray(), full.Vt.SubMatrix(0, rank, 0, n));
+    }
+
     /// <summary>The thin SVD of <paramref name="a"/> (not modified).</summary>
     public static SvdFactors Thin(Matrix<float> a)
     {

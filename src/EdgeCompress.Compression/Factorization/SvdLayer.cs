@@ -30,8 +30,13 @@ internal enum SvdForm
 internal sealed class SvdLayer : LayerPlan
 {
     private readonly SvdForm _form;
-    private readonly SvdFactors _svd;
     private readonly long[] _weightDims;
+    private readonly double[] _s;
+
+    // Small matrices keep their exact thin SVD; large ones keep the matrix and only their spectrum, and get the
+    // vectors for the one rank chosen when they are rewritten (the spectrum alone decides every rank).
+    private readonly SvdFactors? _exact;
+    private readonly Matrix<float>? _large;
 
     // matrix: the weight as the m x n matrix that is factorized (Gemm transposes and alpha applied).
     public SvdLayer(NodeProto node, string weightName, long[] weightDims, SvdForm form, Matrix<float> matrix, NodeShapes? shapes)
@@ -39,7 +44,16 @@ internal sealed class SvdLayer : LayerPlan
     {
         _form = form;
         _weightDims = weightDims;
-        _svd = Svd.Thin(matrix);
+        if (Math.Min(matrix.RowCount, matrix.ColumnCount) >= Svd.LargeDimension)
+        {
+            _large = matrix;
+            _s = Svd.Values(matrix);
+        }
+        else
+        {
+            _exact = Svd.Thin(matrix);
+            _s = _exact.S;
+        }
         Rows = matrix.RowCount;
         Cols = matrix.ColumnCount;
     }
@@ -51,7 +65,7 @@ internal sealed class SvdLayer : LayerPlan
     public int Cols { get; }
 
     /// <summary>The singular values, decreasing.</summary>
-    public IReadOnlyList<double> Singular => _svd.S;
+    public IReadOnlyList<double> Singular => _s;
 
     public override string Method => "svd";
 
@@ -59,11 +73,11 @@ internal sealed class SvdLayer : LayerPlan
 
     public override long Params(int[] ranks) => (long)ranks[0] * (Rows + Cols);
 
-    public override double PredictedError(int[] ranks) => Spectrum.TailFraction(_svd.S, ranks[0]);
+    public override double PredictedError(int[] ranks) => Spectrum.TailFraction(_s, ranks[0]);
 
-    public override int[] EnergyRanks(double energy) => [Spectrum.RankForEnergy(_svd.S, energy)];
+    public override int[] EnergyRanks(double energy) => [Spectrum.RankForEnergy(_s, energy)];
 
-    public override int[] AutoRanks() => [Vbmf.EstimateRank(_svd.S, Rows, Cols)];
+    public override int[] AutoRanks() => [Vbmf.EstimateRank(_s, Rows, Cols)];
 
     // The output's elements times the contracted width; for the factorized form, each output "line" (row for a
     // weight on the right, column for one on the left) costs r (m + n).
@@ -79,7 +93,8 @@ internal sealed class SvdLayer : LayerPlan
     public override RewriteResult Rewrite(OnnxGraph graph, int[] ranks, FactorizeOptions options, long opset)
     {
         var r = ranks[0];
-        var (p, q) = Svd.Split(_svd, r);
+        var factors = _exact ?? Svd.Leading(_large!, r);
+        var (p, q) = Svd.Split(factors, r);
         var output = Node.Output[0];
         var nodes = new List<NodeProto>(2);
         switch (_form)
@@ -149,7 +164,11 @@ internal sealed class SvdLayer : LayerPlan
             }
         }
         Replace(graph, nodes);
-        var error = Math.Sqrt(Spectrum.TailFraction(_svd.S, r));
+        // The kept part is an orthogonal projection of W (exact or randomized), so the squared error is the
+        // total energy minus the kept singular values' energy.
+        var total = Spectrum.Total(_s);
+        var kept = factors.S.Take(r).Sum(v => v * v);
+        var error = total > 0 ? Math.Sqrt(Math.Max(0, total - kept) / total) : 0;
         return new RewriteResult(error, nodes.Count, $"svd rank {r}");
     }
 

@@ -147,7 +147,7 @@ public static class FactorTestModels
         return (values.ToArray(), dims);
     }
 
-    private static OnnxModel Wrap(GraphProto g)
+    internal static OnnxModel Wrap(GraphProto g)
     {
         var m = new ModelProto { IrVersion = 8, ProducerName = "edgecompress-tests", Graph = g };
         m.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
