@@ -64,7 +64,7 @@ public sealed class FactorizeCommandTests : IDisposable
     [Theory]
     [InlineData("--rank-energy 0.9 --calibration synthetic:8", "--calibration synthetic:8: only used with --params")]
     [InlineData("--params 0.5 --calibration fashion-mnist:val", "unknown split 'val'")]
-    [InlineData("--params 0.5 --finetune synthetic:8 --finetune-epochs 0", "--finetune-epochs 0: must be at least 1")]
+    [InlineData("--params 0.5 --finetune synthetic:8 --finetune-epochs 0", "--finetune-epochs 0: must be 1 to 1000")]
     public async Task Bad_calibration_or_fine_tune_settings_exit_2_with_one_line_and_write_nothing(string options, string message)
     {
         var input = WriteMlp();

@@ -28,14 +28,15 @@ internal static class FactorizeCommand
         var exclude = new Option<string[]>("--exclude") { Description = "nodes to leave as they are", AllowMultipleArgumentsPerToken = true };
         var calibration = new Option<string?>("--calibration") { Description = "with --params: spread ranks by the output error each layer's cut causes on this data SPEC (e.g. fashion-mnist:train@256)" };
         var finetune = new Option<string?>("--finetune") { Description = "fine-tune on this data SPEC afterwards to recover accuracy (distils from the original)" };
-        var finetuneEpochs = new Option<int>("--finetune-epochs") { Description = "passes over the --finetune data", DefaultValueFactory = _ => 2 };
+        var finetuneFlags = new FineTuneFlags();
         var check = new Option<string?>("--check") { Description = "compare outputs (and accuracy, for labelled data) with the original on this data SPEC" };
         var command = new Command("factorize", "Low-rank factorization: SVD for Gemm/MatMul, Tucker-2 or CP for convolutions.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { output, energy, paramsTarget, auto, rank, method, roundTo, minSaving, exclude, calibration, finetune, finetuneEpochs, check })
+        foreach (var o in new Option[] { output, energy, paramsTarget, auto, rank, method, roundTo, minSaving, exclude, calibration, finetune, check })
         {
             command.Options.Add(o);
         }
+        finetuneFlags.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
         {
             var input = parse.GetValue(model)!;
@@ -48,11 +49,7 @@ internal static class FactorizeCommand
             var options = BuildOptions(parse.GetValue(energy), parse.GetValue(paramsTarget), parse.GetValue(auto), parse.GetValue(rank) ?? [],
                 parse.GetValue(method)!, parse.GetValue(roundTo), parse.GetValue(minSaving), parse.GetValue(exclude) ?? [], calibrationSpec);
             var finetuneSpec = parse.GetValue(finetune) is { } f ? DataSpec.Parse(f) : null;
-            var epochs = parse.GetValue(finetuneEpochs);
-            if (epochs < 1)
-            {
-                throw new UsageException($"--finetune-epochs {epochs}: must be at least 1");
-            }
+            var finetuneOptions = finetuneFlags.Options(parse);
             var checkSpec = parse.GetValue(check) is { } c ? DataSpec.Parse(c) : null;
             var original = OnnxModel.Load(input.FullName);
 
@@ -72,7 +69,7 @@ internal static class FactorizeCommand
             var factorized = result.Model;
             if (finetuneSpec is not null)
             {
-                factorized = await FineTuneAsync(factorized, original, finetuneSpec, epochs, ctx, ct).ConfigureAwait(false);
+                factorized = await FineTuneAsync(factorized, original, finetuneSpec, finetuneOptions, ctx, ct).ConfigureAwait(false);
             }
             factorized.Save(outFile.FullName);
             FactorizeReport.Write(ctx.Out, result.Record, outFile.FullName);
@@ -145,8 +142,8 @@ internal static class FactorizeCommand
     }
 
     /// <summary>Fine-tunes the factorized model by distilling from the original in the training worker.</summary>
-    private static Task<OnnxModel> FineTuneAsync(OnnxModel factorized, OnnxModel original, DataSpec spec, int epochs, CliContext ctx, CancellationToken cancellationToken) =>
-        new TrainingFineTuner(new FineTuneOptions { Epochs = epochs }).FineTuneAsync(factorized, original, spec, new LineProgress(ctx.Error, "factorize: "), cancellationToken);
+    private static Task<OnnxModel> FineTuneAsync(OnnxModel factorized, OnnxModel original, DataSpec spec, FineTuneOptions options, CliContext ctx, CancellationToken cancellationToken) =>
+        new TrainingFineTuner(options).FineTuneAsync(factorized, original, spec, new LineProgress(ctx.Error, "factorize: "), cancellationToken);
 
     private static void WriteComparison(CliContext ctx, OnnxModel original, OnnxModel factorized, DataSpec spec, CancellationToken ct)
     {

@@ -62,6 +62,7 @@ public sealed class DefaultPassCatalog : IPassCatalog
                 Selection = RankSelection.ParamsFraction,
                 ParamsFraction = double.Parse(Get(s, "params", "0.5"), CultureInfo.InvariantCulture),
                 RoundTo = int.Parse(Get(s, "roundTo", "1"), CultureInfo.InvariantCulture),
+                Calibration = FactorCalibration(context.CalibrationSpec),
             }), Get(s, "fineTune", "false") == "true" ? _fineTuner : null, context),
             "distill-student" => new DistillStudentPass(
                 _students ?? throw new ArgumentException("recipe step distill-student needs the training worker"),
@@ -70,6 +71,20 @@ public sealed class DefaultPassCatalog : IPassCatalog
                 DataSpec.Parse(context.FineTuneSpec ?? throw new ArgumentException("recipe step distill-student needs fine-tuning data (--finetune SPEC)"))),
             _ => throw new ArgumentException($"unknown pass '{step.Pass}'; this build has {string.Join(", ", Names)}"),
         };
+    }
+
+    /// <summary>
+    /// Calibration for factorize's rank spread: it holds every sample in memory and runs each about 11 times per layer,
+    /// so a whole Fashion-MNIST split is cut to 256 images (what the factorization study used).
+    /// </summary>
+    private static DataSpec? FactorCalibration(string? spec)
+    {
+        if (spec is null)
+        {
+            return null;
+        }
+        var data = DataSpec.Parse(spec);
+        return data.Kind == DataKind.FashionMnist && data.Count is null or > 256 ? DataSpec.Parse($"fashion-mnist:{data.Split}@256") : data;
     }
 
     private static string Get(IReadOnlyDictionary<string, string> settings, string key, string fallback) =>
