@@ -6,7 +6,8 @@
 # Idempotent: does nothing (no apt-get update) when every package is already installed.
 set -euo pipefail
 log() { printf 'arm64: %s\n' "$*"; }
-packages=(libc6-dev:arm64 libgcc-12-dev:arm64 zlib1g-dev:arm64 libstdc++6:arm64)
+# libssl3: edged (NativeAOT) loads OpenSSL at run time for TLS; needed to run the arm64 build under qemu here.
+packages=(libc6-dev:arm64 libgcc-12-dev:arm64 zlib1g-dev:arm64 libstdc++6:arm64 libssl3:arm64)
 
 if [ "$(dpkg --print-architecture)" = "arm64" ]; then
   log "host is arm64; no cross toolchain needed"
