@@ -80,14 +80,14 @@ public sealed partial class Arm64PublishTests(Arm64Publish publish)
                 continue;
             }
 
-            var text = "";
-            if (entry.Length < 64 * 1024 && entry.DataStream is { } data)
+            var (name, mode, length, text) = (entry.Name, entry.Mode, entry.Length, "");
+            if (length < 64 * 1024 && entry.DataStream is { } data)
             {
                 using var reader = new StreamReader(data);
                 text = await reader.ReadToEndAsync();
             }
 
-            entries[entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name] = (entry.Mode, entry.Length, text);
+            entries[name.StartsWith("./", StringComparison.Ordinal) ? name[2..] : name] = (mode, length, text);
         }
 
         return entries;
