@@ -39,7 +39,7 @@ public sealed class PublishRecipeTests
 
         var offered = parameters["Runtime"].Attributes.OfType<AttributeAst>().Single(a => a.TypeName.Name == "ValidateSet")
             .PositionalArguments.Cast<StringConstantExpressionAst>().Select(s => s.Value).Order(StringComparer.Ordinal);
-        var supported = XDocument.Load(Path.Combine(Root, "eng/Publish.targets")).Descendants("EdgedSupportedRuntimeIdentifiers").Single().Value
+        var supported = XDocument.Load(Path.Combine(Root, "eng/Publish.props")).Descendants("EdgedSupportedRuntimeIdentifiers").Single().Value
             .Split(';').Order(StringComparer.Ordinal);
 
         Assert.Equal(["Output", "Runtime", "Version"], parameters.Keys.Order(StringComparer.Ordinal));
