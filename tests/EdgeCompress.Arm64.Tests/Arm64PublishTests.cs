@@ -3,11 +3,12 @@ using System.IO.Compression;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using EdgeCompress.Arm64.Tests.Support;
+using Xunit.Abstractions;
 
 namespace EdgeCompress.Arm64.Tests;
 
 [Collection(Arm64PublishGroup.Name)]
-public sealed partial class Arm64PublishTests(Arm64Publish publish)
+public sealed partial class Arm64PublishTests(Arm64Publish publish, ITestOutputHelper output)
 {
     private const long MaxBinaryBytes = 20L * 1024 * 1024;
     private const ushort ElfMachineAarch64 = 0xB7;
@@ -34,6 +35,7 @@ public sealed partial class Arm64PublishTests(Arm64Publish publish)
 
         var binaryBytes = new FileInfo(publish.Binary).Length;
         var files = Directory.GetFileSystemEntries(publish.PublishDir).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray();
+        output.WriteLine($"linux-arm64 edged: {binaryBytes} bytes ({binaryBytes / 1048576.0:F1} MiB); libonnxruntime.so {new FileInfo(Path.Combine(publish.PublishDir, "libonnxruntime.so")).Length} bytes; tarball {new FileInfo(publish.Tarball).Length} bytes; publish took {publish.Get().Elapsed.TotalSeconds:F0} s");
 
         Assert.True(binaryBytes <= MaxBinaryBytes, $"edged for linux-arm64 is {binaryBytes} bytes, over the 20 MB budget");
         Assert.Equal(["edged", "libonnxruntime.so"], files);

@@ -104,7 +104,7 @@ public sealed class FirmwareScriptTests
             extra: ["--cert", root.At("var/lib/edged/tls.pfx"), "--token-file", root.At("etc/edged/token")]);
         var entry = edged.Entry("installed", fingerprint);
         entry.TokenFile = root.At("etc/edged/token");
-        using var client = new EdgedClient(entry);
+        using var client = new EdgedClient(entry, TimeSpan.FromSeconds(60)); // generous: CI machines are shared
         var device = await client.DeviceAsync(CancellationToken.None);
         Assert.Equal(fingerprint, DeviceEntry.CompactFingerprint(device.TlsFingerprintSha256!));
     }
