@@ -13,7 +13,7 @@ public partial class AotPublishTests
     private const long MaxBinaryBytes = 20L * 1024 * 1024;
 
     [Fact]
-    public async Task Edged_publishes_as_NativeAOT_for_linux_x64_without_trim_or_AOT_warnings_and_the_binary_serves_benchmarks()
+    public async Task Edged_publishes_as_NativeAOT_for_linux_x64_without_trim_or_AOT_warnings_into_a_clean_folder_and_the_binary_serves_benchmarks()
     {
         var root = RepositoryRoot();
         var output = Directory.CreateTempSubdirectory("edged-aot-").FullName;
@@ -30,6 +30,10 @@ public partial class AotPublishTests
             Assert.True(binary.Exists, "no native edged binary");
             Assert.True(binary.Length <= MaxBinaryBytes, $"edged is {binary.Length} bytes, over the 20 MB budget");
             Assert.False(File.Exists(Path.Combine(output, "edged.dll")), "published as IL, not native");
+
+            // eng/Publish.targets keeps only what the board runs: no .pdb/.xml/.dbg, static web assets or Windows DLLs.
+            var published = Directory.GetFileSystemEntries(output).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray();
+            Assert.Equal(["edged", "libonnxruntime.so"], published);
 
             // The native binary must really work, ONNX Runtime included: reflection-free paths only exist in AOT.
             using var edged = await EdgedProcess.StartNativeAsync(binary.FullName);

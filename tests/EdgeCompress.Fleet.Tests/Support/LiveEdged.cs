@@ -41,21 +41,27 @@ internal sealed class LiveEdged : IDisposable
         }
     }
 
-    /// <summary>Starts edged and waits (bounded) until it listens.</summary>
-    public static async Task<LiveEdged> StartAsync(bool https = false, string profile = "test-host", string? store = null)
+    /// <summary>
+    /// Starts edged and waits (bounded by <paramref name="startTimeout"/>, 90 s by default) until it listens.
+    /// <paramref name="command"/> replaces the default "dotnet edged.dll" (e.g. a native arm64 edged under qemu);
+    /// <paramref name="extra"/> is appended to the daemon's switches.
+    /// </summary>
+    public static async Task<LiveEdged> StartAsync(bool https = false, string profile = "test-host", string? store = null,
+        IReadOnlyList<string>? command = null, IReadOnlyList<string>? extra = null, TimeSpan? startTimeout = null)
     {
         store ??= Directory.CreateTempSubdirectory("edged-fleet-").FullName;
-        var start = new ProcessStartInfo("dotnet")
+        command ??= ["dotnet", Path.Combine(AppContext.BaseDirectory, "edged.dll")];
+        var start = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[]
-                 {
-                     Path.Combine(AppContext.BaseDirectory, "edged.dll"), "--urls", https ? "https://127.0.0.1:0" : "http://127.0.0.1:0",
+        foreach (var argument in command.Skip(1).Concat(
+                 [
+                     "--urls", https ? "https://127.0.0.1:0" : "http://127.0.0.1:0",
                      "--store", store, "--token-file", Path.Combine(store, "token"), "--power-sensor", "none", "--profile", profile,
-                 })
+                 ]).Concat(extra ?? []))
         {
             start.ArgumentList.Add(argument);
         }
@@ -68,7 +74,7 @@ internal sealed class LiveEdged : IDisposable
         process.ErrorDataReceived += (_, e) => edged.OnLine(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var first = await Task.WhenAny(edged._listening.Task, process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(90)));
+        var first = await Task.WhenAny(edged._listening.Task, process.WaitForExitAsync(), Task.Delay(startTimeout ?? TimeSpan.FromSeconds(90)));
         if (first != edged._listening.Task)
         {
             var output = edged.Output;
@@ -89,6 +95,23 @@ internal sealed class LiveEdged : IDisposable
         FingerprintSha256 = fingerprint,
         AddedUtc = DateTimeOffset.UtcNow,
     };
+
+    /// <summary>SIGTERM (what systemd sends on stop), then waits; returns the exit code.</summary>
+    public int Stop(TimeSpan? timeout = null)
+    {
+        using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            term.WaitForExit();
+        }
+
+        if (!_process.WaitForExit(timeout ?? TimeSpan.FromSeconds(30)))
+        {
+            throw new TimeoutException($"edged did not stop after SIGTERM:\n{Output}");
+        }
+
+        _process.WaitForExit(); // drains the redirected output
+        return _process.ExitCode;
+    }
 
     /// <summary>SIGKILL.</summary>
     public void Kill()
