@@ -106,6 +106,11 @@ internal static class RankSelector
             LayerPlan? best = null;
             int[]? bestRanks = null;
             double bestRatio = double.MaxValue, bestSaved = 0;
+            // A move that alone reaches the target ends the search: among those, the one costing least in absolute
+            // error wins, so a cheap-per-parameter but huge last step (rank 8 -> 1) cannot overshoot the target.
+            LayerPlan? finisher = null;
+            int[]? finisherRanks = null;
+            double finisherCost = double.MaxValue, finisherSaved = 0;
             foreach (var plan in plans)
             {
                 var from = state[plan];
@@ -121,6 +126,14 @@ internal static class RankSelector
                 {
                     (best, bestRanks, bestRatio, bestSaved) = (plan, move, ratio, saved);
                 }
+                if (saved > 0 && current - saved <= target && Math.Max(0, cost) < finisherCost)
+                {
+                    (finisher, finisherRanks, finisherCost, finisherSaved) = (plan, move, Math.Max(0, cost), saved);
+                }
+            }
+            if (finisher is not null && best is not null && current - bestSaved <= target)
+            {
+                (best, bestRanks, bestSaved) = (finisher, finisherRanks, finisherSaved);
             }
             if (best is null)
             {
@@ -139,7 +152,8 @@ internal static class RankSelector
     // until the layer saves the minimum fraction of its weights.
     private static int[]? Entry(LayerPlan plan, FactorizeOptions options)
     {
-        var ranks = plan.MaxRanks.Select(m => Math.Max(1, m / options.RoundTo * options.RoundTo)).ToArray();
+        // Multiples of the step where the layer is wide enough; a rank below one step stays as it is.
+        var ranks = plan.MaxRanks.Select(m => m >= options.RoundTo ? m / options.RoundTo * options.RoundTo : Math.Max(1, m)).ToArray();
         while (!Worthwhile(plan, ranks, options))
         {
             var next = BestStep(plan, ranks, options.RoundTo);
@@ -158,12 +172,14 @@ internal static class RankSelector
         var bestRatio = double.MaxValue;
         for (var i = 0; i < ranks.Length; i++)
         {
-            if (ranks[i] <= 1)
+            // Never below one step (rank 8 -> 1 is not a device-friendly width), nor below 1.
+            var floor = Math.Max(1, Math.Min(step, plan.MaxRanks[i]));
+            if (ranks[i] - step < floor)
             {
                 continue;
             }
             var next = (int[])ranks.Clone();
-            next[i] = Math.Max(1, ranks[i] - step);
+            next[i] = ranks[i] - step;
             double saved = plan.Params(ranks) - plan.Params(next);
             if (saved <= 0)
             {

@@ -66,6 +66,27 @@ public class ParamsSensitivityTests
     }
 
     [Fact]
+    public void Rounding_ranks_to_8_keeps_every_rank_a_multiple_of_8_and_lands_near_the_parameter_target()
+    {
+        // The search passes the profile's rounding (8 on x64-host); it once took fc15 from rank 8 straight to 1,
+        // ending at 0.24x parameters and 14% accuracy.
+        var baseline = OnnxModel.Load(Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx"));
+        var result = new FactorizePass(new FactorizeOptions
+        {
+            Selection = RankSelection.ParamsFraction,
+            ParamsFraction = 0.5,
+            RoundTo = 8,
+            Calibration = DataSpec.Parse("fashion-mnist:train@128"),
+        }).Apply(baseline);
+
+        Assert.InRange(result.Record.Totals["params_ratio"], 0.4, 0.5);
+        var ranks = result.Record.Layers.Where(l => l.Metrics?.ContainsKey("rank") == true)
+            .SelectMany(l => new[] { l.Metrics!["rank"], l.Metrics.GetValueOrDefault("rank_out", l.Metrics["rank"]) }).ToList();
+        Assert.NotEmpty(ranks);
+        Assert.All(ranks, r => Assert.True(r % 8 == 0, $"rank {r} is not a multiple of 8"));
+    }
+
+    [Fact]
     public void Calibration_with_another_rank_selection_is_refused_naming_the_option()
     {
         var options = new FactorizeOptions { Energy = 0.9, Calibration = DataSpec.Parse("synthetic:8") };
