@@ -100,6 +100,7 @@ public sealed class PruneCommandTests : IDisposable
         var (code, _, stderr) = await Run("prune", _model, "--out", OutPath, "--channels", "0.3", "--finetune", "synthetic:8");
         Assert.True(code == 0, stderr);
         Assert.DoesNotContain("accuracy was not recovered", stderr, StringComparison.Ordinal);
+        Assert.Contains("prune: fine-tune", stderr, StringComparison.Ordinal);
         Support.FineTuneAssert.SameGraphNewWeights(plain, OutPath);
     }
 

@@ -97,7 +97,7 @@ internal static class PruneCommand
         }
         var model = OnnxModel.Load(modelFile.FullName);
         // Progress only on a terminal: piped output stays results, warnings and errors.
-        IProgress<string>? progress = ctx.Interactive ? new LineProgress(ctx.Error) : null;
+        IProgress<string>? progress = ctx.Interactive ? new LineProgress(ctx.Error, "... ") : null;
         try
         {
             if (sweep is not null)
@@ -117,7 +117,8 @@ internal static class PruneCommand
             var pruned = result.Model;
             if (Spec(parse.GetValue(o.FineTune)) is { } fineTuneData)
             {
-                pruned = await FineTuneAsync(parse, pruned, model, fineTuneData, progress, ct).ConfigureAwait(false);
+                // Fine-tuning takes minutes: its progress goes to stderr even when pruning itself stays quiet.
+                pruned = await FineTuneAsync(parse, pruned, model, fineTuneData, progress ?? new LineProgress(ctx.Error, "prune: "), ct).ConfigureAwait(false);
             }
             PruneOutput.Print(ctx, modelFile.Name, outFile!.Name, result.Record);
             if (eval is not null)
@@ -207,12 +208,5 @@ internal static class PruneCommand
         }
 
         static double Num(string s) => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>Progress lines on stderr, written at once (Progress&lt;T&gt; would post them to the thread pool
-    /// and interleave them with the results).</summary>
-    private sealed class LineProgress(TextWriter error) : IProgress<string>
-    {
-        public void Report(string value) => error.WriteLine($"... {value}");
     }
 }
