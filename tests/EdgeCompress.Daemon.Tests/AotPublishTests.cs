@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
+using EdgeCompress.Arm64.Tests.Support;
 
 namespace EdgeCompress.Daemon.Tests;
 
@@ -15,11 +15,11 @@ public partial class AotPublishTests
     [Fact]
     public async Task Edged_publishes_as_NativeAOT_for_linux_x64_without_trim_or_AOT_warnings_into_a_clean_folder_and_the_binary_serves_benchmarks()
     {
-        var root = RepositoryRoot();
+        var root = Processes.RepositoryRoot();
         var output = Directory.CreateTempSubdirectory("edged-aot-").FullName;
         try
         {
-            var (exitCode, log) = Run("dotnet", ["publish", Path.Combine(root, "src/EdgeCompress.Daemon/EdgeCompress.Daemon.csproj"),
+            var (exitCode, log) = Processes.Run("dotnet", ["publish", Path.Combine(root, "src/EdgeCompress.Daemon/EdgeCompress.Daemon.csproj"),
                 "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", output, "-nologo", "--disable-build-servers", "-nodeReuse:false"],
                 TimeSpan.FromMinutes(20));
 
@@ -54,38 +54,6 @@ public partial class AotPublishTests
         {
             Directory.Delete(output, recursive: true);
         }
-    }
-
-    internal static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "EdgeCompress.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("EdgeCompress.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    private static (int ExitCode, string Output) Run(string file, IEnumerable<string> arguments, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1"; // no build node may outlive publish holding its output pipe open
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', start.ArgumentList)} ran past {timeout}");
-        }
-
-        return (process.ExitCode, stdout.Result + stderr.Result);
     }
 
     [GeneratedRegex(@"(warning|error) IL[23]\d{3}[^\r\n]*")]

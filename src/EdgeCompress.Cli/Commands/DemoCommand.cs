@@ -115,7 +115,7 @@ internal static class DemoCommand
         foreach (var v in m.Variants)
         {
             ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{(v.Id == m.Chosen ? "* " : "  ") + v.Id,-22} {(v.AccuracyPercent is { } a ? $"{a:F2}%" : "-"),9} {v.SizeBytes / 1024.0,9:F1} {v.Latency!.P50Ms,8:F3} {baseline.Latency!.P50Ms / v.Latency.P50Ms,7:F2}x"));
+                $"{(v.Id == m.Chosen ? "* " : "  ") + v.Id,-22} {(v.AccuracyPercent is { } a ? $"{a:F2}%" : "-"),9} {v.SizeBytes / 1024.0,9:F1} {v.Latency!.P50Ms,8:F3} {v.SpeedupOver(baseline),7:F2}x"));
         }
         ctx.Out.WriteLine(m.Chosen is null ? $"no variant met the budget: {m.ChosenReason}" : $"chosen: {m.Chosen}: {m.ChosenReason}");
     }
