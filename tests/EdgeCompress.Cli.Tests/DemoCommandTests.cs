@@ -32,6 +32,26 @@ public sealed class DemoCommandTests : IDisposable
         var html = await File.ReadAllTextAsync(Path.Combine(outDir, "report.html"));
         Assert.Contains("id=\"accuracy-vs-latency\"><img", html, StringComparison.Ordinal);
         Assert.Contains("id=\"latency-distribution\"><img", html, StringComparison.Ordinal);
+        Assert.Contains("id=\"accuracy-vs-size\"><img", html, StringComparison.Ordinal);
+        Assert.Contains("id=\"sensitivity\"><img", html, StringComparison.Ordinal);
+        // This host has no power sensor: the energy chart may only be missing with the reason written in its place.
+        Assert.True(html.Contains("id=\"energy\"><img", StringComparison.Ordinal) || html.Contains("the benchmark asked for power, but", StringComparison.Ordinal),
+            "the energy section neither draws a chart nor says why it cannot");
         Assert.Equal(before, EdgedProcesses());
+        await Every_variant_accuracy_reproduces_with_edgec_eval(manifest, Path.Combine(outDir, "optimize"), "fashion-mnist:test@300");
+    }
+
+    /// <summary>The bar: what the manifest says a variant scores, `edgec eval` on the same data says too (within 0.1 pt).</summary>
+    private static async Task Every_variant_accuracy_reproduces_with_edgec_eval(OptimizeManifest manifest, string dir, string data)
+    {
+        foreach (var v in manifest.Variants)
+        {
+            var (code, stdout, stderr) = await CliRunner.RunAsync("eval", Path.Combine(dir, v.File), "--data", data, "--runs", "0", "--json");
+            Assert.True(code == 0, $"{v.Id}: {stderr}");
+            using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+            var evaluated = doc.RootElement.GetProperty("top1_percent").GetDouble();
+            Assert.True(Math.Abs(evaluated - v.AccuracyPercent!.Value) <= 0.1,
+                $"{v.Id}: manifest {v.AccuracyPercent:F2} % but edgec eval {evaluated:F2} %");
+        }
     }
 }
