@@ -17,10 +17,12 @@ internal sealed class FeatureTeacher : IDisposable
     private readonly SessionOptions _options;
     private readonly string _inputName;
     private readonly string[] _outputs;
+    private readonly string _label;
 
     /// <summary>Opens the teacher with its first output (logits) followed by <paramref name="extraOutputs"/>.</summary>
     public FeatureTeacher(ModelProto teacher, string label, IReadOnlyList<string> extraOutputs)
     {
+        _label = label;
         var proto = teacher.Clone();
         var existing = proto.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var name in extraOutputs.Where(existing.Add))
@@ -64,14 +66,27 @@ internal sealed class FeatureTeacher : IDisposable
         using var contiguous = batch.detach().contiguous();
         var dims = contiguous.shape.Select(d => (int)d).ToArray();
         var input = new DenseTensor<float>(contiguous.data<float>().ToArray(), dims);
-        using var results = _session.Run([NamedOnnxValue.CreateFromTensor(_inputName, input)], _outputs);
-        var features = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var r in results)
+        IDisposableReadOnlyCollection<DisposableNamedOnnxValue> results;
+        try
         {
-            var t = r.AsTensor<float>();
-            features[r.Name] = tensor(t.ToArray(), t.Dimensions.ToArray().Select(d => (long)d).ToArray());
+            results = _session.Run([NamedOnnxValue.CreateFromTensor(_inputName, input)], _outputs);
         }
-        return (features[_outputs[0]], features);
+        catch (OnnxRuntimeException e)
+        {
+            // The probe batch in FeatureDistiller.Create meets this first, so a teacher that cannot take the
+            // training data stops before any training.
+            throw new TrainingInputException($"{_label}: ONNX Runtime cannot run the teacher on a batch of shape [{string.Join(',', dims)}] ({e.Message.Split('\n')[0].Trim()})", e);
+        }
+        using (results)
+        {
+            var features = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var r in results)
+            {
+                var t = r.AsTensor<float>();
+                features[r.Name] = tensor(t.ToArray(), t.Dimensions.ToArray().Select(d => (long)d).ToArray());
+            }
+            return (features[_outputs[0]], features);
+        }
     }
 
     public void Dispose()

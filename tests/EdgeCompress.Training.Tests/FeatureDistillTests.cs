@@ -91,6 +91,37 @@ public class FeatureDistillTests(FeatureDistillRuns runs) : IClassFixture<Featur
         Assert.All(logits, v => Assert.True(float.IsFinite(v)));
     }
 
+    [Fact]
+    public async Task Interrupted_feature_distillation_keeps_its_adapter_in_the_checkpoint_and_resumes()
+    {
+        var output = Path.Combine(TestModels.TempDir(), "resumed.onnx");
+        var pair = new FeaturePair("act8.out", "act8.out");
+        using var cts = new CancellationTokenSource();
+        var stopper = new Stopper(cts);
+        var first = await new TrainingClient().RunAsync(FeatureDistillRuns.Request(output, 24, pair), stopper, cts.Token);
+
+        Assert.True(first.Cancelled);
+        Assert.True(File.Exists(Path.Combine(output + ".ckpt", "adapters.bin")), "the 1x1 conv adapter is part of the training state");
+        Assert.False(File.Exists(output));
+
+        var second = await new TrainingClient().RunAsync(FeatureDistillRuns.Request(output, 24, pair) with { Resume = true }, null, CancellationToken.None);
+        Assert.False(second.Cancelled);
+        Assert.True(second.Steps < 24, $"resume ran {second.Steps} steps");
+        Assert.NotNull(second.LastFeatureLoss);
+        Assert.Contains(OnnxModel.Load(output).Proto.MetadataProps, e => e.Key == "edgec.distill.features");
+    }
+
+    private sealed class Stopper(CancellationTokenSource cts) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Phase == "train" && value.Step >= 1)
+            {
+                cts.Cancel();
+            }
+        }
+    }
+
     private static async Task<(int Code, string Err)> Edgec(params string[] args)
     {
         var stderr = new StringWriter();
