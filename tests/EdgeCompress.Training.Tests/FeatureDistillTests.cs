@@ -22,6 +22,9 @@ public sealed class FeatureDistillRuns : IAsyncLifetime
 
     public List<TrainingProgress> FeatureProgress { get; } = [];
 
+    /// <summary>The teacher file before the runs (its graph gets extra outputs, in memory only).</summary>
+    public byte[] TeacherBefore { get; private set; } = [];
+
     public static WorkerRequest Request(string output, int steps, params FeaturePair[] features) => new()
     {
         Command = "distill",
@@ -38,6 +41,7 @@ public sealed class FeatureDistillRuns : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        TeacherBefore = await File.ReadAllBytesAsync(Teacher);
         var progress = new SyncRecorder(FeatureProgress);
         FeatureResult = await new TrainingClient().RunAsync(Request(WithFeatures, 48, new FeaturePair("act8.out", "act8.out")), progress, CancellationToken.None);
         await new TrainingClient().RunAsync(Request(Plain, 2), null, CancellationToken.None);
@@ -75,8 +79,9 @@ public class FeatureDistillTests(FeatureDistillRuns runs) : IClassFixture<Featur
     }
 
     [Fact]
-    public void Exported_student_has_exactly_the_graph_of_a_plain_distillation_and_runs_in_onnx_runtime()
+    public async Task Exported_student_has_exactly_the_graph_of_a_plain_distillation_runs_in_onnx_runtime_and_the_teacher_is_untouched()
     {
+        Assert.Equal(runs.TeacherBefore, await File.ReadAllBytesAsync(FeatureDistillRuns.Teacher));
         var featured = OnnxModel.Load(runs.WithFeatures).Proto;
         var plain = OnnxModel.Load(runs.Plain).Proto;
 
