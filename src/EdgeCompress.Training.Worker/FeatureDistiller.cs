@@ -70,7 +70,7 @@ internal sealed class FeatureDistiller : IDisposable
                 adapted[i] = t[1] != s[1];
                 adapters.Add(adapted[i] ? Adapter(s[1], t[1], s.Length) : nn.Identity());
                 log($"feature pair {pairs[i]}: teacher {FeatureNames.Format(t)}, student {FeatureNames.Format(s)}" +
-                    (adapted[i] ? string.Create(CultureInfo.InvariantCulture, $", adapter {(s.Length == 4 ? "1x1 conv" : "linear")} {s[1]}->{t[1]} channels (not exported)") : ""));
+                    (adapted[i] ? string.Create(CultureInfo.InvariantCulture, $", adapter {AdapterKind(s.Length)} {s[1]}->{t[1]} (trained, not exported)") : ""));
             }
             return new FeatureDistiller(teacher, pairs, adapters, adapted);
         }
@@ -109,6 +109,13 @@ internal sealed class FeatureDistiller : IDisposable
 
     /// <summary>How many pairs needed an adapter.</summary>
     public int AdaptedPairs => _adapted.Count(a => a);
+
+    private static string AdapterKind(int rank) => rank switch
+    {
+        4 => "1x1 conv, channels",
+        2 => "linear, features",
+        _ => "linear over axis 1",
+    };
 
     private static nn.Module<Tensor, Tensor> Adapter(long studentChannels, long teacherChannels, int rank) => rank switch
     {
