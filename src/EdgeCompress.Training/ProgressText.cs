@@ -17,6 +17,7 @@ public static class ProgressText
         {
             "eval" => string.Create(c, $"epoch {p.Epoch}/{p.Epochs}  done: train loss {p.Loss:F3}, held-out accuracy {p.Accuracy * 100:F2}%"),
             "teacher" => string.Create(c, $"teacher soft targets {p.Step}/{p.Steps}"),
+            "calibrate" => string.Create(c, $"calibrating activation ranges: batch {p.Step}/{p.Steps}"),
             _ => string.Create(c, $"epoch {p.Epoch}/{p.Epochs}  step {p.Step}/{p.Steps}  loss {p.Loss:F3}")
                 + (p.FeatureLoss is { } f ? string.Create(c, $"  feature loss {f:F4}") : "")
                 + (p.Accuracy is { } a ? string.Create(c, $"  acc {a * 100:F1}%") : "")

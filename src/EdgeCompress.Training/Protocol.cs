@@ -69,6 +69,9 @@ public sealed record WorkerRequest
     /// <summary>For qat: activation quantisation as "uint8" or "int8".</summary>
     public string ActivationType { get; init; } = "uint8";
 
+    /// <summary>For qat: one weight scale per output channel (true) or one per tensor.</summary>
+    public bool PerChannelWeights { get; init; } = true;
+
     /// <summary>
     /// For distill: intermediate tensors to match (feature distillation). Empty keeps plain response-based
     /// distillation from precomputed teacher logits.

@@ -41,4 +41,39 @@ public class QatTests
         var qdqAccuracy = TestModels.FashionMnistAccuracy(output, 500);
         Assert.True(qdqAccuracy >= floatAccuracy - 0.02, $"float {floatAccuracy:P1}, QDQ in ORT {qdqAccuracy:P1}");
     }
+
+    [Fact]
+    public async Task Per_tensor_qat_stores_one_scalar_scale_per_weight_and_the_model_still_classifies()
+    {
+        var baseline = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");
+        var dir = TestModels.TempDir();
+        var output = Path.Combine(dir, "qat-per-tensor.onnx");
+        var result = await new TrainingClient().RunAsync(new WorkerRequest
+        {
+            Command = "qat",
+            ModelPath = baseline,
+            Data = "fashion-mnist:train@640",
+            EvalData = "fashion-mnist:test@300",
+            OutputPath = output,
+            Epochs = 1,
+            BatchSize = 128,
+            LearningRate = 0.002,
+            WeightDecay = 0,
+            MaxSteps = 5,
+            PerChannelWeights = false,
+        }, null, CancellationToken.None);
+
+        Assert.NotNull(result.PtqAccuracy);
+        var model = OnnxModel.Load(output);
+        var g = model.Proto.Graph;
+        var weightDequant = g.Node.Where(n => n.OpType == "DequantizeLinear" && n.Input[0].EndsWith(".q", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(weightDequant);
+        Assert.All(weightDequant, n =>
+        {
+            Assert.Empty(g.Initializer.Single(i => i.Name == n.Input[1]).Dims);
+            Assert.DoesNotContain(n.Attribute, a => a.Name == "axis");
+        });
+        Assert.Contains("per-tensor", model.Proto.MetadataProps.Single(m => m.Key == "edgec.quantization").Value, StringComparison.Ordinal);
+        Assert.True(TestModels.FashionMnistAccuracy(output, 300) >= 0.85, "per-tensor QDQ model no longer classifies");
+    }
 }

@@ -17,10 +17,11 @@ internal static class QatCommand
         var output = new Option<FileInfo>("--out") { Description = "QDQ ONNX model to write", Required = true };
         var activations = new Option<string>("--activation-type") { Description = "activation int8 type: int8 (S8S8) or uint8 (U8S8)", DefaultValueFactory = _ => "int8" };
         activations.AcceptOnlyFromAmong("int8", "uint8");
+        var perTensor = new Option<bool>("--per-tensor") { Description = "one weight scale per tensor instead of per output channel (for runtimes that take only that)" };
         var common = TrainCommand.Common.Create(defaultLearningRate: 0.002);
         var command = new Command("qat", "Quantisation-aware training: recover the accuracy static int8 loses; writes a QDQ model.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { data, epochs, output, activations })
+        foreach (var o in new Option[] { data, epochs, output, activations, perTensor })
         {
             command.Options.Add(o);
         }
@@ -36,6 +37,7 @@ internal static class QatCommand
             {
                 ModelPath = source.FullName,
                 ActivationType = parse.GetValue(activations)!,
+                PerChannelWeights = !parse.GetValue(perTensor),
                 WeightDecay = 0,
             };
             if (request.OutputPath == source.FullName)

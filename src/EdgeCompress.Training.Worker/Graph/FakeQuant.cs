@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 namespace EdgeCompress.Training.Worker.Graph;
 
 /// <summary>
-/// Fake quantisation for QAT on a BN-folded GraphModule: Conv/Gemm weights per output channel, symmetric int8
-/// (zero point 0, range -127..127); chosen activations per tensor, asymmetric uint8 (or symmetric int8) with ranges
+/// Fake quantisation for QAT on a BN-folded GraphModule: Conv/Gemm weights per output channel (or one scale per
+/// tensor, for runtimes and accelerators that only take that), symmetric int8 (zero point 0, range -127..127); chosen activations per tensor, asymmetric uint8 (or symmetric int8) with ranges
 /// from an exponential moving average of observed min/max. Gradients pass straight through inside the range.
 /// Which activations: the graph input and every node output except the graph output and values whose only reader
 /// is a Relu/Clip (quantised after the activation instead, as runtimes fuse Conv+Relu).
@@ -17,9 +17,10 @@ internal sealed class FakeQuant
     private readonly HashSet<string> _activations;
     private readonly bool _signed;
 
-    public FakeQuant(ModelProto model, bool signedActivations)
+    public FakeQuant(ModelProto model, bool signedActivations, bool perChannelWeights = true)
     {
         _signed = signedActivations;
+        PerChannelWeights = perChannelWeights;
         var g = model.Graph;
         _weights = g.Node.Where(n => n.OpType is "Conv" or "Gemm").Select(n => n.Input[1]).ToHashSet(StringComparer.Ordinal);
         var readers = g.Node.SelectMany(n => n.Input.Select(i => (i, n))).ToLookup(x => x.i, x => x.n, StringComparer.Ordinal);
@@ -42,6 +43,9 @@ internal sealed class FakeQuant
 
     public IReadOnlySet<string> Activations => _activations;
 
+    /// <summary>One scale per output channel (true) or one for the whole weight tensor.</summary>
+    public bool PerChannelWeights { get; }
+
     public IReadOnlyDictionary<string, (float Min, float Max)> Ranges => _ranges;
 
     public void Attach(GraphModule module)
@@ -56,13 +60,19 @@ internal sealed class FakeQuant
         {
             return w;
         }
-        var scale = WeightScales(w).reshape([w.shape[0], .. Enumerable.Repeat(1L, (int)w.dim() - 1)]);
+        var scale = WeightScales(w, PerChannelWeights).reshape([w.shape[0], .. Enumerable.Repeat(1L, (int)w.dim() - 1)]);
         return Ste(w, scale, 0, -127, 127);
     }
 
-    /// <summary>Per-output-channel scales max|w|/127 (detached: the range follows the weights, not the loss).</summary>
-    public static Tensor WeightScales(Tensor w) =>
-        w.detach().abs().reshape(w.shape[0], -1).amax([1]).clamp_min(1e-8) / 127f;
+    /// <summary>
+    /// One scale per output channel, max|w|/127 (detached: the range follows the weights, not the loss); per tensor,
+    /// every channel gets the whole tensor's scale, so both cases share one shape.
+    /// </summary>
+    public static Tensor WeightScales(Tensor w, bool perChannel)
+    {
+        var perRow = w.detach().abs().reshape(w.shape[0], -1).amax([1]).clamp_min(1e-8) / 127f;
+        return perChannel ? perRow : perRow.max().expand(w.shape[0]).contiguous();
+    }
 
     private Tensor Activation(string name, Tensor x)
     {
@@ -90,22 +100,40 @@ internal sealed class FakeQuant
     /// TorchSharp): the forward value is on the integer grid; the gradient is the identity inside the representable
     /// range and zero outside it (clamp's own gradient).
     /// </summary>
+    /// <remarks>
+    /// The temporaries live in their own dispose scope and go as soon as the result exists: an evaluation batch of
+    /// 1000 images through a MobileNet otherwise keeps six full-size copies of every activation until the batch
+    /// ends (12 GB measured). Autograd holds its own references to what backward needs.
+    /// </remarks>
     private static Tensor Ste(Tensor x, Tensor scale, long zeroPoint, long qmin, long qmax)
     {
+        using var scope = NewDisposeScope();
         var lo = scale * (qmin - zeroPoint);
         var hi = scale * (qmax - zeroPoint);
         var clipped = minimum(maximum(x, lo), hi);
-        var q = (clipped / scale).round().clamp(qmin - zeroPoint, qmax - zeroPoint) * scale;
-        return clipped + (q - clipped).detach();
+        return clipped.add(Rounding(clipped, scale, zeroPoint, qmin, qmax)).MoveToOuterDisposeScope();
     }
 
     private static Tensor Ste(Tensor x, float scale, long zeroPoint, long qmin, long qmax)
     {
+        using var scope = NewDisposeScope();
         var lo = scale * (qmin - zeroPoint);
         var hi = scale * (qmax - zeroPoint);
         var clipped = x.clamp(lo, hi);
-        var q = (clipped / scale).round().clamp(qmin - zeroPoint, qmax - zeroPoint) * scale;
-        return clipped + (q - clipped).detach();
+        return clipped.add(Rounding(clipped, scale, zeroPoint, qmin, qmax)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The constant (no-gradient) step from a clipped value to its nearest point on the integer grid.</summary>
+    private static Tensor Rounding(Tensor clipped, Tensor scale, long zeroPoint, long qmin, long qmax)
+    {
+        using var _ = no_grad();
+        return clipped.div(scale).round_().clamp_(qmin - zeroPoint, qmax - zeroPoint).mul_(scale).sub_(clipped);
+    }
+
+    private static Tensor Rounding(Tensor clipped, float scale, long zeroPoint, long qmin, long qmax)
+    {
+        using var _ = no_grad();
+        return clipped.div(scale).round_().clamp_(qmin - zeroPoint, qmax - zeroPoint).mul_(scale).sub_(clipped);
     }
 
     /// <summary>Scale, zero point and integer range for an observed float range.</summary>

@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace EdgeCompress.Training.Worker.Graph;
 
 /// <summary>
-/// Writes a QAT-trained module as a QDQ model: Conv/Gemm weights stored int8 (per output channel, symmetric) behind
-/// DequantizeLinear(axis 0); each fake-quantised activation wrapped in QuantizeLinear/DequantizeLinear with the
+/// Writes a QAT-trained module as a QDQ model: Conv/Gemm weights stored int8 (symmetric) behind DequantizeLinear,
+/// per output channel (axis 0) or with one scalar scale when the training used one per tensor; each fake-quantised activation wrapped in QuantizeLinear/DequantizeLinear with the
 /// learned scale and zero point (uint8, or int8 when asked). Biases stay float. Opset 13.
 /// </summary>
 internal static class QdqExport
@@ -23,7 +23,7 @@ internal static class QdqExport
             {
                 continue;
             }
-            using var scales = FakeQuant.WeightScales(w);
+            using var scales = FakeQuant.WeightScales(w, quant.PerChannelWeights);
             var s = scales.data<float>().ToArray();
             var values = TensorData.ToFloats(wInit);
             var per = values.Length / s.Length;
@@ -34,10 +34,18 @@ internal static class QdqExport
             }
             g.Initializer.Remove(wInit);
             g.Initializer.Add(TensorData.Create<sbyte>(wName + ".q", TensorProto.Types.DataType.Int8, wInit.Dims.ToArray(), q));
-            g.Initializer.Add(TensorData.FromFloats(wName + ".scale", [s.Length], s));
-            g.Initializer.Add(TensorData.Create<sbyte>(wName + ".zp", TensorProto.Types.DataType.Int8, [s.Length], new sbyte[s.Length]));
             var dq = NodeAttributes.Create("DequantizeLinear", wName + ".dq", [wName + ".q", wName + ".scale", wName + ".zp"], [wName + ".dq"]);
-            dq.SetInt("axis", 0);
+            if (quant.PerChannelWeights)
+            {
+                g.Initializer.Add(TensorData.FromFloats(wName + ".scale", [s.Length], s));
+                g.Initializer.Add(TensorData.Create<sbyte>(wName + ".zp", TensorProto.Types.DataType.Int8, [s.Length], new sbyte[s.Length]));
+                dq.SetInt("axis", 0);
+            }
+            else
+            {
+                g.Initializer.Add(TensorData.FromFloats(wName + ".scale", [], [s[0]]));
+                g.Initializer.Add(TensorData.Create<sbyte>(wName + ".zp", TensorProto.Types.DataType.Int8, [], [0]));
+            }
             g.Node.Insert(g.Node.IndexOf(node), dq);
             node.Input[1] = wName + ".dq";
         }
