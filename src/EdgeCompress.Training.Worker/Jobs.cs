@@ -10,10 +10,15 @@ internal sealed class Jobs(WorkerRequest request, EventSink events, Cancellation
 {
     public TrainingResult Run()
     {
-        if (request.Epochs < 1 || request.BatchSize < 1 || !(request.LearningRate > 0) || !(request.Temperature > 0) || request.Alpha is < 0 or > 1)
+        if (request.Epochs < 1 || request.BatchSize < 1 || !(request.LearningRate > 0) || !(request.Temperature > 0) || request.Alpha is < 0 or > 1
+            || !(request.FeatureWeight >= 0) || double.IsInfinity(request.FeatureWeight))
         {
             throw new TrainingInputException(
-                $"invalid request: epochs {request.Epochs}, batch size {request.BatchSize}, learning rate {request.LearningRate}, temperature {request.Temperature}, alpha {request.Alpha}");
+                $"invalid request: epochs {request.Epochs}, batch size {request.BatchSize}, learning rate {request.LearningRate}, temperature {request.Temperature}, alpha {request.Alpha}, feature weight {request.FeatureWeight}");
+        }
+        if (request.Features.Count > 0 && (request.TeacherPath is null || request.Command is not ("distill" or "finetune")))
+        {
+            throw new TrainingInputException("feature pairs need a teacher (distill or finetune with a teacher)");
         }
         return Dispatch();
     }
@@ -43,13 +48,17 @@ internal sealed class Jobs(WorkerRequest request, EventSink events, Cancellation
         var input = Dataset.InputOf(start.Graph.Input.First(i => i.Name == model.InputName));
         using var train = Dataset.Load(request.Data, input);
         using var eval = request.EvalData is { } e ? Dataset.Load(e, input) : null;
-        using var teacher = teacherPath is null ? null : Teacher.Logits(teacherPath, train.Inputs,
+        // With feature pairs the teacher runs per batch (its logits come with the features); otherwise its logits are
+        // computed once over the whole set.
+        using var features = teacherPath is null || request.Features.Count == 0 ? null
+            : FeatureDistiller.Create(teacherPath, model, StudentLabel(), request.Features, train.Inputs.narrow(0, 0, Math.Min(2, train.Count)), events.Log);
+        using var teacher = teacherPath is null || features is not null ? null : Teacher.Logits(teacherPath, train.Inputs,
             (done, total) => events.Progress(new TrainingProgress("teacher", 0, request.Epochs, done, total, 0, null, null, 0)), cancel);
         if (teacher is not null && eval?.Labels is not null)
         {
             events.Log($"teacher {Path.GetFileName(teacherPath)} agrees with the training labels on {Agreement(teacher, train):P2}");
         }
-        var result = new Trainer(request, events, cancel).Run(model, train, eval, teacher, checkpointDir);
+        var result = new Trainer(request, events, cancel).Run(model, train, eval, teacher, checkpointDir, features);
         if (result.Cancelled)
         {
             return result;
@@ -67,10 +76,18 @@ internal sealed class Jobs(WorkerRequest request, EventSink events, Cancellation
         {
             meta["edgec.teacher"] = Path.GetFileName(teacherPath);
         }
+        if (features is not null)
+        {
+            meta["edgec.distill.features"] = string.Join(';', request.Features);
+            meta["edgec.distill.feature_weight"] = request.FeatureWeight.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        }
         new OnnxModel(ModelExport.Export(model, meta)).Save(output);
         Checkpoint.Delete(checkpointDir);
         return result;
     }
+
+    /// <summary>How errors name the student: its file, or the architecture it was built from.</summary>
+    private string StudentLabel() => request.ModelPath is { } path ? $"student {path}" : $"student --arch {request.Arch}";
 
     /// <summary>
     /// The student architecture: a name, or "thin@F" for a thinner copy of the teacher, i.e. the teacher's own

@@ -10,14 +10,19 @@ namespace EdgeCompress.Training.Worker;
 /// <summary>
 /// The training loop shared by train, distill, finetune and qat: SGD with Nesterov momentum under a one-cycle
 /// schedule (linear warm-up over 15% of the steps, cosine decay to zero), optional distillation from precomputed
-/// teacher logits, progress events, per-epoch evaluation, and checkpoints after every epoch and on cancellation.
+/// teacher logits (or, with feature pairs, from the teacher run per batch), progress events, per-epoch evaluation, and
+/// checkpoints after every epoch and on cancellation.
 /// </summary>
 internal sealed class Trainer(WorkerRequest request, EventSink events, CancellationToken cancel)
 {
     private const int ProgressEverySteps = 25;
 
-    /// <summary>What the loop produced; Cancelled means a checkpoint was left in <paramref name="checkpointDir"/>.</summary>
-    public TrainingResult Run(GraphModule model, Dataset train, Dataset? eval, Tensor? teacherLogits, string checkpointDir)
+    /// <summary>
+    /// What the loop produced; Cancelled means a checkpoint was left in <paramref name="checkpointDir"/>. With
+    /// <paramref name="features"/>, the teacher's logits come from its per-batch run and the weighted feature loss
+    /// joins the distillation loss.
+    /// </summary>
+    public TrainingResult Run(GraphModule model, Dataset train, Dataset? eval, Tensor? teacherLogits, string checkpointDir, FeatureDistiller? features = null)
     {
         var clock = Stopwatch.StartNew();
         var n = train.Count;
@@ -28,16 +33,19 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
         {
             totalSteps = Math.Min(totalSteps, cap);
         }
-        var optimizer = optim.SGD(model.parameters(), request.LearningRate, momentum: 0.9, weight_decay: request.WeightDecay, nesterov: true);
+        var parameters = features is null ? model.parameters() : model.parameters().Concat(features.Parameters());
+        var optimizer = optim.SGD(parameters, request.LearningRate, momentum: 0.9, weight_decay: request.WeightDecay, nesterov: true);
         int startEpoch = 0, startStep = 0, globalStep = 0;
         if (request.Resume && Checkpoint.Exists(checkpointDir))
         {
             var state = Checkpoint.ReadState(checkpointDir);
             Checkpoint.LoadOptimizer(checkpointDir, optimizer);
+            Checkpoint.LoadAdapters(checkpointDir, features?.Adapters);
             (startEpoch, startStep, globalStep) = (state.Epoch, state.StepInEpoch, state.GlobalStep);
             events.Log($"resuming from {checkpointDir} at epoch {startEpoch + 1}, step {startStep}");
         }
         var losses = new List<double>();
+        var featureLosses = new List<double>();
         var epochLosses = new List<double>();
         var epochAccuracies = new List<double>();
         double? accuracy = null;
@@ -49,15 +57,15 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
             // The shuffle order depends only on (seed, epoch), so a resumed epoch sees the same batches.
             using var gen = new Generator().manual_seed(request.Seed * 1000L + epoch);
             using var order = randperm(n, generator: gen);
-            double lossSum = 0;
+            double lossSum = 0, featureSum = 0;
             long correct = 0, seen = 0;
             var first = epoch == startEpoch ? startStep : 0;
             for (var step = first; step < stepsPerEpoch && globalStep < totalSteps; step++)
             {
                 if (cancel.IsCancellationRequested)
                 {
-                    Checkpoint.Save(checkpointDir, model, optimizer, State(epoch, step, globalStep, n));
-                    return Result(null, accuracy, losses, epochLosses, epochAccuracies, stepsThisRun, clock, model, cancelled: true, checkpointDir);
+                    Checkpoint.Save(checkpointDir, model, optimizer, State(epoch, step, globalStep, n), features?.Adapters);
+                    return Result(null, accuracy, losses, featureLosses, epochLosses, epochAccuracies, stepsThisRun, clock, model, cancelled: true, checkpointDir);
                 }
                 SetLearningRate(optimizer, globalStep, totalSteps);
                 using (NewDisposeScope())
@@ -68,9 +76,22 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
                     {
                         x = Augment(x, gen);
                     }
-                    var logits = model.forward(x);
+                    Tensor logits, loss;
                     var y = train.Labels?.index_select(0, idx);
-                    var loss = Loss(logits, y, teacherLogits?.index_select(0, idx));
+                    if (features is null)
+                    {
+                        logits = model.forward(x);
+                        loss = Loss(logits, y, teacherLogits?.index_select(0, idx));
+                    }
+                    else
+                    {
+                        // The teacher sees exactly this batch (augmented or not), so its logits come from the same run.
+                        (logits, var teacherBatch, var featureLoss) = features.Forward(model, x);
+                        loss = Loss(logits, y, teacherBatch) + featureLoss * request.FeatureWeight;
+                        var fl = featureLoss.item<float>();
+                        featureLosses.Add(fl);
+                        featureSum += fl * idx.shape[0];
+                    }
                     optimizer.zero_grad();
                     loss.backward();
                     optimizer.step();
@@ -94,7 +115,7 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
                     var rate = stepsThisRun * (double)batch / Math.Max(1e-3, rateClock.Elapsed.TotalSeconds);
                     var eta = (totalSteps - globalStep) * (double)batch / rate + (eval is null ? 0 : (request.Epochs - epoch) * eval.Count / (rate * 3));
                     events.Progress(new TrainingProgress("train", epoch + 1, request.Epochs, step + 1, stepsPerEpoch, lossSum / seen,
-                        train.Labels is null ? null : (double)correct / seen, eta, rate));
+                        train.Labels is null ? null : (double)correct / seen, eta, rate) { FeatureLoss = features is null ? null : featureSum / seen });
                 }
             }
             epochLosses.Add(seen == 0 ? double.NaN : lossSum / seen);
@@ -104,9 +125,9 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
                 epochAccuracies.Add(accuracy.Value);
                 events.Progress(new TrainingProgress("eval", epoch + 1, request.Epochs, stepsPerEpoch, stepsPerEpoch, epochLosses[^1], accuracy, null, 0));
             }
-            Checkpoint.Save(checkpointDir, model, optimizer, State(epoch + 1, 0, globalStep, n));
+            Checkpoint.Save(checkpointDir, model, optimizer, State(epoch + 1, 0, globalStep, n), features?.Adapters);
         }
-        return Result(request.OutputPath, accuracy, losses, epochLosses, epochAccuracies, stepsThisRun, clock, model, cancelled: false, null);
+        return Result(request.OutputPath, accuracy, losses, featureLosses, epochLosses, epochAccuracies, stepsThisRun, clock, model, cancelled: false, null);
     }
 
     private CheckpointState State(int epoch, int step, int globalStep, long n) =>
@@ -169,13 +190,15 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
         return (double)correct / data.Count;
     }
 
-    private static TrainingResult Result(string? output, double? accuracy, List<double> losses, List<double> epochLosses, List<double> epochAccuracies,
+    private static TrainingResult Result(string? output, double? accuracy, List<double> losses, List<double> featureLosses, List<double> epochLosses, List<double> epochAccuracies,
         int steps, Stopwatch clock, GraphModule model, bool cancelled, string? checkpoint) => new()
     {
         OutputPath = output,
         Accuracy = accuracy,
         FirstLoss = losses.Count == 0 ? double.NaN : losses.Take(20).Average(),
         LastLoss = losses.Count == 0 ? double.NaN : losses.TakeLast(20).Average(),
+        FirstFeatureLoss = featureLosses.Count == 0 ? null : featureLosses.Take(20).Average(),
+        LastFeatureLoss = featureLosses.Count == 0 ? null : featureLosses.TakeLast(20).Average(),
         EpochLosses = epochLosses,
         EpochAccuracies = epochAccuracies,
         Steps = steps,

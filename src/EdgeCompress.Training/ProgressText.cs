@@ -5,7 +5,10 @@ namespace EdgeCompress.Training;
 /// <summary>One-line renderings of training progress for people (stderr).</summary>
 public static class ProgressText
 {
-    /// <summary>"epoch 2/6  step 150/469  loss 0.412  acc 85.1%  310 img/s  ETA 4m05s", or an eval/teacher line.</summary>
+    /// <summary>
+    /// "epoch 2/6  step 150/469  loss 0.412  acc 85.1%  310 img/s  ETA 4m05s" (with "  feature loss 0.0123" after the
+    /// loss when features are distilled), or an eval/teacher line.
+    /// </summary>
     public static string Format(TrainingProgress p)
     {
         ArgumentNullException.ThrowIfNull(p);
@@ -16,6 +19,7 @@ public static class ProgressText
             "teacher" => string.Create(c, $"teacher soft targets {p.Step}/{p.Steps}"),
             "calibrate" => string.Create(c, $"calibrating activation ranges: batch {p.Step}/{p.Steps}"),
             _ => string.Create(c, $"epoch {p.Epoch}/{p.Epochs}  step {p.Step}/{p.Steps}  loss {p.Loss:F3}")
+                + (p.FeatureLoss is { } f ? string.Create(c, $"  feature loss {f:F4}") : "")
                 + (p.Accuracy is { } a ? string.Create(c, $"  acc {a * 100:F1}%") : "")
                 + string.Create(c, $"  {p.SamplesPerSecond:F0} img/s")
                 + (p.EtaSeconds is { } eta ? $"  ETA {Duration(eta)}" : ""),

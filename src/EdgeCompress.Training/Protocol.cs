@@ -71,6 +71,24 @@ public sealed record WorkerRequest
 
     /// <summary>For qat: one weight scale per output channel (true) or one per tensor.</summary>
     public bool PerChannelWeights { get; init; } = true;
+
+    /// <summary>
+    /// For distill: intermediate tensors to match (feature distillation). Empty keeps plain response-based
+    /// distillation from precomputed teacher logits.
+    /// </summary>
+    public IReadOnlyList<FeaturePair> Features { get; init; } = [];
+
+    /// <summary>Weight beta of the feature loss added to the distillation loss.</summary>
+    public double FeatureWeight { get; init; } = 1;
+}
+
+/// <summary>One feature-distillation pair: an intermediate tensor (node output) of the teacher and of the student.</summary>
+/// <param name="Teacher">Tensor name in the teacher graph.</param>
+/// <param name="Student">Tensor name in the student graph.</param>
+public sealed record FeaturePair(string Teacher, string Student)
+{
+    /// <summary>"TEACHER=STUDENT", the form the CLI takes and metadata records.</summary>
+    public override string ToString() => $"{Teacher}={Student}";
 }
 
 /// <summary>One line the worker writes on stdout.</summary>
@@ -102,7 +120,11 @@ public sealed record WorkerEvent
 /// <param name="Accuracy">Training accuracy so far in this epoch (0..1), or the evaluation accuracy in "eval".</param>
 /// <param name="EtaSeconds">Estimated seconds until the whole job ends.</param>
 /// <param name="SamplesPerSecond">Training throughput.</param>
-public sealed record TrainingProgress(string Phase, int Epoch, int Epochs, int Step, int Steps, double Loss, double? Accuracy, double? EtaSeconds, double SamplesPerSecond);
+public sealed record TrainingProgress(string Phase, int Epoch, int Epochs, int Step, int Steps, double Loss, double? Accuracy, double? EtaSeconds, double SamplesPerSecond)
+{
+    /// <summary>Mean feature-distillation loss (unweighted) so far in this epoch, when features are matched.</summary>
+    public double? FeatureLoss { get; init; }
+}
 
 /// <summary>What a finished (or interrupted) job produced.</summary>
 public sealed record TrainingResult
@@ -118,6 +140,12 @@ public sealed record TrainingResult
 
     /// <summary>Mean loss over the last 20 training steps run in this job.</summary>
     public double LastLoss { get; init; }
+
+    /// <summary>Mean feature-distillation loss (unweighted MSE) over the first 20 steps, when features are matched.</summary>
+    public double? FirstFeatureLoss { get; init; }
+
+    /// <summary>Mean feature-distillation loss over the last 20 steps, when features are matched.</summary>
+    public double? LastFeatureLoss { get; init; }
 
     /// <summary>Mean training loss per epoch run in this job.</summary>
     public IReadOnlyList<double> EpochLosses { get; init; } = [];

@@ -1,11 +1,15 @@
 using System.CommandLine;
+using EdgeCompress.Training;
 
 namespace EdgeCompress.Cli.Commands;
 
 /// <summary>
 /// `edgec distill --teacher T.onnx (--student S.onnx | --arch NAME) --data SPEC --out OUT.onnx`: response-based
 /// distillation. The teacher runs in ONNX Runtime once over the data; the student learns
-/// alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE(labels).
+/// alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE(labels). With --feature TEACHER_TENSOR=STUDENT_TENSOR
+/// (repeatable) the student's intermediate tensors also learn to match the teacher's (feature distillation, weighted by
+/// --feature-weight); the teacher then runs per batch, and the tensor names are checked by the worker, which knows the
+/// graph an --arch student gets.
 /// </summary>
 internal static class DistillCommand
 {
@@ -19,9 +23,14 @@ internal static class DistillCommand
         var output = new Option<FileInfo>("--out") { Description = "ONNX model to write", Required = true };
         var temperature = new Option<double>("--temperature") { Description = "softmax temperature T for soft targets", DefaultValueFactory = _ => 4 };
         var alpha = new Option<double>("--alpha") { Description = "weight of the soft loss (1 - alpha weighs hard labels)", DefaultValueFactory = _ => 0.7 };
+        var feature = new Option<string[]>("--feature")
+        {
+            Description = "TEACHER_TENSOR=STUDENT_TENSOR: also match an intermediate tensor (node output) of the teacher with one of the student (repeatable; a wrong name lists candidates)",
+        };
+        var featureWeight = new Option<double>("--feature-weight") { Description = "weight of the feature loss (MSE) added to the distillation loss", DefaultValueFactory = _ => 1.0 };
         var common = TrainCommand.Common.Create();
         var command = new Command("distill", "Train a student model from a teacher's soft targets (knowledge distillation).");
-        foreach (var o in new Option[] { teacher, student, arch, data, epochs, output, temperature, alpha })
+        foreach (var o in new Option[] { teacher, student, arch, data, epochs, output, temperature, alpha, feature, featureWeight })
         {
             command.Options.Add(o);
         }
@@ -48,6 +57,12 @@ internal static class DistillCommand
             {
                 throw new UsageException("--temperature must be above 0 and --alpha within [0, 1]");
             }
+            var pairs = (parse.GetValue(feature) ?? []).Select(ParsePair).ToArray();
+            var beta = parse.GetValue(featureWeight);
+            if (!(beta >= 0) || double.IsInfinity(beta))
+            {
+                throw new UsageException($"--feature-weight {beta}: must be a finite number, 0 or more");
+            }
             var request = common.Request(parse, "distill", parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(epochs)) with
             {
                 TeacherPath = t.FullName,
@@ -55,9 +70,21 @@ internal static class DistillCommand
                 Arch = a,
                 Temperature = temp,
                 Alpha = mix,
+                Features = pairs,
+                FeatureWeight = beta,
             };
             return TrainCommand.Common.RunAsync(ctx, request, ct);
         }));
         return command;
+    }
+
+    private static FeaturePair ParsePair(string text)
+    {
+        var eq = text.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0 || eq == text.Length - 1)
+        {
+            throw new UsageException($"--feature {text}: expected TEACHER_TENSOR=STUDENT_TENSOR (node output names, e.g. relu4.out=act12.out)");
+        }
+        return new FeaturePair(text[..eq], text[(eq + 1)..]);
     }
 }
