@@ -16,11 +16,21 @@ public sealed record FineTuneOptions
     /// <summary>Mini-batch size.</summary>
     public int BatchSize { get; init; } = 128;
 
-    /// <summary>Distillation temperature.</summary>
-    public double Temperature { get; init; } = 4;
+    /// <summary>
+    /// Distillation temperature. A compressed model starts next to its teacher, so sharper targets than a fresh
+    /// student's (T=4) fit it better: prune 0.4 + 4 epochs reached 91.97% at T=2/alpha 0.9 against 91.77-91.86% in
+    /// five T=4/alpha 0.7 runs (importance, learning rate and epoch variations).
+    /// </summary>
+    public double Temperature { get; init; } = 2;
 
     /// <summary>Weight of the teacher's soft targets against hard labels.</summary>
-    public double Alpha { get; init; } = 0.7;
+    public double Alpha { get; init; } = 0.9;
+
+    /// <summary>Temperature for distilling a fresh student (optimize's student candidate), as `edgec distill` uses.</summary>
+    public double StudentTemperature { get; init; } = 4;
+
+    /// <summary>Soft-target weight for a fresh student, as `edgec distill` uses.</summary>
+    public double StudentAlpha { get; init; } = 0.7;
 
     /// <summary>Held-out labelled data to report accuracy on (e.g. fashion-mnist:test); null skips it.</summary>
     public string? EvalData { get; init; }
