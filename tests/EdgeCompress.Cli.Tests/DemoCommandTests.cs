@@ -19,10 +19,11 @@ public sealed class DemoCommandTests : IDisposable
         var outDir = _temp.PathOf("demo-out");
 
         var (code, stdout, stderr) = await CliRunner.RunAsync("demo", "--out", outDir, "--time-budget", "2m",
-            "--data", "fashion-mnist:test@300", "--iterations", "30");
+            "--data", "fashion-mnist:test@300", "--iterations", "30", "--finetune", "fashion-mnist:train@1000", "--finetune-epochs", "1");
 
         Assert.True(code is 0 or 1, stderr);
         Assert.Contains("3/4 start edged on 127.0.0.1", stderr, StringComparison.Ordinal);
+        Assert.Contains("candidates fine-tuned 1 epoch(s) on fashion-mnist:train@1000", stderr, StringComparison.Ordinal);
         Assert.Contains("edged stopped", stderr, StringComparison.Ordinal);
         Assert.Contains($"report: {Path.Combine(outDir, "report.html")}", stdout, StringComparison.Ordinal);
         var manifest = ManifestFile.Load(Path.Combine(outDir, "optimize", "manifest.json"));

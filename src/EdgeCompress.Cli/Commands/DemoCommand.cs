@@ -24,11 +24,17 @@ internal static class DemoCommand
         var budget = new Option<string>("--time-budget") { Description = "time for the optimize search", DefaultValueFactory = _ => "8m" };
         var data = new Option<string>("--data") { Description = "held-out data for accuracy", DefaultValueFactory = _ => "fashion-mnist:test" };
         var iterations = new Option<int>("--iterations") { Description = "benchmark iterations per variant on the daemon", DefaultValueFactory = _ => 300 };
+        var fineTune = new Option<string>("--finetune") { Description = "data SPEC the pruned/factorized candidates are fine-tuned on, or none", DefaultValueFactory = _ => "fashion-mnist:train" };
+        var fineTuneEpochs = new Option<int>("--finetune-epochs") { Description = "fine-tuning passes per candidate", DefaultValueFactory = _ => 2 };
+        var maxDrop = new Option<double>("--max-drop") { Description = "accuracy budget in points (the demo's own: 2 fine-tuning epochs recover less than the profile's 0.5 asks)", DefaultValueFactory = _ => 1.0 };
         var command = new Command("demo", "Run the whole job on built-in defaults: baseline, optimize, local edged, push, bench, report.");
         command.Options.Add(output);
         command.Options.Add(budget);
         command.Options.Add(data);
         command.Options.Add(iterations);
+        command.Options.Add(fineTune);
+        command.Options.Add(fineTuneEpochs);
+        command.Options.Add(maxDrop);
         command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
         {
             var clock = Stopwatch.StartNew();
@@ -37,13 +43,24 @@ internal static class DemoCommand
             Directory.CreateDirectory(outDir);
             var profile = ProfileStore.Default().Load("x64-host");
             var dataSpec = DataSpec.Parse(parse.GetValue(data)!);
+            var fineTuneSpec = parse.GetValue(fineTune) is { } f && f != "none" ? f : null;
+            if (fineTuneSpec is not null && !DataSpec.Parse(fineTuneSpec).IsLabelled)
+            {
+                throw new UsageException($"--finetune {fineTuneSpec}: fine-tuning needs labelled data, e.g. fashion-mnist:train (or none)");
+            }
+            if (parse.GetValue(fineTuneEpochs) is < 1 or > 100 || parse.GetValue(maxDrop) is < 0 or > 100)
+            {
+                throw new UsageException("--finetune-epochs must be 1 to 100 and --max-drop 0 to 100 points");
+            }
+            var training = fineTuneSpec is null ? null : new TrainingFineTuner(new Training.FineTuneOptions { Epochs = parse.GetValue(fineTuneEpochs) });
 
             Stage("1/4 baseline");
             var baseline = DemoBaseline.Find()
                 ?? throw new UsageException("no Fashion-MNIST baseline found (fmnist-baseline.onnx beside edgec, $EDGEC_DEMO_MODEL or the cache)");
             Stage($"    using {baseline}");
 
-            Stage($"2/4 optimize for {profile.Id} (time budget {parse.GetValue(budget)})");
+            Stage($"2/4 optimize for {profile.Id} (time budget {parse.GetValue(budget)}, accuracy budget {parse.GetValue(maxDrop).ToString(CultureInfo.InvariantCulture)} points, "
+                + (fineTuneSpec is null ? "no fine-tuning)" : $"candidates fine-tuned {parse.GetValue(fineTuneEpochs)} epoch(s) on {fineTuneSpec})"));
             var optimizeDir = Path.Combine(outDir, "optimize");
             var options = new OptimizeOptions
             {
@@ -52,10 +69,12 @@ internal static class DemoCommand
                 Profile = profile,
                 DataSpec = dataSpec.Text,
                 CalibrationSpec = "fashion-mnist:train@512",
+                FineTuneSpec = fineTuneSpec,
+                MaxAccuracyDropPoints = parse.GetValue(maxDrop),
                 TimeBudget = OptimizeCommand.ParseDuration(parse.GetValue(budget)!),
                 Tool = $"edgec {typeof(DemoCommand).Assembly.GetName().Version}",
             };
-            var outcome = await new OptimizeRunner(new DefaultPassCatalog(), new LocalMeasurer(dataSpec, profile.Runtime.IntraOpThreads))
+            var outcome = await new OptimizeRunner(new DefaultPassCatalog(training, training), new LocalMeasurer(dataSpec, profile.Runtime.IntraOpThreads))
                 .RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
             var manifest = ManifestFile.Load(outcome.ManifestPath);
 
