@@ -52,6 +52,10 @@ internal static class DemoCommand
             {
                 throw new UsageException("--finetune-epochs must be 1 to 100 and --max-drop 0 to 100 points");
             }
+            if (fineTuneSpec is not null && !TrainingAvailable(ctx))
+            {
+                fineTuneSpec = null;
+            }
             var training = fineTuneSpec is null ? null : new TrainingFineTuner(new Training.FineTuneOptions { Epochs = parse.GetValue(fineTuneEpochs) });
 
             Stage("1/4 baseline");
@@ -125,6 +129,21 @@ internal static class DemoCommand
             return manifest.Chosen is null ? EdgecApp.ExitCheckFailed : EdgecApp.ExitOk;
         }));
         return command;
+    }
+
+    /// <summary>The demo still runs without the training worker (its candidates are then not fine-tuned), and says so.</summary>
+    private static bool TrainingAvailable(CliContext ctx)
+    {
+        try
+        {
+            Training.WorkerLocator.Locate();
+            return true;
+        }
+        catch (Training.TrainingException e)
+        {
+            ctx.Warn($"{e.Message}; the demo goes on without fine-tuning");
+            return false;
+        }
     }
 
     private static void PrintTable(CliContext ctx, OptimizeManifest m)
