@@ -7,7 +7,8 @@ using TorchSharp.Modules;
 namespace EdgeCompress.Training.Worker;
 
 /// <summary>Where a job stopped: enough to resume the same schedule and shuffle order exactly.</summary>
-internal sealed record CheckpointState(string Command, int Epoch, int StepInEpoch, int GlobalStep, int Seed, int Epochs, int BatchSize, long Samples);
+/// <remarks>Features: the run's --feature pairs joined by ';' (null without), since adapters and optimizer state follow them.</remarks>
+internal sealed record CheckpointState(string Command, int Epoch, int StepInEpoch, int GlobalStep, int Seed, int Epochs, int BatchSize, long Samples, string? Features = null);
 
 [JsonSerializable(typeof(CheckpointState))]
 internal sealed partial class CheckpointJson : JsonSerializerContext;

@@ -81,10 +81,20 @@ internal sealed class Jobs(WorkerRequest request, EventSink events, Cancellation
             meta["edgec.distill.features"] = string.Join(';', request.Features);
             meta["edgec.distill.feature_weight"] = request.FeatureWeight.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         }
-        new OnnxModel(ModelExport.Export(model, meta)).Save(output);
+        var exported = ModelExport.Export(model, meta);
+        // What this run did replaces what an earlier run wrote: a re-distilled model must not keep the previous
+        // run's teacher, feature pairs or accuracy.
+        foreach (var stale in exported.MetadataProps.Where(e => IsTrainingRecord(e.Key) && !meta.ContainsKey(e.Key)).ToList())
+        {
+            exported.MetadataProps.Remove(stale);
+        }
+        new OnnxModel(exported).Save(output);
         Checkpoint.Delete(checkpointDir);
         return result;
     }
+
+    private static bool IsTrainingRecord(string key) =>
+        key is "edgec.teacher" or "edgec.accuracy" || key.StartsWith("edgec.distill.", StringComparison.Ordinal) || key.StartsWith("edgec.trained.", StringComparison.Ordinal);
 
     /// <summary>How errors name the student: its file, or the architecture it was built from.</summary>
     private string StudentLabel() => request.ModelPath is { } path ? $"student {path}" : $"student --arch {request.Arch}";

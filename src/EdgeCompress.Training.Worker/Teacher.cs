@@ -1,5 +1,3 @@
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using static TorchSharp.torch;
 using Tensor = TorchSharp.torch.Tensor;
 
@@ -11,44 +9,31 @@ namespace EdgeCompress.Training.Worker;
 /// </summary>
 internal static class Teacher
 {
+    private const int Batch = 512;
+
     public static Tensor Logits(string teacherPath, Tensor inputs, Action<int, int> progress, CancellationToken ct)
     {
-        using var options = new SessionOptions { IntraOpNumThreads = Math.Max(1, get_num_threads()) };
-        InferenceSession session;
+        using var teacher = new FeatureTeacher(Jobs.Load(teacherPath, "teacher"), teacherPath, []);
+        var n = (int)inputs.shape[0];
+        var parts = new List<Tensor>();
         try
         {
-            session = new InferenceSession(teacherPath, options);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw new TrainingInputException($"{teacherPath}: ONNX Runtime cannot load the teacher ({FirstLine(e.Message)})", e);
-        }
-        using (session)
-        {
-            var inputName = session.InputMetadata.Keys.First();
-            var n = (int)inputs.shape[0];
-            var rowShape = inputs.shape[1..].Select(d => (int)d).ToArray();
-            var rowSize = rowShape.Aggregate(1, (a, b) => a * b);
-            using var flat = inputs.contiguous();
-            var all = flat.data<float>().ToArray();
-            const int batch = 512;
-            float[]? result = null;
-            var classes = 0;
-            for (var start = 0; start < n; start += batch)
+            for (var start = 0; start < n; start += Batch)
             {
                 ct.ThrowIfCancellationRequested();
-                var rows = Math.Min(batch, n - start);
-                var input = new DenseTensor<float>(all.AsMemory(start * rowSize, rows * rowSize), [rows, .. rowShape]);
-                using var outputs = session.Run([NamedOnnxValue.CreateFromTensor(inputName, input)]);
-                var logits = outputs[0].AsTensor<float>();
-                classes = (int)(logits.Length / rows);
-                result ??= new float[(long)n * classes];
-                logits.ToArray().CopyTo(result, (long)start * classes);
+                var rows = Math.Min(Batch, n - start);
+                using var batch = inputs.narrow(0, start, rows);
+                parts.Add(teacher.Run(batch).Logits);
                 progress(start + rows, n);
             }
-            return tensor(result!, [n, classes]);
+            return cat(parts, 0);
+        }
+        finally
+        {
+            foreach (var p in parts)
+            {
+                p.Dispose();
+            }
         }
     }
-
-    private static string FirstLine(string s) => s.Split('\n')[0].Trim();
 }

@@ -39,6 +39,12 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
         if (request.Resume && Checkpoint.Exists(checkpointDir))
         {
             var state = Checkpoint.ReadState(checkpointDir);
+            if ((state.Features ?? "") != (FeatureKey() ?? ""))
+            {
+                // The optimizer state holds one buffer per trained tensor, adapters included, so it only loads into
+                // the same set of adapters.
+                throw new TrainingInputException($"{checkpointDir}: the checkpoint was written by a run {DescribeFeatures(state.Features)}, this run is {DescribeFeatures(FeatureKey())}; resume with the same --feature options, or delete the checkpoint to start over");
+            }
             Checkpoint.LoadOptimizer(checkpointDir, optimizer);
             Checkpoint.LoadAdapters(checkpointDir, features?.Adapters);
             (startEpoch, startStep, globalStep) = (state.Epoch, state.StepInEpoch, state.GlobalStep);
@@ -131,7 +137,12 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
     }
 
     private CheckpointState State(int epoch, int step, int globalStep, long n) =>
-        new(request.Command, epoch, step, globalStep, request.Seed, request.Epochs, request.BatchSize, n);
+        new(request.Command, epoch, step, globalStep, request.Seed, request.Epochs, request.BatchSize, n, FeatureKey());
+
+    private string? FeatureKey() => request.Features.Count == 0 ? null : string.Join(';', request.Features);
+
+    private static string DescribeFeatures(string? key) =>
+        string.IsNullOrEmpty(key) ? "without --feature" : "with --feature " + key.Replace(";", " --feature ", StringComparison.Ordinal);
 
     /// <summary>Hard-label cross-entropy, or the distillation mix alpha*T^2*KL(teacher||student) + (1-alpha)*CE.</summary>
     private Tensor Loss(Tensor logits, Tensor? labels, Tensor? teacher)

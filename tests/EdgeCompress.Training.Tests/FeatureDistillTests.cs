@@ -97,6 +97,20 @@ public class FeatureDistillTests(FeatureDistillRuns runs) : IClassFixture<Featur
     }
 
     [Fact]
+    public async Task Re_distilling_a_feature_distilled_student_without_features_drops_the_old_feature_record()
+    {
+        var output = Path.Combine(TestModels.TempDir(), "again.onnx");
+        Assert.Contains(OnnxModel.Load(runs.WithFeatures).Proto.MetadataProps, e => e.Key == "edgec.distill.features");
+
+        await new TrainingClient().RunAsync(FeatureDistillRuns.Request(output, 2) with { ModelPath = runs.WithFeatures, Arch = null }, null, CancellationToken.None);
+
+        var meta = OnnxModel.Load(output).Proto.MetadataProps.ToDictionary(e => e.Key, e => e.Value);
+        Assert.DoesNotContain(meta.Keys, k => k.StartsWith("edgec.distill.", StringComparison.Ordinal));
+        Assert.Equal("fmnist-baseline.onnx", meta["edgec.teacher"]);
+        Assert.Equal("fashion-mnist:train@1536", meta["edgec.trained.data"]);
+    }
+
+    [Fact]
     public async Task Interrupted_feature_distillation_keeps_its_adapter_in_the_checkpoint_and_resumes()
     {
         var output = Path.Combine(TestModels.TempDir(), "resumed.onnx");
@@ -108,6 +122,13 @@ public class FeatureDistillTests(FeatureDistillRuns runs) : IClassFixture<Featur
         Assert.True(first.Cancelled);
         Assert.True(File.Exists(Path.Combine(output + ".ckpt", "adapters.bin")), "the 1x1 conv adapter is part of the training state");
         Assert.False(File.Exists(output));
+
+        // Resuming as a run without the feature pair is an input error that says why, and keeps the checkpoint.
+        var mismatch = await Assert.ThrowsAsync<TrainingException>(() =>
+            new TrainingClient().RunAsync(FeatureDistillRuns.Request(output, 24) with { Resume = true }, null, CancellationToken.None));
+        Assert.Equal(TrainingErrorKind.Input, mismatch.Kind);
+        Assert.Contains("written by a run with --feature act8.out=act8.out, this run is without --feature", mismatch.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(output + ".ckpt", "adapters.bin")));
 
         var second = await new TrainingClient().RunAsync(FeatureDistillRuns.Request(output, 24, pair) with { Resume = true }, null, CancellationToken.None);
         Assert.False(second.Cancelled);

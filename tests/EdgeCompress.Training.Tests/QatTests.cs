@@ -7,26 +7,28 @@ namespace EdgeCompress.Training.Tests;
 [Collection("worker")]
 public class QatTests
 {
+    private static readonly string Baseline = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");
+
+    private static WorkerRequest Qat(string output, int trainRows, int evalRows, int steps) => new()
+    {
+        Command = "qat",
+        ModelPath = Baseline,
+        Data = $"fashion-mnist:train@{trainRows}",
+        EvalData = $"fashion-mnist:test@{evalRows}",
+        OutputPath = output,
+        Epochs = 1,
+        BatchSize = 128,
+        LearningRate = 0.002,
+        WeightDecay = 0,
+        MaxSteps = steps,
+    };
+
     [Fact]
     public async Task Qat_writes_a_qdq_model_with_int8_weights_that_keeps_accuracy_within_two_points()
     {
-        var baseline = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");
-        Assert.True(File.Exists(baseline), "the shipped baseline src/EdgeCompress.Cli/Demo/fmnist-baseline.onnx is missing");
-        var dir = TestModels.TempDir();
-        var output = Path.Combine(dir, "qat.onnx");
-        var result = await new TrainingClient().RunAsync(new WorkerRequest
-        {
-            Command = "qat",
-            ModelPath = baseline,
-            Data = "fashion-mnist:train@1280",
-            EvalData = "fashion-mnist:test@500",
-            OutputPath = output,
-            Epochs = 1,
-            BatchSize = 128,
-            LearningRate = 0.002,
-            WeightDecay = 0,
-            MaxSteps = 10,
-        }, null, CancellationToken.None);
+        Assert.True(File.Exists(Baseline), "the shipped baseline src/EdgeCompress.Cli/Demo/fmnist-baseline.onnx is missing");
+        var output = Path.Combine(TestModels.TempDir(), "qat.onnx");
+        var result = await new TrainingClient().RunAsync(Qat(output, 1280, 500, 10), null, CancellationToken.None);
 
         Assert.NotNull(result.PtqAccuracy);
         var model = OnnxModel.Load(output);
@@ -37,7 +39,7 @@ public class QatTests
         Assert.All(convWeights, w => Assert.EndsWith(".dq", w, StringComparison.Ordinal));
         Assert.Contains(model.Proto.Graph.Initializer, i => i.DataType == (int)TensorProto.Types.DataType.Int8 && i.Dims.Count == 4);
 
-        var floatAccuracy = TestModels.FashionMnistAccuracy(baseline, 500);
+        var floatAccuracy = TestModels.FashionMnistAccuracy(Baseline, 500);
         var qdqAccuracy = TestModels.FashionMnistAccuracy(output, 500);
         Assert.True(qdqAccuracy >= floatAccuracy - 0.02, $"float {floatAccuracy:P1}, QDQ in ORT {qdqAccuracy:P1}");
     }
@@ -45,23 +47,8 @@ public class QatTests
     [Fact]
     public async Task Per_tensor_qat_stores_one_scalar_scale_per_weight_and_the_model_still_classifies()
     {
-        var baseline = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");
-        var dir = TestModels.TempDir();
-        var output = Path.Combine(dir, "qat-per-tensor.onnx");
-        var result = await new TrainingClient().RunAsync(new WorkerRequest
-        {
-            Command = "qat",
-            ModelPath = baseline,
-            Data = "fashion-mnist:train@640",
-            EvalData = "fashion-mnist:test@300",
-            OutputPath = output,
-            Epochs = 1,
-            BatchSize = 128,
-            LearningRate = 0.002,
-            WeightDecay = 0,
-            MaxSteps = 5,
-            PerChannelWeights = false,
-        }, null, CancellationToken.None);
+        var output = Path.Combine(TestModels.TempDir(), "qat-per-tensor.onnx");
+        var result = await new TrainingClient().RunAsync(Qat(output, 640, 300, 5) with { PerChannelWeights = false }, null, CancellationToken.None);
 
         Assert.NotNull(result.PtqAccuracy);
         var model = OnnxModel.Load(output);
