@@ -43,11 +43,7 @@ internal static class DemoCommand
             Directory.CreateDirectory(outDir);
             var profile = ProfileStore.Default().Load("x64-host");
             var dataSpec = DataSpec.Parse(parse.GetValue(data)!);
-            var fineTuneSpec = parse.GetValue(fineTune) is { } f && f != "none" ? f : null;
-            if (fineTuneSpec is not null && !DataSpec.Parse(fineTuneSpec).IsLabelled)
-            {
-                throw new UsageException($"--finetune {fineTuneSpec}: fine-tuning needs labelled data, e.g. fashion-mnist:train (or none)");
-            }
+            var fineTuneSpec = FineTuneFlags.LabelledData(parse.GetValue(fineTune));
             if (parse.GetValue(fineTuneEpochs) is < 1 or > 100 || parse.GetValue(maxDrop) is < 0 or > 100)
             {
                 throw new UsageException("--finetune-epochs must be 1 to 100 and --max-drop 0 to 100 points");

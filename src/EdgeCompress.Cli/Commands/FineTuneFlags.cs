@@ -30,6 +30,23 @@ internal sealed class FineTuneFlags
         command.Options.Add(LearningRate);
     }
 
+    /// <summary>
+    /// A search's --finetune SPEC (optimize, demo): null for none; otherwise it must be labelled, because the search
+    /// compares candidates by accuracy after fine-tuning. A usage error names the flag.
+    /// </summary>
+    public static string? LabelledData(string? spec)
+    {
+        if (spec is null || spec == "none")
+        {
+            return null;
+        }
+        if (!EdgeCompress.Data.DataSpec.Parse(spec).IsLabelled)
+        {
+            throw new UsageException($"--finetune {spec}: fine-tuning needs labelled data, e.g. fashion-mnist:train (or none)");
+        }
+        return spec;
+    }
+
     /// <summary>The training options the flags give; a usage error for values no run can use.</summary>
     public FineTuneOptions Options(ParseResult parse)
     {

@@ -46,11 +46,7 @@ internal static class OptimizeCommand
             OnnxModel.Load(modelPath);
             var dataSpec = DataSpec.Parse(parse.GetValue(data)!);
             var calSpec = parse.GetValue(calibration);
-            var fineTuneSpec = parse.GetValue(fineTune);
-            if (fineTuneSpec is not null && !DataSpec.Parse(fineTuneSpec).IsLabelled)
-            {
-                throw new UsageException($"--finetune {fineTuneSpec}: fine-tuning needs labelled data, e.g. fashion-mnist:train");
-            }
+            var fineTuneSpec = FineTuneFlags.LabelledData(parse.GetValue(fineTune));
             if (calSpec is not null)
             {
                 DataSpec.Parse(calSpec);
