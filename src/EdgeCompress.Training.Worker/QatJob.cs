@@ -19,7 +19,7 @@ internal sealed class QatJob(WorkerRequest request, EventSink events, Cancellati
         var source = Jobs.Load(request.ModelPath ?? throw new TrainingInputException("qat needs a model"), "model");
         var folded = BatchNormFolding.Fold(source);
         using var model = new GraphModule(folded);
-        var quant = new FakeQuant(folded, request.ActivationType == "int8", request.PerChannelWeights);
+        var quant = new FakeQuant(folded, request.ActivationType == "int8", request.PerChannelWeights, request.ReduceRange);
         quant.Attach(model);
         var input = Dataset.InputOf(folded.Graph.Input.First(i => i.Name == model.InputName));
         using var train = Dataset.Load(request.Data, input);
@@ -44,7 +44,7 @@ internal sealed class QatJob(WorkerRequest request, EventSink events, Cancellati
         double? qatAccuracy = eval?.Labels is null ? null : Trainer.Evaluate(model, eval);
         var meta = new Dictionary<string, string>
         {
-            ["edgec.quantization"] = $"QDQ: weights int8 {(request.PerChannelWeights ? "per-channel" : "per-tensor")} symmetric, activations {request.ActivationType} per-tensor; quantisation-aware trained",
+            ["edgec.quantization"] = $"QDQ: weights int8 {(request.PerChannelWeights ? "per-channel" : "per-tensor")} symmetric{(request.ReduceRange ? " 7-bit (reduce-range)" : "")}, activations {request.ActivationType} per-tensor; quantisation-aware trained",
         };
         if (qatAccuracy is { } q)
         {

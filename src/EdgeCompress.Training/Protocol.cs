@@ -72,6 +72,9 @@ public sealed record WorkerRequest
     /// <summary>For qat: one weight scale per output channel (true) or one per tensor.</summary>
     public bool PerChannelWeights { get; init; } = true;
 
+    /// <summary>For qat: 7-bit weights (-63..63), which x86 hosts without VNNI need (see HostInt8).</summary>
+    public bool ReduceRange { get; init; }
+
     /// <summary>
     /// For distill: intermediate tensors to match (feature distillation). Empty keeps plain response-based
     /// distillation from precomputed teacher logits.

@@ -45,10 +45,10 @@ public class QatTests
     }
 
     [Fact]
-    public async Task Per_tensor_qat_stores_one_scalar_scale_per_weight_and_the_model_still_classifies()
+    public async Task Per_tensor_reduce_range_qat_stores_one_scalar_scale_and_7_bit_weights_per_tensor_and_the_model_still_classifies()
     {
         var output = Path.Combine(TestModels.TempDir(), "qat-per-tensor.onnx");
-        var result = await new TrainingClient().RunAsync(Qat(output, 640, 300, 5) with { PerChannelWeights = false }, null, CancellationToken.None);
+        var result = await new TrainingClient().RunAsync(Qat(output, 640, 300, 5) with { PerChannelWeights = false, ReduceRange = true }, null, CancellationToken.None);
 
         Assert.NotNull(result.PtqAccuracy);
         var model = OnnxModel.Load(output);
@@ -60,7 +60,13 @@ public class QatTests
             Assert.Empty(g.Initializer.Single(i => i.Name == n.Input[1]).Dims);
             Assert.DoesNotContain(n.Attribute, a => a.Name == "axis");
         });
-        Assert.Contains("per-tensor", model.Proto.MetadataProps.Single(m => m.Key == "edgec.quantization").Value, StringComparison.Ordinal);
+        var scheme = model.Proto.MetadataProps.Single(m => m.Key == "edgec.quantization").Value;
+        Assert.Contains("per-tensor", scheme, StringComparison.Ordinal);
+        Assert.Contains("7-bit", scheme, StringComparison.Ordinal);
+        var weights = g.Initializer.Where(i => i.DataType == (int)TensorProto.Types.DataType.Int8 && i.Dims.Count >= 2).ToList();
+        Assert.NotEmpty(weights);
+        // Symmetric 7-bit: the largest weight of each tensor maps to 63, none beyond.
+        Assert.All(weights, w => Assert.Equal(63, w.RawData.ToByteArray().Max(b => Math.Abs((int)(sbyte)b))));
         Assert.True(TestModels.FashionMnistAccuracy(output, 300) >= 0.85, "per-tensor QDQ model no longer classifies");
     }
 }

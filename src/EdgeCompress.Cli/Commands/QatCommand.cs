@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EdgeCompress.Compression.Quantization;
 
 namespace EdgeCompress.Cli.Commands;
 
@@ -18,10 +19,11 @@ internal static class QatCommand
         var activations = new Option<string>("--activation-type") { Description = "activation int8 type: int8 (S8S8) or uint8 (U8S8)", DefaultValueFactory = _ => "int8" };
         activations.AcceptOnlyFromAmong("int8", "uint8");
         var perTensor = new Option<bool>("--per-tensor") { Description = "one weight scale per tensor instead of per output channel (for runtimes that take only that)" };
+        var reduceRange = new Option<bool?>("--reduce-range") { Description = "7-bit weights, which x86 hosts without VNNI need (default: on exactly when this host is one; --reduce-range false for 8-bit weights)" };
         var common = TrainCommand.Common.Create(defaultLearningRate: 0.002);
         var command = new Command("qat", "Quantisation-aware training: recover the accuracy static int8 loses; writes a QDQ model.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { data, epochs, output, activations, perTensor })
+        foreach (var o in new Option[] { data, epochs, output, activations, perTensor, reduceRange })
         {
             command.Options.Add(o);
         }
@@ -38,11 +40,16 @@ internal static class QatCommand
                 ModelPath = source.FullName,
                 ActivationType = parse.GetValue(activations)!,
                 PerChannelWeights = !parse.GetValue(perTensor),
+                ReduceRange = parse.GetValue(reduceRange) ?? HostInt8.NeedsReduceRange,
                 WeightDecay = 0,
             };
             if (request.OutputPath == source.FullName)
             {
                 throw new UsageException($"--out {request.OutputPath}: would overwrite the input model");
+            }
+            if (parse.GetValue(reduceRange) is null && HostInt8.NeedsReduceRange)
+            {
+                ctx.Warn("this x86 host has no VNNI: weights are trained and stored with 7 bits so ONNX Runtime's int8 kernels here do not saturate (--reduce-range false for 8-bit weights)");
             }
             return TrainCommand.Common.RunAsync(ctx, request, ct);
         }));

@@ -17,10 +17,11 @@ internal sealed class FakeQuant
     private readonly HashSet<string> _activations;
     private readonly bool _signed;
 
-    public FakeQuant(ModelProto model, bool signedActivations, bool perChannelWeights = true)
+    public FakeQuant(ModelProto model, bool signedActivations, bool perChannelWeights = true, bool reduceRange = false)
     {
         _signed = signedActivations;
         PerChannelWeights = perChannelWeights;
+        WeightMax = reduceRange ? 63 : 127;
         var g = model.Graph;
         _weights = g.Node.Where(n => n.OpType is "Conv" or "Gemm").Select(n => n.Input[1]).ToHashSet(StringComparer.Ordinal);
         var readers = g.Node.SelectMany(n => n.Input.Select(i => (i, n))).ToLookup(x => x.i, x => x.n, StringComparer.Ordinal);
@@ -46,6 +47,9 @@ internal sealed class FakeQuant
     /// <summary>One scale per output channel (true) or one for the whole weight tensor.</summary>
     public bool PerChannelWeights { get; }
 
+    /// <summary>Weights take -WeightMax..WeightMax: 127, or 63 with reduce-range (7-bit weights).</summary>
+    public int WeightMax { get; }
+
     public IReadOnlyDictionary<string, (float Min, float Max)> Ranges => _ranges;
 
     public void Attach(GraphModule module)
@@ -60,17 +64,17 @@ internal sealed class FakeQuant
         {
             return w;
         }
-        var scale = WeightScales(w, PerChannelWeights).reshape([w.shape[0], .. Enumerable.Repeat(1L, (int)w.dim() - 1)]);
-        return Ste(w, scale, 0, -127, 127);
+        var scale = WeightScales(w, PerChannelWeights, WeightMax).reshape([w.shape[0], .. Enumerable.Repeat(1L, (int)w.dim() - 1)]);
+        return Ste(w, scale, 0, -WeightMax, WeightMax);
     }
 
     /// <summary>
-    /// One scale per output channel, max|w|/127 (detached: the range follows the weights, not the loss); per tensor,
+    /// One scale per output channel, max|w|/weightMax (detached: the range follows the weights, not the loss); per tensor,
     /// every channel gets the whole tensor's scale, so both cases share one shape.
     /// </summary>
-    public static Tensor WeightScales(Tensor w, bool perChannel)
+    public static Tensor WeightScales(Tensor w, bool perChannel, int weightMax)
     {
-        var perRow = w.detach().abs().reshape(w.shape[0], -1).amax([1]).clamp_min(1e-8) / 127f;
+        var perRow = w.detach().abs().reshape(w.shape[0], -1).amax([1]).clamp_min(1e-8) / weightMax;
         return perChannel ? perRow : perRow.max().expand(w.shape[0]).contiguous();
     }
 

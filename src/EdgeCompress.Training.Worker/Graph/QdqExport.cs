@@ -23,14 +23,14 @@ internal static class QdqExport
             {
                 continue;
             }
-            using var scales = FakeQuant.WeightScales(w, quant.PerChannelWeights);
+            using var scales = FakeQuant.WeightScales(w, quant.PerChannelWeights, quant.WeightMax);
             var s = scales.data<float>().ToArray();
             var values = TensorData.ToFloats(wInit);
             var per = values.Length / s.Length;
             var q = new sbyte[values.Length];
             for (var i = 0; i < values.Length; i++)
             {
-                q[i] = (sbyte)Math.Clamp(MathF.Round(values[i] / s[i / per]), -127, 127);
+                q[i] = (sbyte)Math.Clamp(MathF.Round(values[i] / s[i / per]), -quant.WeightMax, quant.WeightMax);
             }
             g.Initializer.Remove(wInit);
             g.Initializer.Add(TensorData.Create<sbyte>(wName + ".q", TensorProto.Types.DataType.Int8, wInit.Dims.ToArray(), q));
