@@ -78,6 +78,32 @@ public class CliTrainingTests
         Assert.False(File.Exists(Path.Combine(dir, "q.onnx")));
     }
 
+    [Fact]
+    public async Task Vgg_sp_has_a_3x3_pooled_head_so_half_the_channels_pruned_leaves_under_0_3x_the_parameters()
+    {
+        var dir = TestModels.TempDir();
+        var (vggsp, pruned) = (Path.Combine(dir, "vggsp.onnx"), Path.Combine(dir, "p50.onnx"));
+        var (code, _, err) = await Edgec("train", "--arch", "vgg-sp", "--data", "fashion-mnist:train@256", "--epochs", "1", "--max-steps", "2", "--eval", "none", "--out", vggsp);
+        Assert.True(code == 0, err);
+        var gemm = EdgeCompress.Onnx.OnnxModel.Load(vggsp).Proto.Graph.Initializer.Single(i => i.Dims.Count == 2);
+        Assert.Equal([10L, 128 * 3 * 3], gemm.Dims.ToArray());
+
+        (code, _, err) = await Edgec("prune", vggsp, "--channels", "0.5", "--out", pruned);
+        Assert.True(code == 0, err);
+        var before = await Parameters(vggsp);
+        var after = await Parameters(pruned);
+        Assert.InRange(before, 104_000, 105_000);
+        Assert.True(after <= 0.3 * before, $"{after} of {before} parameters left");
+    }
+
+    private static async Task<long> Parameters(string model)
+    {
+        var (code, stdout, err) = await Edgec("inspect", model, "--json");
+        Assert.True(code == 0, err);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        return doc.RootElement.GetProperty("parameters").GetProperty("count").GetInt64();
+    }
+
     private static string OnnxOps(string path) =>
         string.Join(' ', EdgeCompress.Onnx.OnnxModel.Load(path).Proto.Graph.Node.Select(n => n.OpType));
 

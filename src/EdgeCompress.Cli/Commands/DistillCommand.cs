@@ -17,7 +17,7 @@ internal static class DistillCommand
     {
         var teacher = new Option<FileInfo>("--teacher") { Description = "teacher ONNX model", Required = true };
         var student = new Option<FileInfo?>("--student") { Description = "student ONNX model to start from (its graph is kept)" };
-        var arch = new Option<string?>("--arch") { Description = "build a fresh student: vgg-s, resnet-s, mobilenet-v2[@WIDTH], or thin@F (the teacher's architecture at F times its width)" };
+        var arch = new Option<string?>("--arch") { Description = "build a fresh student: vgg-s, vgg-sp, resnet-s, mobilenet-v2[@WIDTH], or thin@F (the teacher's architecture at F times its width)" };
         var data = new Option<string>("--data") { Description = "training data SPEC (unlabelled data learns from the teacher alone)", DefaultValueFactory = _ => "fashion-mnist:train" };
         var epochs = new Option<int>("--epochs") { Description = "passes over the data", DefaultValueFactory = _ => 6 };
         var output = new Option<FileInfo>("--out") { Description = "ONNX model to write", Required = true };

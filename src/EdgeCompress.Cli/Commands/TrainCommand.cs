@@ -14,7 +14,7 @@ internal static class TrainCommand
     public static Command Create(CliContext ctx)
     {
         var data = new Option<string>("--data") { Description = "training data SPEC", DefaultValueFactory = _ => "fashion-mnist:train" };
-        var arch = new Option<string>("--arch") { Description = "vgg-s, resnet-s or mobilenet-v2, optionally NAME@WIDTH (e.g. mobilenet-v2@0.5)", DefaultValueFactory = _ => "vgg-s" };
+        var arch = new Option<string>("--arch") { Description = "vgg-s, vgg-sp (vgg-s with a pooled 3x3 head: 0.67x the parameters), resnet-s or mobilenet-v2, optionally NAME@WIDTH (e.g. mobilenet-v2@0.5)", DefaultValueFactory = _ => "vgg-s" };
         var epochs = new Option<int>("--epochs") { Description = "passes over the data", DefaultValueFactory = _ => 7 };
         var output = new Option<FileInfo>("--out") { Description = "ONNX model to write", Required = true };
         var common = Common.Create();

@@ -81,12 +81,12 @@ internal sealed class NetBuilder
 
     public string Add(string a, string b) => Node("Add", [a, b], "add");
 
-    public string MaxPool(string x, long size)
+    public string MaxPool(string x, long size, long? stride = null)
     {
         var name = Next("maxpool");
         var node = NodeAttributes.Create("MaxPool", name, [x], [name + ".out"]);
         node.SetInts("kernel_shape", [size, size]);
-        node.SetInts("strides", [size, size]);
+        node.SetInts("strides", [stride ?? size, stride ?? size]);
         _graph.Node.Add(node);
         return node.Output[0];
     }
