@@ -48,6 +48,13 @@ public sealed class BenchmarkResult
     /// <summary>99.9th percentile.</summary>
     public double P999Ms { get; set; }
 
+    /// <summary>
+    /// The latency distribution as its 0th..100th percentiles (101 values, ms), for distribution plots on the host:
+    /// small enough for every stored result, exact at the quartiles and whiskers a box plot draws. Empty from daemons
+    /// older than this field.
+    /// </summary>
+    public IReadOnlyList<double> PercentilesMs { get; set; } = [];
+
     /// <summary>Measured window length in seconds.</summary>
     public double MeasuredSeconds { get; set; }
 

@@ -81,6 +81,7 @@ public static class BenchmarkEngine
             var stats = LatencyStatistics.From(latencies);
             (result.Count, result.MinMs, result.MaxMs, result.MeanMs, result.StdMs) = (stats.Count, stats.MinMs, stats.MaxMs, stats.MeanMs, stats.StdMs);
             (result.P50Ms, result.P90Ms, result.P95Ms, result.P99Ms, result.P999Ms) = (stats.P50Ms, stats.P90Ms, stats.P95Ms, stats.P99Ms, stats.P999Ms);
+            result.PercentilesMs = stats.PercentilesMs;
             result.MeasuredSeconds = (window.To - window.From).TotalSeconds;
             result.ThroughputPerSecond = result.MeasuredSeconds > 0 ? stats.Count / result.MeasuredSeconds : 0;
             result.CpuTimeMs = cpu.TotalMilliseconds;

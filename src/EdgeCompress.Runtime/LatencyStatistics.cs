@@ -3,7 +3,7 @@ namespace EdgeCompress.Runtime;
 /// <summary>Summary statistics of per-inference latencies in milliseconds.</summary>
 public sealed record LatencyStatistics(
     int Count, double MinMs, double MaxMs, double MeanMs, double StdMs,
-    double P50Ms, double P90Ms, double P95Ms, double P99Ms, double P999Ms)
+    double P50Ms, double P90Ms, double P95Ms, double P99Ms, double P999Ms, IReadOnlyList<double> PercentilesMs)
 {
     /// <summary>Computes the statistics; percentiles interpolate linearly between order statistics.</summary>
     public static LatencyStatistics From(IReadOnlyList<double> latenciesMs)
@@ -20,7 +20,8 @@ public sealed record LatencyStatistics(
         return new LatencyStatistics(
             sorted.Length, sorted[0], sorted[^1], mean, Math.Sqrt(variance),
             Percentile(sorted, 0.50), Percentile(sorted, 0.90), Percentile(sorted, 0.95),
-            Percentile(sorted, 0.99), Percentile(sorted, 0.999));
+            Percentile(sorted, 0.99), Percentile(sorted, 0.999),
+            Enumerable.Range(0, 101).Select(p => Percentile(sorted, p / 100.0)).ToArray());
     }
 
     /// <summary>The <paramref name="quantile"/> of already sorted values (numpy's default "linear" method).</summary>

@@ -30,6 +30,12 @@ public sealed class DemoCommandTests : IDisposable
         Assert.True(manifest.Variants.Count >= 3, $"{manifest.Variants.Count} variants");
         Assert.All(manifest.Variants, v => Assert.StartsWith("edged@127.0.0.1:", v.Latency!.Where, StringComparison.Ordinal));
         Assert.All(manifest.Variants, v => Assert.NotNull(v.AccuracyPercent));
+        // The box plot draws edged's distribution (its 101 percentiles), the same run the table's p50 comes from.
+        Assert.All(manifest.Variants, v =>
+        {
+            Assert.Equal(101, v.Latency!.SamplesMs!.Count);
+            Assert.Equal(v.Latency.P50Ms, v.Latency.SamplesMs[50]);
+        });
         var html = await File.ReadAllTextAsync(Path.Combine(outDir, "report.html"));
         Assert.Contains("id=\"accuracy-vs-latency\"><img", html, StringComparison.Ordinal);
         Assert.Contains("id=\"latency-distribution\"><img", html, StringComparison.Ordinal);

@@ -23,6 +23,10 @@ public class BenchmarkApiTests(DaemonFixture fixture) : IClassFixture<DaemonFixt
         Assert.True(r.MinMs <= r.P50Ms && r.P50Ms <= r.P90Ms && r.P90Ms <= r.P95Ms && r.P95Ms <= r.P99Ms && r.P99Ms <= r.P999Ms && r.P999Ms <= r.MaxMs,
             $"min {r.MinMs} p50 {r.P50Ms} p90 {r.P90Ms} p99 {r.P99Ms} max {r.MaxMs}");
         Assert.InRange(r.MeanMs, r.MinMs, r.MaxMs);
+        // The percentile curve the host plots: 101 points from min to max, through the reported p50/p90/p99.
+        Assert.Equal(101, r.PercentilesMs.Count);
+        Assert.Equal((r.MinMs, r.P50Ms, r.P90Ms, r.P99Ms, r.MaxMs), (r.PercentilesMs[0], r.PercentilesMs[50], r.PercentilesMs[90], r.PercentilesMs[99], r.PercentilesMs[100]));
+        Assert.Equal(r.PercentilesMs.Order(), r.PercentilesMs);
         // Wall time covers every timed inference, so throughput can never beat 1 / mean latency.
         Assert.InRange(r.ThroughputPerSecond, 1, 1.01 * 1000 / r.MeanMs);
         Assert.InRange(r.MeasuredSeconds, r.MeanMs * r.Count / 1000 * 0.99, 60);

@@ -101,7 +101,8 @@ internal static class DemoCommand
                         P50Ms = r.P50Ms,
                         P90Ms = r.P90Ms,
                         P99Ms = r.P99Ms,
-                        SamplesMs = v.Latency?.SamplesMs,
+                        // The box plot shows what the table shows: edged's distribution, not optimize's in-process one.
+                        SamplesMs = r.PercentilesMs.Count > 0 ? [.. r.PercentilesMs] : v.Latency?.SamplesMs,
                     };
                     v.EnergyPerInferenceMillijoules = r.Power.EnergyPerInferenceMillijoules;
                     if (!r.Power.Available)

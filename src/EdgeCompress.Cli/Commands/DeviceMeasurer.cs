@@ -63,7 +63,7 @@ internal sealed class DeviceMeasurer : IVariantMeasurer
             P50Ms = r.P50Ms,
             P90Ms = r.P90Ms,
             P99Ms = r.P99Ms,
-            SamplesMs = null,
+            SamplesMs = r.PercentilesMs.Count > 0 ? r.PercentilesMs : null,
             LatencySource = "measured",
             LatencyWhere = _device.Name,
             EnergyPerInferenceMillijoules = r.Power.EnergyPerInferenceMillijoules,

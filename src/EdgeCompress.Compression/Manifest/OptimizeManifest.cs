@@ -161,7 +161,7 @@ public sealed class ManifestLatency
     /// <summary>99th percentile, ms (measured only).</summary>
     public double? P99Ms { get; set; }
 
-    /// <summary>Individual measured latencies, ms (for distribution plots); may be a sample of them.</summary>
+    /// <summary>Measured latencies, ms, for distribution plots: a sample of the runs, or a device's 0th..100th percentiles.</summary>
     public List<double>? SamplesMs { get; set; }
 
     /// <summary>

@@ -12,7 +12,7 @@ namespace EdgeCompress.Compression.Search;
 /// <param name="P50Ms">Median single-sample latency.</param>
 /// <param name="P90Ms">90th percentile latency (measured only).</param>
 /// <param name="P99Ms">99th percentile latency (measured only).</param>
-/// <param name="SamplesMs">Up to 500 of the measured latencies, for distribution plots.</param>
+/// <param name="SamplesMs">Up to 500 of the measured latencies, or a device's 0th..100th latency percentiles, for distribution plots.</param>
 /// <param name="LatencySource">"measured" or "estimated".</param>
 /// <param name="LatencyWhere">"local", a device name, or "cost-model:PROFILE".</param>
 /// <param name="EnergyPerInferenceMillijoules">Energy per inference when a board's power sensor measured it.</param>
