@@ -64,7 +64,7 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
             using var gen = new Generator().manual_seed(request.Seed * 1000L + epoch);
             using var order = randperm(n, generator: gen);
             double lossSum = 0, featureSum = 0;
-            long correct = 0, seen = 0;
+            long correct = 0, seen = 0, teacherCorrect = 0;
             var first = epoch == startEpoch ? startStep : 0;
             for (var step = first; step < stepsPerEpoch && globalStep < totalSteps; step++)
             {
@@ -94,6 +94,10 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
                         // The teacher sees exactly this batch (augmented or not), so its logits come from the same run.
                         (logits, var teacherBatch, var featureLoss) = features.Forward(model, x);
                         loss = Loss(logits, y, teacherBatch) + featureLoss * request.FeatureWeight;
+                        if (y is not null && epoch == startEpoch)
+                        {
+                            teacherCorrect += teacherBatch.argmax(1).eq(y).sum().item<long>();
+                        }
                         var fl = featureLoss.item<float>();
                         featureLosses.Add(fl);
                         featureSum += fl * idx.shape[0];
@@ -123,6 +127,11 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
                     events.Progress(new TrainingProgress("train", epoch + 1, request.Epochs, step + 1, stepsPerEpoch, lossSum / seen,
                         train.Labels is null ? null : (double)correct / seen, eta, rate) { FeatureLoss = features is null ? null : featureSum / seen });
                 }
+            }
+            if (features is not null && epoch == startEpoch && train.Labels is not null && seen > 0)
+            {
+                // With feature pairs the teacher runs per batch, so its agreement is counted over this first epoch.
+                events.Log($"teacher {Path.GetFileName(request.TeacherPath)} agrees with the training labels on {(double)teacherCorrect / seen:P2}");
             }
             epochLosses.Add(seen == 0 ? double.NaN : lossSum / seen);
             if (eval?.Labels is not null)

@@ -22,6 +22,9 @@ public sealed class FeatureDistillRuns : IAsyncLifetime
 
     public List<TrainingProgress> FeatureProgress { get; } = [];
 
+    /// <summary>The worker's log lines from the feature run.</summary>
+    public List<string> FeatureLog { get; } = [];
+
     /// <summary>The teacher file before the runs (its graph gets extra outputs, in memory only).</summary>
     public byte[] TeacherBefore { get; private set; } = [];
 
@@ -43,7 +46,15 @@ public sealed class FeatureDistillRuns : IAsyncLifetime
     {
         TeacherBefore = await File.ReadAllBytesAsync(Teacher);
         var progress = new SyncRecorder(FeatureProgress);
-        FeatureResult = await new TrainingClient().RunAsync(Request(WithFeatures, 48, new FeaturePair("act8.out", "act8.out")), progress, CancellationToken.None);
+        var client = new TrainingClient();
+        client.Log += line =>
+        {
+            lock (FeatureLog)
+            {
+                FeatureLog.Add(line);
+            }
+        };
+        FeatureResult = await client.RunAsync(Request(WithFeatures, 48, new FeaturePair("act8.out", "act8.out")), progress, CancellationToken.None);
         await new TrainingClient().RunAsync(Request(Plain, 2), null, CancellationToken.None);
     }
 
@@ -94,6 +105,13 @@ public class FeatureDistillTests(FeatureDistillRuns runs) : IClassFixture<Featur
         var (logits, dims) = TestModels.Run(runs.WithFeatures, new float[2 * 784], [2, 1, 28, 28]);
         Assert.Equal([2, 10], dims);
         Assert.All(logits, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void The_feature_run_reports_how_often_the_teacher_agrees_with_the_labels()
+    {
+        var line = Assert.Single(runs.FeatureLog, l => l.Contains("agrees with the training labels", StringComparison.Ordinal));
+        Assert.Matches(@"^teacher fmnist-baseline\.onnx agrees with the training labels on (9\d|100)\.\d\d ?%$", line);
     }
 
     [Fact]
