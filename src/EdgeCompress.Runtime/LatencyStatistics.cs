@@ -17,11 +17,10 @@ public sealed record LatencyStatistics(
         Array.Sort(sorted);
         var mean = sorted.Average();
         var variance = sorted.Sum(v => (v - mean) * (v - mean)) / sorted.Length;
+        var curve = Enumerable.Range(0, 101).Select(p => Percentile(sorted, p / 100.0)).ToArray();
         return new LatencyStatistics(
             sorted.Length, sorted[0], sorted[^1], mean, Math.Sqrt(variance),
-            Percentile(sorted, 0.50), Percentile(sorted, 0.90), Percentile(sorted, 0.95),
-            Percentile(sorted, 0.99), Percentile(sorted, 0.999),
-            Enumerable.Range(0, 101).Select(p => Percentile(sorted, p / 100.0)).ToArray());
+            curve[50], curve[90], curve[95], curve[99], Percentile(sorted, 0.999), curve);
     }
 
     /// <summary>The <paramref name="quantile"/> of already sorted values (numpy's default "linear" method).</summary>

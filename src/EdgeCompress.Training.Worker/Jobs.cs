@@ -56,7 +56,7 @@ internal sealed class Jobs(WorkerRequest request, EventSink events, Cancellation
             (done, total) => events.Progress(new TrainingProgress("teacher", 0, request.Epochs, done, total, 0, null, null, 0)), cancel);
         if (teacher is not null && eval?.Labels is not null)
         {
-            events.Log($"teacher {Path.GetFileName(teacherPath)} agrees with the training labels on {Agreement(teacher, train):P2}");
+            events.Log(Teacher.AgreementLine(teacherPath, Agreement(teacher, train)));
         }
         var result = new Trainer(request, events, cancel).Run(model, train, eval, teacher, checkpointDir, features);
         if (result.Cancelled)

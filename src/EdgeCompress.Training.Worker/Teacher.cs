@@ -11,6 +11,10 @@ internal static class Teacher
 {
     private const int Batch = 512;
 
+    /// <summary>The log line saying how often the teacher's top class matches the training labels (0..1).</summary>
+    public static string AgreementLine(string? teacherPath, double agreement) =>
+        $"teacher {Path.GetFileName(teacherPath)} agrees with the training labels on {agreement:P2}";
+
     public static Tensor Logits(string teacherPath, Tensor inputs, Action<int, int> progress, CancellationToken ct)
     {
         using var teacher = new FeatureTeacher(Jobs.Load(teacherPath, "teacher"), teacherPath, []);

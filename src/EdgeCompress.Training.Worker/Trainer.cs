@@ -131,7 +131,7 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
             if (features is not null && epoch == startEpoch && train.Labels is not null && seen > 0)
             {
                 // With feature pairs the teacher runs per batch, so its agreement is counted over this first epoch.
-                events.Log($"teacher {Path.GetFileName(request.TeacherPath)} agrees with the training labels on {(double)teacherCorrect / seen:P2}");
+                events.Log(Teacher.AgreementLine(request.TeacherPath, (double)teacherCorrect / seen));
             }
             epochLosses.Add(seen == 0 ? double.NaN : lossSum / seen);
             if (eval?.Labels is not null)
