@@ -48,17 +48,20 @@ internal sealed class Jobs(WorkerRequest request, EventSink events, Cancellation
         var input = Dataset.InputOf(start.Graph.Input.First(i => i.Name == model.InputName));
         using var train = Dataset.Load(request.Data, input);
         using var eval = request.EvalData is { } e ? Dataset.Load(e, input) : null;
-        // With feature pairs the teacher runs per batch (its logits come with the features); otherwise its logits are
-        // computed once over the whole set.
+        // With feature pairs the teacher runs per batch (its logits come with the features); so it does when the
+        // batches are augmented, since every epoch shows it new images; otherwise its logits are computed once over
+        // the whole set.
         using var features = teacherPath is null || request.Features.Count == 0 ? null
             : FeatureDistiller.Create(teacherPath, model, StudentLabel(), request.Features, train.Inputs.narrow(0, 0, Math.Min(2, train.Count)), events.Log);
-        using var teacher = teacherPath is null || features is not null ? null : Teacher.Logits(teacherPath, train.Inputs,
+        using var live = teacherPath is null || features is not null || !request.Augment ? null
+            : new FeatureTeacher(Load(teacherPath, "teacher"), teacherPath, []);
+        using var teacher = teacherPath is null || features is not null || live is not null ? null : Teacher.Logits(teacherPath, train.Inputs,
             (done, total) => events.Progress(new TrainingProgress("teacher", 0, request.Epochs, done, total, 0, null, null, 0)), cancel);
         if (teacher is not null && eval?.Labels is not null)
         {
             events.Log(Teacher.AgreementLine(teacherPath, Agreement(teacher, train)));
         }
-        var result = new Trainer(request, events, cancel).Run(model, train, eval, teacher, checkpointDir, features);
+        var result = new Trainer(request, events, cancel).Run(model, train, eval, teacher, checkpointDir, features, live);
         if (result.Cancelled)
         {
             return result;
@@ -75,6 +78,10 @@ internal sealed class Jobs(WorkerRequest request, EventSink events, Cancellation
         if (teacherPath is not null)
         {
             meta["edgec.teacher"] = Path.GetFileName(teacherPath);
+        }
+        if (request.Augment)
+        {
+            meta["edgec.trained.augment"] = "flip+shift2";
         }
         if (features is not null)
         {

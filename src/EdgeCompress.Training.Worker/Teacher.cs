@@ -4,8 +4,9 @@ using Tensor = TorchSharp.torch.Tensor;
 namespace EdgeCompress.Training.Worker;
 
 /// <summary>
-/// Runs the teacher with ONNX Runtime once over the whole training set and keeps its logits. The data is not
-/// augmented in distillation runs, so precomputing is exact and costs one inference pass instead of one per epoch.
+/// Runs the teacher with ONNX Runtime once over the whole training set and keeps its logits. Used when the data is
+/// not augmented, so precomputing is exact and costs one inference pass instead of one per epoch (augmented runs
+/// call the teacher per batch instead).
 /// </summary>
 internal static class Teacher
 {

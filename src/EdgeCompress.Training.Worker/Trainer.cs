@@ -20,9 +20,11 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
     /// <summary>
     /// What the loop produced; Cancelled means a checkpoint was left in <paramref name="checkpointDir"/>. With
     /// <paramref name="features"/>, the teacher's logits come from its per-batch run and the weighted feature loss
-    /// joins the distillation loss.
+    /// joins the distillation loss; with <paramref name="liveTeacher"/> (augmented distillation) the teacher runs per
+    /// batch on the same augmented images as the student.
     /// </summary>
-    public TrainingResult Run(GraphModule model, Dataset train, Dataset? eval, Tensor? teacherLogits, string checkpointDir, FeatureDistiller? features = null)
+    public TrainingResult Run(GraphModule model, Dataset train, Dataset? eval, Tensor? teacherLogits, string checkpointDir,
+        FeatureDistiller? features = null, FeatureTeacher? liveTeacher = null)
     {
         var clock = Stopwatch.StartNew();
         var n = train.Count;
@@ -57,6 +59,7 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
         double? accuracy = null;
         var stepsThisRun = 0;
         var rateClock = Stopwatch.StartNew();
+        var perBatchTeacher = features is not null || liveTeacher is not null;
         for (var epoch = startEpoch; epoch < request.Epochs && globalStep < totalSteps; epoch++)
         {
             model.train();
@@ -84,23 +87,25 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
                     }
                     Tensor logits, loss;
                     var y = train.Labels?.index_select(0, idx);
+                    Tensor? teacherBatch = null;
                     if (features is null)
                     {
                         logits = model.forward(x);
-                        loss = Loss(logits, y, teacherLogits?.index_select(0, idx));
+                        teacherBatch = liveTeacher?.Run(x).Logits ?? teacherLogits?.index_select(0, idx);
+                        loss = Loss(logits, y, teacherBatch);
                     }
                     else
                     {
                         // The teacher sees exactly this batch (augmented or not), so its logits come from the same run.
-                        (logits, var teacherBatch, var featureLoss) = features.Forward(model, x);
+                        (logits, teacherBatch, var featureLoss) = features.Forward(model, x);
                         loss = Loss(logits, y, teacherBatch) + featureLoss * request.FeatureWeight;
-                        if (y is not null && epoch == startEpoch)
-                        {
-                            teacherCorrect += teacherBatch.argmax(1).eq(y).sum().item<long>();
-                        }
                         var fl = featureLoss.item<float>();
                         featureLosses.Add(fl);
                         featureSum += fl * idx.shape[0];
+                    }
+                    if (perBatchTeacher && y is not null && epoch == startEpoch)
+                    {
+                        teacherCorrect += teacherBatch!.argmax(1).eq(y).sum().item<long>();
                     }
                     optimizer.zero_grad();
                     loss.backward();
@@ -128,9 +133,10 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
                         train.Labels is null ? null : (double)correct / seen, eta, rate) { FeatureLoss = features is null ? null : featureSum / seen });
                 }
             }
-            if (features is not null && epoch == startEpoch && train.Labels is not null && seen > 0)
+            if (perBatchTeacher && epoch == startEpoch && train.Labels is not null && seen > 0)
             {
-                // With feature pairs the teacher runs per batch, so its agreement is counted over this first epoch.
+                // A teacher run per batch has its agreement counted over this first epoch (on augmented images when
+                // augmenting).
                 events.Log(Teacher.AgreementLine(request.TeacherPath, (double)teacherCorrect / seen));
             }
             epochLosses.Add(seen == 0 ? double.NaN : lossSum / seen);

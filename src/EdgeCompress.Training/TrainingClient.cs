@@ -43,6 +43,9 @@ public sealed record FineTuneOptions
 
     /// <summary>libtorch threads; 0 uses every core.</summary>
     public int Threads { get; init; }
+
+    /// <summary>Random flips and 2-pixel shifts; the teacher then runs per batch on the same augmented images.</summary>
+    public bool Augment { get; init; }
 }
 
 /// <summary>
@@ -88,6 +91,7 @@ public sealed class TrainingClient
             Seed = options.Seed,
             MaxSteps = options.MaxSteps,
             Threads = options.Threads,
+            Augment = options.Augment,
         };
         return new TrainingClient().RunAsync(request, progress, cancellationToken);
     }

@@ -50,6 +50,7 @@ internal sealed class TrainingFineTuner : IPruneFineTuner, IStudentTrainer
             Seed = _options.Seed,
             MaxSteps = _options.MaxSteps,
             Threads = _options.Threads,
+            Augment = _options.Augment,
         }, relay, cancellationToken));
     }
 
