@@ -1,3 +1,4 @@
+using EdgeCompress.Compression.Quantization;
 using EdgeCompress.Onnx;
 using EdgeCompress.Training.Worker.Graph;
 using static TorchSharp.torch;
@@ -28,13 +29,25 @@ internal sealed class QatJob(WorkerRequest request, EventSink events, Cancellati
         quant.Enabled = false;
         quant.Observing = false;
         double? floatAccuracy = eval?.Labels is null ? null : Trainer.Evaluate(model, eval);
-        Calibrate(model, train, quant);
+        var method = Method();
+        if (method is { } histogramMethod)
+        {
+            quant.Histograms = new(StringComparer.Ordinal);
+            Calibrate(model, train, quant);
+            quant.UseHistograms(histogramMethod, request.Percentile);
+        }
+        else
+        {
+            Calibrate(model, train, quant);
+        }
         quant.Enabled = true;
         quant.Observing = false;
         double? ptqAccuracy = eval?.Labels is null ? null : Trainer.Evaluate(model, eval);
-        events.Log($"float {Percent(floatAccuracy)}, static PTQ (calibrated on {CalibrationBatches} batches) {Percent(ptqAccuracy)}");
+        events.Log($"float {Percent(floatAccuracy)}, static PTQ ({request.CalibrationMethod} ranges from {CalibrationBatches} batches) {Percent(ptqAccuracy)}");
 
-        quant.Observing = true;
+        // Frozen ranges: only the weights learn to live with the calibrated clipping (as TensorRT's QAT does);
+        // otherwise the ranges keep following the activations as training changes them.
+        quant.Observing = !request.FreezeRanges;
         var result = new Trainer(request, events, cancel).Run(model, train, null, null, request.CheckpointPath ?? output + ".ckpt");
         if (result.Cancelled)
         {
@@ -44,7 +57,8 @@ internal sealed class QatJob(WorkerRequest request, EventSink events, Cancellati
         double? qatAccuracy = eval?.Labels is null ? null : Trainer.Evaluate(model, eval);
         var meta = new Dictionary<string, string>
         {
-            ["edgec.quantization"] = $"QDQ: weights int8 {(request.PerChannelWeights ? "per-channel" : "per-tensor")} symmetric{(request.ReduceRange ? " 7-bit (reduce-range)" : "")}, activations {request.ActivationType} per-tensor; quantisation-aware trained",
+            ["edgec.quantization"] = $"QDQ: weights int8 {(request.PerChannelWeights ? "per-channel" : "per-tensor")} symmetric{(request.ReduceRange ? " 7-bit (reduce-range)" : "")}, activations {request.ActivationType} per-tensor " +
+                $"({request.CalibrationMethod} ranges{(request.FreezeRanges ? ", frozen" : "")}); quantisation-aware trained",
         };
         if (qatAccuracy is { } q)
         {
@@ -72,6 +86,17 @@ internal sealed class QatJob(WorkerRequest request, EventSink events, Cancellati
         }
         model.train();
     }
+
+    /// <summary>The histogram method, or null for the moving average; anything else is an input error.</summary>
+    private CalibrationMethod? Method() => request.CalibrationMethod switch
+    {
+        "ema" => null,
+        "minmax" => CalibrationMethod.MinMax,
+        "percentile" when request.Percentile is > 50 and <= 100 => CalibrationMethod.Percentile,
+        "percentile" => throw new TrainingInputException($"percentile {request.Percentile}: must be above 50 and at most 100"),
+        "entropy" => CalibrationMethod.Entropy,
+        _ => throw new TrainingInputException($"calibration method '{request.CalibrationMethod}': expected ema, minmax, percentile or entropy"),
+    };
 
     private static string Percent(double? a) => a is { } v ? $"{v * 100:F2}%" : "n/a";
 }

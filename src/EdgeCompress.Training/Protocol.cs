@@ -76,6 +76,18 @@ public sealed record WorkerRequest
     public bool ReduceRange { get; init; }
 
     /// <summary>
+    /// For qat: how the starting activation ranges are calibrated: "ema" (moving average of per-batch min/max) or, as
+    /// `edgec quantize` does it over histograms, "minmax", "percentile" or "entropy".
+    /// </summary>
+    public string CalibrationMethod { get; init; } = "ema";
+
+    /// <summary>For qat with the percentile method: percentage of values kept inside the range.</summary>
+    public double Percentile { get; init; } = 99.999;
+
+    /// <summary>For qat: keep the calibrated activation ranges during training (only weights adapt).</summary>
+    public bool FreezeRanges { get; init; }
+
+    /// <summary>
     /// For distill: intermediate tensors to match (feature distillation). Empty keeps plain response-based
     /// distillation from precomputed teacher logits.
     /// </summary>

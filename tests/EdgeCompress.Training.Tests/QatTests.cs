@@ -69,4 +69,32 @@ public class QatTests
         Assert.All(weights, w => Assert.Equal(63, w.RawData.ToByteArray().Max(b => Math.Abs((int)(sbyte)b))));
         Assert.True(TestModels.FashionMnistAccuracy(output, 300) >= 0.85, "per-tensor QDQ model no longer classifies");
     }
+
+    [Fact]
+    public async Task Frozen_entropy_ranges_are_exported_unchanged_by_training_and_clip_tighter_than_minmax()
+    {
+        var dir = TestModels.TempDir();
+        async Task<Dictionary<string, float>> ActivationScales(string name, string method, int steps)
+        {
+            var output = Path.Combine(dir, name);
+            await new TrainingClient().RunAsync(Qat(output, 640, 200, steps) with { CalibrationMethod = method, FreezeRanges = true }, null, CancellationToken.None);
+            var model = OnnxModel.Load(output).Proto;
+            Assert.Contains($"({method} ranges, frozen)", model.MetadataProps.Single(m => m.Key == "edgec.quantization").Value, StringComparison.Ordinal);
+            // Activation QuantizeLinear nodes (weights are stored as int8 initializers with only a DequantizeLinear).
+            return model.Graph.Node.Where(n => n.OpType == "QuantizeLinear").ToDictionary(n => n.Input[0],
+                n => TensorData.ToFloats(model.Graph.Initializer.Single(i => i.Name == n.Input[1]))[0]);
+        }
+
+        var entropyShort = await ActivationScales("entropy-1.onnx", "entropy", 1);
+        var entropyLong = await ActivationScales("entropy-6.onnx", "entropy", 6);
+        var minmax = await ActivationScales("minmax-1.onnx", "minmax", 1);
+
+        Assert.NotEmpty(entropyShort);
+        // Frozen: five more training steps leave every activation scale exactly where calibration put it.
+        Assert.Equal(entropyShort, entropyLong);
+        // Entropy never widens a range beyond the observed min/max, and clips at least one activation tighter.
+        Assert.Equal(minmax.Keys.Order(), entropyShort.Keys.Order());
+        Assert.All(entropyShort, e => Assert.True(e.Value <= minmax[e.Key] * 1.0001f, $"{e.Key}: entropy scale {e.Value} > minmax {minmax[e.Key]}"));
+        Assert.Contains(entropyShort, e => e.Value < minmax[e.Key] * 0.9f);
+    }
 }

@@ -20,10 +20,18 @@ internal static class QatCommand
         activations.AcceptOnlyFromAmong("int8", "uint8");
         var perTensor = new Option<bool>("--per-tensor") { Description = "one weight scale per tensor instead of per output channel (for runtimes that take only that)" };
         var reduceRange = new Option<bool?>("--reduce-range") { Description = "7-bit weights, which x86 hosts without VNNI need (default: on exactly when this host is one; --reduce-range false for 8-bit weights)" };
+        var method = new Option<string>("--calibration-method")
+        {
+            Description = "starting activation ranges: ema (moving average of batch min/max), or minmax, percentile or entropy over histograms as `edgec quantize` calibrates",
+            DefaultValueFactory = _ => "ema",
+        };
+        method.AcceptOnlyFromAmong("ema", "minmax", "percentile", "entropy");
+        var percentile = new Option<double>("--percentile") { Description = "percentile of values kept in range (percentile method)", DefaultValueFactory = _ => 99.999 };
+        var freeze = new Option<bool>("--freeze-ranges") { Description = "keep the calibrated activation ranges while training (only weights adapt)" };
         var common = TrainCommand.Common.Create(defaultLearningRate: 0.002);
         var command = new Command("qat", "Quantisation-aware training: recover the accuracy static int8 loses; writes a QDQ model.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { data, epochs, output, activations, perTensor, reduceRange })
+        foreach (var o in new Option[] { data, epochs, output, activations, perTensor, reduceRange, method, percentile, freeze })
         {
             command.Options.Add(o);
         }
@@ -35,6 +43,8 @@ internal static class QatCommand
             {
                 throw new UsageException($"{source.FullName}: no such file");
             }
+            var p = parse.GetValue(percentile);
+            QuantizeCommand.CheckPercentile(p);
             var request = common.Request(parse, "qat", parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(epochs)) with
             {
                 ModelPath = source.FullName,
@@ -42,6 +52,9 @@ internal static class QatCommand
                 PerChannelWeights = !parse.GetValue(perTensor),
                 ReduceRange = parse.GetValue(reduceRange) ?? HostInt8.NeedsReduceRange,
                 WeightDecay = 0,
+                CalibrationMethod = parse.GetValue(method)!,
+                Percentile = p,
+                FreezeRanges = parse.GetValue(freeze),
             };
             if (request.OutputPath == source.FullName)
             {

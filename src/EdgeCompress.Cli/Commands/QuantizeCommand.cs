@@ -64,10 +64,7 @@ internal static class QuantizeCommand
         {
             throw new UsageException("--per-channel and --per-tensor exclude each other");
         }
-        if (r.Percentile is <= 50 or > 100 || double.IsNaN(r.Percentile))
-        {
-            throw new UsageException($"--percentile {r.Percentile.ToString(CultureInfo.InvariantCulture)}: must be above 50 and at most 100");
-        }
+        CheckPercentile(r.Percentile);
         if (r.Budget is { } b && (b < 0 || double.IsNaN(b)))
         {
             throw new UsageException("--accuracy-budget must be 0 or more points");
@@ -170,6 +167,15 @@ internal static class QuantizeCommand
                 throw new UsageException($"--exclude '{name}': no node of that name in {Path.GetFileName(model.SourcePath)}"
                     + (examples.Length > 0 ? $" (nodes are named like: {examples})" : ""));
             }
+        }
+    }
+
+    /// <summary>--percentile must keep more than half of the values (quantize and qat share the rule).</summary>
+    internal static void CheckPercentile(double percentile)
+    {
+        if (percentile is <= 50 or > 100 || double.IsNaN(percentile))
+        {
+            throw new UsageException($"--percentile {percentile.ToString(CultureInfo.InvariantCulture)}: must be above 50 and at most 100");
         }
     }
 }

@@ -1,3 +1,4 @@
+using EdgeCompress.Compression.Quantization;
 using EdgeCompress.Onnx.Protos;
 using static TorchSharp.torch;
 
@@ -52,6 +53,24 @@ internal sealed class FakeQuant
 
     public IReadOnlyDictionary<string, (float Min, float Max)> Ranges => _ranges;
 
+    /// <summary>
+    /// While set, observing fills one histogram per activation instead of the moving average (calibration by
+    /// histogram, as `edgec quantize` does); <see cref="UseHistograms"/> turns them into ranges.
+    /// </summary>
+    public Dictionary<string, TensorHistogram>? Histograms { get; set; }
+
+    /// <summary>Sets every observed activation's range from its histogram by <paramref name="method"/>, then drops the histograms.</summary>
+    public void UseHistograms(CalibrationMethod method, double percentile)
+    {
+        foreach (var (name, h) in Histograms ?? [])
+        {
+            var r = h.RangeFor(method, percentile);
+            // Zero stays representable, as in the moving-average ranges and in `edgec quantize`.
+            _ranges[name] = (Math.Min(0f, r.Min), Math.Max(0f, r.Max));
+        }
+        Histograms = null;
+    }
+
     public void Attach(GraphModule module)
     {
         module.WeightHook = Weight;
@@ -84,7 +103,16 @@ internal sealed class FakeQuant
         {
             return x;
         }
-        if (Observing)
+        if (Observing && Histograms is { } histograms)
+        {
+            using var d = x.detach().contiguous();
+            if (!histograms.TryGetValue(name, out var h))
+            {
+                histograms[name] = h = new TensorHistogram();
+            }
+            h.Add(d.data<float>().ToArray());
+        }
+        else if (Observing)
         {
             using var d = x.detach();
             var lo = Math.Min(0f, d.min().item<float>());
