@@ -61,7 +61,7 @@ public class CliTrainingTests
     }
 
     [Fact]
-    public async Task Qat_refuses_to_overwrite_its_input_and_names_a_missing_model()
+    public async Task Qat_refuses_to_overwrite_its_input_names_a_missing_model_and_rejects_bad_calibration_flags()
     {
         var dir = TestModels.TempDir();
         var model = Path.Combine(dir, "m.onnx");
@@ -70,10 +70,15 @@ public class CliTrainingTests
 
         var (sameCode, _, sameErr) = await Edgec("qat", model, "--out", model);
         var (missingCode, _, missingErr) = await Edgec("qat", Path.Combine(dir, "nope.onnx"), "--out", Path.Combine(dir, "q.onnx"));
+        var (percentileCode, _, percentileErr) = await Edgec("qat", model, "--calibration-method", "percentile", "--percentile", "20", "--out", Path.Combine(dir, "q.onnx"));
+        var (methodCode, _, methodErr) = await Edgec("qat", model, "--calibration-method", "kl", "--out", Path.Combine(dir, "q.onnx"));
 
-        Assert.Equal((2, 2), (sameCode, missingCode));
+        Assert.Equal((2, 2, 2, 2), (sameCode, missingCode, percentileCode, methodCode));
         Assert.Contains("would overwrite the input model", sameErr, StringComparison.Ordinal);
         Assert.Contains("nope.onnx: no such file", missingErr, StringComparison.Ordinal);
+        Assert.Contains("--percentile 20: must be above 50 and at most 100", percentileErr, StringComparison.Ordinal);
+        Assert.Contains("'kl'", methodErr, StringComparison.Ordinal);
+        Assert.Contains("entropy", methodErr, StringComparison.Ordinal);
         Assert.Equal(before, await File.ReadAllBytesAsync(model));
         Assert.False(File.Exists(Path.Combine(dir, "q.onnx")));
     }
