@@ -36,6 +36,16 @@ public sealed class PruneCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_tail_ratio_prunes_the_smallest_feature_maps_less_and_the_table_shows_it()
+    {
+        var (code, stdout, stderr) = await Run("prune", _model, "--out", OutPath, "--channels", "0.5", "--tail-ratio", "0.25", "--layer-ratio", "c1=0.75");
+        Assert.True(code == 0, stderr);
+        Assert.Matches(@"c1 +Conv +\S+ -> \S+ +pruned 12/16 channels", stdout);
+        Assert.Matches(@"c2 +Conv +\S+ -> \S+ +pruned 8/32 channels", stdout);
+        Assert.Equal(4, OnnxModel.Load(OutPath).Graph.Initializers["c1_w"].Dims[0]);
+    }
+
+    [Fact]
     public async Task Unstructured_pruning_reports_sparsity_the_gzip_saving_and_that_it_is_not_faster()
     {
         var (code, stdout, _) = await Run("prune", _model, "--out", OutPath, "--sparsity", "0.6", "--unstructured", "--all-layers");
@@ -73,6 +83,10 @@ public sealed class PruneCommandTests : IDisposable
     [InlineData("--channels 0.3 --importance magic", "--importance: 'magic' is not one of l1, l2, bn-scale, taylor")]
     [InlineData("--channels 0.3 --importance taylor", "--importance taylor needs --calibration SPEC")]
     [InlineData("--channels 0.3 --exclude nope", "--exclude: the model has no node named 'nope'")]
+    [InlineData("--sparsity 0.3 --unstructured --tail-ratio 0.2", "--tail-ratio and --layer-ratio apply to structured pruning")]
+    [InlineData("--channels 0.3 --layer-ratio c1", "--layer-ratio c1: expected NODE=RATIO")]
+    [InlineData("--channels 0.3 --layer-ratio c9=0.5", "--layer-ratio: the model has no node named 'c9'")]
+    [InlineData("--channels 0.3 --global --tail-ratio 0.1", "--tail-ratio and --layer-ratio set ratios per layer, which --global ranking decides itself")]
     public async Task Contradictory_or_incomplete_options_exit_2_with_a_clear_line(string options, string expected)
     {
         var (code, _, stderr) = await Run(["prune", _model, "--out", OutPath, .. options.Split(' ')]);

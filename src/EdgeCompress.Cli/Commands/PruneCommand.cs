@@ -22,7 +22,7 @@ internal static class PruneCommand
         Argument<FileInfo> Model, Option<FileInfo?> Out, Option<double?> Sparsity, Option<bool> Unstructured, Option<bool> PerLayer,
         Option<bool> AllLayers, Option<double?> Channels, Option<string> Importance, Option<bool> Global, Option<bool> Uniform,
         Option<int> RoundTo, Option<string[]> Exclude, Option<string[]> Only, Option<string?> Calibration, Option<string?> RecalibrateBn,
-        Option<string?> FineTune, Option<string?> Eval, Option<bool> Bench, Option<string?> Sweep);
+        Option<string?> FineTune, Option<string?> Eval, Option<bool> Bench, Option<string?> Sweep, Option<double?> TailRatio, Option<string[]> LayerRatio);
 
     public static Command Create(CliContext ctx)
     {
@@ -45,11 +45,13 @@ internal static class PruneCommand
             new Option<string?>("--finetune") { Description = "fine-tune the pruned model by distilling from the original on this data (SPEC)" },
             new Option<string?>("--eval") { Description = "report accuracy (labelled data) and output fidelity before/after on this data (SPEC)" },
             new Option<bool>("--bench") { Description = "single-thread latency benchmark: medians of original and pruned" },
-            new Option<string?>("--sweep") { Description = "structured: accuracy curve over ratios, e.g. 0.1:0.7:0.1 or 0.1,0.3,0.5 (needs --eval)" });
+            new Option<string?>("--sweep") { Description = "structured: accuracy curve over ratios, e.g. 0.1:0.7:0.1 or 0.1,0.3,0.5 (needs --eval)" },
+            new Option<double?>("--tail-ratio") { Description = "structured: ratio for the layers at the smallest feature-map size (cheapest channels, read by the classifier), e.g. 0.25 with --channels 0.5" },
+            new Option<string[]>("--layer-ratio") { Description = "structured: NODE=R, this layer's own ratio (repeatable)" });
         var command = new Command("prune", "Prune a model: unstructured magnitude sparsity or structured channel removal.");
         command.Arguments.Add(o.Model);
         foreach (var option in new Option[] { o.Out, o.Sparsity, o.Unstructured, o.PerLayer, o.AllLayers, o.Channels, o.Importance, o.Global,
-            o.Uniform, o.RoundTo, o.Exclude, o.Only, o.Calibration, o.RecalibrateBn, o.FineTune, o.Eval, o.Bench, o.Sweep })
+            o.Uniform, o.RoundTo, o.Exclude, o.Only, o.Calibration, o.RecalibrateBn, o.FineTune, o.Eval, o.Bench, o.Sweep, o.TailRatio, o.LayerRatio })
         {
             command.Options.Add(option);
         }
@@ -79,6 +81,10 @@ internal static class PruneCommand
             throw new UsageException("--unstructured needs --sparsity X");
         }
         FineTuneSettings.Options(parse);
+        if (channels is null && sweep is null && (parse.GetValue(o.TailRatio) is not null || parse.GetValue(o.LayerRatio) is { Length: > 0 }))
+        {
+            throw new UsageException("--tail-ratio and --layer-ratio apply to structured pruning (--channels X)");
+        }
         if (parse.GetValue(o.Global) && parse.GetValue(o.Uniform))
         {
             throw new UsageException("--global and --uniform exclude each other");
@@ -160,7 +166,25 @@ internal static class PruneCommand
         Only = parse.GetValue(o.Only) ?? [],
         Calibration = Spec(parse.GetValue(o.Calibration)),
         RecalibrateBatchNorm = Spec(parse.GetValue(o.RecalibrateBn)),
+        TailRatio = parse.GetValue(o.TailRatio),
+        LayerRatios = LayerRatios(parse.GetValue(o.LayerRatio) ?? []),
     };
+
+    /// <summary>--layer-ratio NODE=R pairs; a malformed one is a usage error naming it.</summary>
+    private static Dictionary<string, double> LayerRatios(string[] pairs)
+    {
+        var result = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var text in pairs)
+        {
+            var eq = text.LastIndexOf('=');
+            if (eq <= 0 || !double.TryParse(text[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var ratio))
+            {
+                throw new UsageException($"--layer-ratio {text}: expected NODE=RATIO, e.g. conv10=0.25");
+            }
+            result[text[..eq]] = ratio;
+        }
+        return result;
+    }
 
     private static DataSpec? Spec(string? text) => text is null ? null : DataSpec.Parse(text);
 

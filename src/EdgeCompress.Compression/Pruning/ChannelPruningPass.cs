@@ -34,6 +34,15 @@ public sealed class ChannelPruningPass : ICompressionPass
         record.Settings["round_to"] = _options.RoundTo.ToString(CultureInfo.InvariantCulture);
         CheckNodeNames(model, _options.Exclude, "--exclude");
         CheckNodeNames(model, _options.Only, "--only");
+        CheckNodeNames(model, _options.LayerRatios.Keys, "--layer-ratio");
+        if (_options.TailRatio is { } tailRatio)
+        {
+            record.Settings["tail_ratio"] = tailRatio.ToString(CultureInfo.InvariantCulture);
+        }
+        if (_options.LayerRatios.Count > 0)
+        {
+            record.Settings["layer_ratios"] = string.Join(",", _options.LayerRatios.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key}={kv.Value}")));
+        }
 
         var pruned = new OnnxModel(model.Proto.Clone());
         var label = model.SourcePath is null ? "model" : Path.GetFileName(model.SourcePath);
@@ -52,7 +61,8 @@ public sealed class ChannelPruningPass : ICompressionPass
         var scores = _options.Importance == ChannelImportanceKind.Taylor
             ? TaylorImportance.Score(model, graph, candidates, _options, progress, cancellationToken)
             : ChannelImportance.FromWeights(graph, candidates, _options.Importance, record.Warnings);
-        var keep = ChannelSelector.Select(scores, _options.Ratio, _options.Global, _options.RoundTo);
+        var ratios = GroupRatios(graph, shapes, candidates, record);
+        var keep = ChannelSelector.Select(scores, _options.Ratio, _options.Global, _options.RoundTo, root => ratios.GetValueOrDefault(root, _options.Ratio));
 
         var layerParamsBefore = LayerParams(graph);
         foreach (var site in graph.Sites)
@@ -123,6 +133,46 @@ public sealed class ChannelPruningPass : ICompressionPass
                 continue;
             }
             result.Add(root);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Groups whose ratio differs from the base one: named in LayerRatios (by any producing layer), else, with a
+    /// tail ratio, those producing the smallest spatial size among the candidates (rank-4 outputs only).
+    /// </summary>
+    private Dictionary<int, double> GroupRatios(DependencyGraph graph, ObservedShapes shapes, List<int> candidates, PassRecord record)
+    {
+        var result = new Dictionary<int, double>();
+        var spatial = new Dictionary<int, long>();
+        foreach (var root in candidates)
+        {
+            var producers = graph.Spaces.Producers(root);
+            if (producers.Select(p => shapes.Dims(p.Output[0])).FirstOrDefault(d => d is { Length: 4 }) is { } dims)
+            {
+                spatial[root] = dims[2] * dims[3];
+            }
+            if (producers.Select(OnnxGraph.NodeLabel).FirstOrDefault(_options.LayerRatios.ContainsKey) is { } named)
+            {
+                result[root] = _options.LayerRatios[named];
+            }
+        }
+        if (_options.TailRatio is { } tail)
+        {
+            if (spatial.Count == 0)
+            {
+                record.Warnings.Add("--tail-ratio: no prunable layer has a spatial (NCHW) output; every layer got the base ratio");
+                return result;
+            }
+            var smallest = spatial.Values.Min();
+            // When every layer shares one size there is no tail to treat differently.
+            if (spatial.Values.Any(v => v != smallest))
+            {
+                foreach (var (root, _) in spatial.Where(kv => kv.Value == smallest && !result.ContainsKey(kv.Key)))
+                {
+                    result[root] = tail;
+                }
+            }
         }
         return result;
     }

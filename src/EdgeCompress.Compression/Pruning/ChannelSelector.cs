@@ -10,10 +10,14 @@ internal static class ChannelSelector
     /// <summary>Most of a group global ranking may remove: keeps a layer from collapsing to nothing.</summary>
     private const double MaxGroupRatio = 0.9;
 
-    /// <summary>Kept channel indices (ascending) per group root; groups left whole are omitted.</summary>
-    public static Dictionary<int, int[]> Select(IReadOnlyDictionary<int, double[]> scores, double ratio, bool global, int roundTo)
+    /// <summary>
+    /// Kept channel indices (ascending) per group root; groups left whole are omitted. <paramref name="ratioOf"/>
+    /// gives a group's own ratio under uniform ranking (null: <paramref name="ratio"/> everywhere).
+    /// </summary>
+    public static Dictionary<int, int[]> Select(IReadOnlyDictionary<int, double[]> scores, double ratio, bool global, int roundTo, Func<int, double>? ratioOf = null)
     {
-        var keepCounts = global ? GlobalCounts(scores, ratio) : scores.ToDictionary(kv => kv.Key, kv => kv.Value.Length - (int)Math.Round(ratio * kv.Value.Length));
+        var keepCounts = global ? GlobalCounts(scores, ratio)
+            : scores.ToDictionary(kv => kv.Key, kv => kv.Value.Length - (int)Math.Round((ratioOf?.Invoke(kv.Key) ?? ratio) * kv.Value.Length));
         var result = new Dictionary<int, int[]>();
         foreach (var (root, s) in scores)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 
@@ -49,6 +50,18 @@ public sealed class ChannelPruningOptions
     /// <summary>When not empty, only these layers are pruned, and one that cannot be is an error.</summary>
     public IReadOnlyList<string> Only { get; init; } = [];
 
+    /// <summary>
+    /// Ratios for named layers (node name -> fraction removed) in place of <see cref="Ratio"/>; uniform ranking only.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> LayerRatios { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>
+    /// Ratio for the layers whose outputs have the model's smallest spatial size (the last stage before the
+    /// classifier), in place of <see cref="Ratio"/>: channels there cost the fewest MACs each (a 7x7 map is a quarter
+    /// of a 14x14 one) and feed the classifier directly, so keeping more of them buys accuracy cheaply. Null: Ratio.
+    /// </summary>
+    public double? TailRatio { get; init; }
+
     /// <summary>Data for Taylor importance (labelled data gives a true loss; otherwise the model's own predictions).</summary>
     public DataSpec? Calibration { get; init; }
 
@@ -71,6 +84,21 @@ public sealed class ChannelPruningOptions
         if (RoundTo < 1)
         {
             throw new ArgumentException($"--round-to must be a positive channel count, got {RoundTo}");
+        }
+        if (TailRatio is { } tail && !(tail >= 0 && tail < 1))
+        {
+            throw new ArgumentException($"--tail-ratio must be a fraction in [0, 1), got {tail.ToString(CultureInfo.InvariantCulture)}");
+        }
+        foreach (var (layer, r) in LayerRatios)
+        {
+            if (!(r >= 0 && r < 1))
+            {
+                throw new ArgumentException($"--layer-ratio {layer}={r.ToString(CultureInfo.InvariantCulture)}: the ratio must be a fraction in [0, 1)");
+            }
+        }
+        if (Global && (TailRatio is not null || LayerRatios.Count > 0))
+        {
+            throw new ArgumentException("--tail-ratio and --layer-ratio set ratios per layer, which --global ranking decides itself; drop one");
         }
         if (Importance == ChannelImportanceKind.Taylor && Calibration is null)
         {

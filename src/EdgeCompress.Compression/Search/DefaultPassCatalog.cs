@@ -56,6 +56,7 @@ public sealed class DefaultPassCatalog : IPassCatalog
                 Ratio = double.Parse(Get(s, "ratio", "0.3"), CultureInfo.InvariantCulture),
                 RoundTo = int.Parse(Get(s, "roundTo", "1"), CultureInfo.InvariantCulture),
                 Importance = Get(s, "importance", "l1") == "l2" ? ChannelImportanceKind.L2 : ChannelImportanceKind.L1,
+                TailRatio = s.TryGetValue("tailRatio", out var tail) ? double.Parse(tail, CultureInfo.InvariantCulture) : null,
             }), Get(s, "fineTune", "false") == "true" ? _fineTuner : null, context),
             "factorize" => new FineTuned(new FactorizePass(new FactorizeOptions
             {

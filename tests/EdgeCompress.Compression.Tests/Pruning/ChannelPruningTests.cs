@@ -216,6 +216,32 @@ public class ChannelPruningTests
     }
 
     [Fact]
+    public void A_tail_ratio_applies_to_the_smallest_feature_maps_and_named_layer_ratios_override_both()
+    {
+        static PassResult With(double? tail, Dictionary<string, double>? layers = null) => new ChannelPruningPass(new ChannelPruningOptions
+        {
+            Ratio = 0.5,
+            TailRatio = tail,
+            LayerRatios = layers ?? [],
+        }).Apply(TestModels.SmallCnn());
+
+        // c1 writes 28x28 maps, c2 (after the pool) 14x14: c2 is the tail.
+        var tailed = With(0.25);
+        Assert.Equal((8L, 24L), (Dims(tailed.Model, "c1_w")[0], Dims(tailed.Model, "c2_w")[0]));
+        Assert.Equal("0.25", tailed.Record.Settings["tail_ratio"]);
+        var named = With(0.25, new() { ["c2"] = 0.75, ["c1"] = 0 });
+        Assert.Equal((16L, 8L), (Dims(named.Model, "c1_w")[0], Dims(named.Model, "c2_w")[0]));
+        Assert.Equal(RunOnce(TestModels.SmallCnn()).Dims, RunOnce(named.Model).Dims);
+
+        var unknown = Assert.Throws<ArgumentException>(() => With(null, new() { ["nope"] = 0.5 }));
+        Assert.Equal("--layer-ratio: the model has no node named 'nope'", unknown.Message);
+        var outOfRange = Assert.Throws<ArgumentException>(() => With(1.0));
+        Assert.StartsWith("--tail-ratio must be a fraction in [0, 1)", outOfRange.Message, StringComparison.Ordinal);
+        var global = Assert.Throws<ArgumentException>(() => new ChannelPruningPass(new ChannelPruningOptions { Ratio = 0.5, Global = true, TailRatio = 0.25 }).Apply(TestModels.SmallCnn()));
+        Assert.Contains("--global", global.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Global_ranking_removes_the_requested_share_of_channels_overall()
     {
         var result = Prune(PruningTestModels.ResNet(), 0.4, global: true);
