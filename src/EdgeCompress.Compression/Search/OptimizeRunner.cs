@@ -219,7 +219,13 @@ public sealed class OptimizeRunner
 
     private static string FormatLeft(TimeSpan t) => t.TotalMinutes >= 1 ? $"{t.TotalMinutes:F0} min" : $"{Math.Max(0, t.TotalSeconds):F0} s";
 
-    /// <summary>Marks budget compliance and the Pareto set, and picks the fastest variant within the budget.</summary>
+    /// <summary>Latencies within this fraction of the fastest variant's are a tie, broken by size.</summary>
+    public const double LatencyTieFraction = 0.05;
+
+    /// <summary>
+    /// Marks budget compliance and the Pareto set, and picks the fastest variant within the budget (the smallest of
+    /// those within <see cref="LatencyTieFraction"/> of it).
+    /// </summary>
     public static void Select(OptimizeManifest manifest, OptimizeOptions options)
     {
         ArgumentNullException.ThrowIfNull(manifest);
@@ -247,12 +253,17 @@ public sealed class OptimizeRunner
         {
             v.Pareto = front.Contains(v.Id);
         }
-        var best = manifest.Variants.Where(v => v.MeetsBudget && v.Latency is not null)
-            .OrderBy(Effective).ThenBy(v => v.SizeBytes).FirstOrDefault();
+        // Medians of the same model move a few percent between runs on a shared host, so variants within
+        // LatencyTieFraction of the fastest count as equally fast and the smallest of them wins (e.g. a pruned model
+        // and its int8 copy: same speed here, 4x apart in size).
+        var inBudget = manifest.Variants.Where(v => v.MeetsBudget && v.Latency is not null).ToList();
+        var fastest = inBudget.Count == 0 ? 0 : inBudget.Min(Effective);
+        var best = inBudget.Where(v => Effective(v) <= fastest * (1 + LatencyTieFraction))
+            .OrderBy(v => v.SizeBytes).ThenBy(Effective).FirstOrDefault();
         manifest.Chosen = best?.Id;
         manifest.ChosenReason = best is null
             ? $"no variant met the budget (accuracy drop <= {maxDrop} points, size <= {budgets.MaxModelMb} MiB, p50 <= {budgets.TargetLatencyMs} ms)"
-            : $"fastest variant within the budget: p50 {best.Latency!.P50Ms:F3} ms ({best.Latency.Source}), "
+            : $"fastest variant within the budget (the smallest of those within {LatencyTieFraction * 100:0}% of the fastest): p50 {best.Latency!.P50Ms:F3} ms ({best.Latency.Source}), "
               + (best.AccuracyPercent is { } a && baseline?.AccuracyPercent is { } b ? $"accuracy {a:F2}% ({a - b:+0.00;-0.00} points), " : "")
               + $"{best.SizeBytes / 1024.0:F0} KiB"
               + (baseline is not null && best.Id != baseline.Id ? $", {(double)baseline.SizeBytes / best.SizeBytes:F1}x smaller and {best.SpeedupOver(baseline):F2}x faster than the baseline"

@@ -81,6 +81,31 @@ public sealed class OptimizeRunnerTests : IDisposable
         return path;
     }
 
+    [Theory]
+    [InlineData(0.0100, "int8")]   // pruned fp32 and its int8 copy equally fast: the 4x smaller one
+    [InlineData(0.0090, "fp32")]   // fp32 clearly faster (the int8 copy is 14% slower): speed wins
+    public void Variants_within_five_percent_of_the_fastest_are_a_tie_won_by_the_smaller_file(double fp32Ms, string expected)
+    {
+        static ManifestVariant V(string id, double p50, long bytes, double accuracy) =>
+            new() { Id = id, SizeBytes = bytes, AccuracyPercent = accuracy, Latency = new ManifestLatency { P50Ms = p50, Source = "measured" } };
+        var manifest = new OptimizeManifest
+        {
+            Variants = [V("baseline", 0.0250, 626_579, 92.43), V("fp32", fp32Ms, 322_000, 91.99), V("int8", 0.0103, 86_000, 91.95), V("too-lossy", 0.0060, 60_000, 91.70)],
+        };
+        OptimizeRunner.Select(manifest, new OptimizeOptions
+        {
+            ModelPath = "model.onnx",
+            OutputDirectory = _dir,
+            Profile = ProfileStore.Default().Load("x64-host"),
+            DataSpec = "fashion-mnist:test",
+            MaxAccuracyDropPoints = 0.5,
+        });
+
+        Assert.Equal(expected, manifest.Chosen);
+        Assert.False(manifest.Variants.Single(v => v.Id == "too-lossy").MeetsBudget);
+        Assert.Contains("within 5% of the fastest", manifest.ChosenReason, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Every_candidate_is_kept_and_the_budget_decides_which_one_is_chosen()
     {
