@@ -24,7 +24,7 @@ internal static class OptimizeCommand
         var fineTune = new Option<string?>("--finetune") { Description = "data SPEC to fine-tune pruned/factorized candidates on (distilled from the input model)" };
         var fineTuneFlags = new FineTuneFlags();
         var device = new Option<string?>("--device") { Description = "registered device (edgec devices add) to measure latency and energy on, through its edged" };
-        var command = new Command("optimize", "Search compression settings for a device profile; keep every candidate, mark the Pareto set, choose the fastest within budget.");
+        var command = new Command("optimize", "Search compression settings for a device profile; keep every candidate, mark the Pareto set, choose the best balance of speed-up and size reduction within budget.");
         command.Arguments.Add(model);
         foreach (var o in new Option[] { profile, data, output, calibration, budget, maxDrop, threads, fineTune, device })
         {

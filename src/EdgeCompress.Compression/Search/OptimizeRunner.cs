@@ -5,7 +5,7 @@ namespace EdgeCompress.Compression.Search;
 
 /// <summary>
 /// The per-profile search: builds every candidate recipe from the baseline, measures each, keeps them all, marks the
-/// Pareto set and picks the fastest variant within the budget. The manifest is rewritten after every candidate, so
+/// Pareto set and picks the variant within the budget whose smaller gain (speed-up or size reduction) is largest. The manifest is rewritten after every candidate, so
 /// an interrupted or time-limited run leaves a usable folder, and a rerun resumes where it stopped.
 /// </summary>
 public sealed class OptimizeRunner
@@ -219,12 +219,13 @@ public sealed class OptimizeRunner
 
     private static string FormatLeft(TimeSpan t) => t.TotalMinutes >= 1 ? $"{t.TotalMinutes:F0} min" : $"{Math.Max(0, t.TotalSeconds):F0} s";
 
-    /// <summary>Latencies within this fraction of the fastest variant's are a tie, broken by size.</summary>
-    public const double LatencyTieFraction = 0.05;
+    /// <summary>Balanced gains within this fraction of the best one are a tie, won by the faster variant.</summary>
+    public const double GainTieFraction = 0.05;
 
     /// <summary>
-    /// Marks budget compliance and the Pareto set, and picks the fastest variant within the budget (the smallest of
-    /// those within <see cref="LatencyTieFraction"/> of it).
+    /// Marks budget compliance and the Pareto set, and picks, within the budget, the variant whose smaller gain over
+    /// the baseline (speed-up or size reduction) is largest; near-ties (<see cref="GainTieFraction"/>) go to the
+    /// faster one. Without a baseline latency: the fastest.
     /// </summary>
     public static void Select(OptimizeManifest manifest, OptimizeOptions options)
     {
@@ -253,17 +254,19 @@ public sealed class OptimizeRunner
         {
             v.Pareto = front.Contains(v.Id);
         }
-        // Medians of the same model move a few percent between runs on a shared host, so variants within
-        // LatencyTieFraction of the fastest count as equally fast and the smallest of them wins (e.g. a pruned model
-        // and its int8 copy: same speed here, 4x apart in size).
+        // Balanced: the variant whose smaller gain over the baseline (speed-up or size reduction) is largest, so
+        // neither is traded away for a few percent of the other (a pruned model and its int8 copy run about as fast
+        // on hosts without VNNI but are 4x apart in size). Gains within GainTieFraction are a tie, won by the faster.
         var inBudget = manifest.Variants.Where(v => v.MeetsBudget && v.Latency is not null).ToList();
-        var fastest = inBudget.Count == 0 ? 0 : inBudget.Min(Effective);
-        var best = inBudget.Where(v => Effective(v) <= fastest * (1 + LatencyTieFraction))
-            .OrderBy(v => v.SizeBytes).ThenBy(Effective).FirstOrDefault();
+        double Gain(ManifestVariant v) => baseline?.Latency is { P50Ms: > 0 } bl && baseline.SizeBytes > 0 && v.SizeBytes > 0
+            ? Math.Min(bl.P50Ms / Effective(v), (double)baseline.SizeBytes / v.SizeBytes)
+            : 1 / Effective(v);
+        var top = inBudget.Count == 0 ? 0 : inBudget.Max(Gain);
+        var best = inBudget.Where(v => Gain(v) >= top * (1 - GainTieFraction)).OrderBy(Effective).ThenBy(v => v.SizeBytes).FirstOrDefault();
         manifest.Chosen = best?.Id;
         manifest.ChosenReason = best is null
             ? $"no variant met the budget (accuracy drop <= {maxDrop} points, size <= {budgets.MaxModelMb} MiB, p50 <= {budgets.TargetLatencyMs} ms)"
-            : $"fastest variant within the budget (the smallest of those within {LatencyTieFraction * 100:0}% of the fastest): p50 {best.Latency!.P50Ms:F3} ms ({best.Latency.Source}), "
+            : $"best balance within the budget (largest smaller gain of speed-up and size reduction; within {GainTieFraction * 100:0}%, the faster): p50 {best.Latency!.P50Ms:F3} ms ({best.Latency.Source}), "
               + (best.AccuracyPercent is { } a && baseline?.AccuracyPercent is { } b ? $"accuracy {a:F2}% ({a - b:+0.00;-0.00} points), " : "")
               + $"{best.SizeBytes / 1024.0:F0} KiB"
               + (baseline is not null && best.Id != baseline.Id ? $", {(double)baseline.SizeBytes / best.SizeBytes:F1}x smaller and {best.SpeedupOver(baseline):F2}x faster than the baseline"
