@@ -62,7 +62,7 @@ public static class CandidateGrid
             // a quarter of the MACs, so the smallest feature maps get a quarter of the ratio. Measured on the vgg-s
             // baseline (8 fine-tune epochs): 16/32/112 channels reach 92.09% (int8 92.13%) against 91.84% for 16/32/64,
             // int8 2.22x faster and 6.3x smaller than the baseline.
-            var (r, tail) = (TailedRatio.Ratio.ToString("0.##", CultureInfo.InvariantCulture), TailedRatio.Tail.ToString("0.##", CultureInfo.InvariantCulture));
+            var (r, tail) = (TailedRatio.Ratio.ToString("0.##", CultureInfo.InvariantCulture), TailedRatio.Tail.ToString("0.###", CultureInfo.InvariantCulture));
             var prune = Step("prune-channels", ("ratio", r), ("tailRatio", tail), ("roundTo", round), ("importance", "l1"), ("fineTune", fineTune));
             var why = $"{r} of channels removed, {tail} in the layers at the smallest feature maps (cheapest channels, read by the classifier); {roundWhy}";
             recipes.Add(new($"prune-{r}-tail{tail}", [prune], why + (canFineTune ? "; fine-tuned from the baseline" : "; not fine-tuned (training unavailable)")));
