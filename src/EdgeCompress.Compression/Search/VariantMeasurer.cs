@@ -39,15 +39,36 @@ public sealed class LocalMeasurer : IVariantMeasurer
     private readonly int _threads;
     private readonly int _warmup;
     private readonly int _iterations;
+    private readonly double _targetSeconds;
 
     /// <summary>Creates a measurer over a data SPEC, with the benchmark's thread count and loop sizes
-    /// (<paramref name="iterations"/> 0: accuracy and fidelity only, no latency).</summary>
-    public LocalMeasurer(DataSpec data, int threads = 1, int warmup = 20, int iterations = 300)
+    /// (<paramref name="iterations"/> 0: accuracy and fidelity only, no latency; otherwise at least that many timed
+    /// runs, more while they fit in <paramref name="targetSeconds"/>).</summary>
+    public LocalMeasurer(DataSpec data, int threads = 1, int warmup = 20, int iterations = 300, double targetSeconds = DefaultTargetSeconds)
     {
         _data = data;
         _threads = threads;
         _warmup = warmup;
         _iterations = iterations;
+        _targetSeconds = targetSeconds;
+    }
+
+    /// <summary>Seconds of timed runs a measurement aims for by default (small models get many runs, big ones the minimum).</summary>
+    public const double DefaultTargetSeconds = 2;
+
+    /// <summary>Most timed runs per model.</summary>
+    public const int MaxIterations = 20_000;
+
+    /// <summary>
+    /// Runs to time: enough for about the target seconds, at least the configured count. 300 runs of a
+    /// 0.1 ms model are 30 ms of timing, which one scheduler hiccup on a shared host moves by 30% (measured: the same
+    /// int8 model 1.6x in optimize, 2.2x in a 3000-run eval).
+    /// </summary>
+    private int RunsFor(IReadOnlyList<ModelRunner> runners, Sample sample, CancellationToken ct)
+    {
+        var probe = LatencyBenchmark.Timings(runners, sample, 20, _warmup, null, ct);
+        var perRound = probe.Sum(t => t.Order().ElementAt(t.Count / 2));
+        return perRound <= 0 ? MaxIterations : (int)Math.Clamp(_targetSeconds * 1000 / perRound, _iterations, Math.Max(_iterations, MaxIterations));
     }
 
     /// <inheritdoc />
@@ -82,7 +103,8 @@ public sealed class LocalMeasurer : IVariantMeasurer
         // Timed interleaved with the baseline (A, B, A, B, ...): the ratio stays fair when the machine's load changes
         // between candidates, which on a shared 2-core host moves a 0.2 ms median by 30% or more.
         var same = modelPath == baselinePath;
-        var timings = LatencyBenchmark.Timings(same ? [candidate] : [candidate, baseline], sample, _iterations, _warmup, null, ct);
+        ModelRunner[] runners = same ? [candidate] : [candidate, baseline];
+        var timings = LatencyBenchmark.Timings(runners, sample, RunsFor(runners, sample, ct), _warmup, null, ct);
         var latencies = timings[0];
         var sorted = latencies.Order().ToArray();
         var baselineMedian = same ? Percentiles.OfSorted(sorted, 50) : Percentiles.OfSorted(timings[1].Order().ToArray(), 50);

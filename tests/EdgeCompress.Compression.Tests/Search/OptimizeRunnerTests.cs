@@ -111,7 +111,7 @@ public sealed class OptimizeRunnerTests : IDisposable
     public async Task Every_candidate_is_kept_and_the_budget_decides_which_one_is_chosen()
     {
         var options = Options(SaveModel(), [Noise("tiny-noise", 1e-4), Noise("huge-noise", 0.5), new Recipe("needs-missing", [new RecipeStep("absent", new Dictionary<string, string>())], "test")]);
-        var outcome = await new OptimizeRunner(new NoiseCatalog(), new LocalMeasurer(DataSpec.Parse("synthetic:16"), iterations: 20)).RunAsync(options);
+        var outcome = await new OptimizeRunner(new NoiseCatalog(), new LocalMeasurer(DataSpec.Parse("synthetic:16"), iterations: 20, targetSeconds: 0)).RunAsync(options);
 
         var manifest = ManifestFile.Load(outcome.ManifestPath);
         Assert.Equal(new[] { "baseline", "tiny-noise", "huge-noise" }, manifest.Variants.Select(v => v.Id));
@@ -135,7 +135,7 @@ public sealed class OptimizeRunnerTests : IDisposable
     public async Task A_spent_time_budget_still_writes_the_manifest_and_a_rerun_resumes_without_remeasuring()
     {
         var model = SaveModel();
-        var measurer = new CountingMeasurer(new LocalMeasurer(DataSpec.Parse("synthetic:8"), iterations: 10));
+        var measurer = new CountingMeasurer(new LocalMeasurer(DataSpec.Parse("synthetic:8"), iterations: 10, targetSeconds: 0));
         var recipes = new[] { Noise("a", 1e-4), Noise("b", 2e-4) };
 
         await new OptimizeRunner(new NoiseCatalog(), measurer).RunAsync(Options(model, recipes, TimeSpan.Zero));
@@ -161,7 +161,7 @@ public sealed class OptimizeRunnerTests : IDisposable
         var catalog = new NoiseCatalog();
         var progress = new List<string>();
 
-        await new OptimizeRunner(catalog, new LocalMeasurer(DataSpec.Parse("synthetic:8"), iterations: 5))
+        await new OptimizeRunner(catalog, new LocalMeasurer(DataSpec.Parse("synthetic:8"), iterations: 5, targetSeconds: 0))
             .RunAsync(Options(model, recipes), new SyncProgress(progress.Add));
         var manifest = ManifestFile.Load(Path.Combine(_dir, "out", "manifest.json"));
 
@@ -192,7 +192,7 @@ public sealed class OptimizeRunnerTests : IDisposable
         var int8 = CandidateGrid.For(ProfileStore.Default().Load("x64-host"), matMulHeavy: false, canFineTune: false).First(r => r.Id == "int8");
         var options = Options(model, [int8]);
 
-        await new OptimizeRunner(new DefaultPassCatalog(), new LocalMeasurer(DataSpec.Parse("synthetic:16"), iterations: 5)).RunAsync(options);
+        await new OptimizeRunner(new DefaultPassCatalog(), new LocalMeasurer(DataSpec.Parse("synthetic:16"), iterations: 5, targetSeconds: 0)).RunAsync(options);
         var manifest = ManifestFile.Load(Path.Combine(_dir, "out", "manifest.json"));
         var variant = manifest.Variants.Single(v => v.Id == "int8");
         var baseline = manifest.Variants.Single(v => v.Id == "baseline");
