@@ -36,7 +36,7 @@ public static class LocalBench
         try
         {
             var environment = new BenchmarkEnvironment { PowerSensor = sensor, PowerUnavailableReason = reason, Thermal = new ThermalZones(paths) };
-            var engineProgress = progress is null ? null : new Progress<BenchmarkProgress>(p => progress.Report(new DeviceProgress(DeviceName, p.Phase, p.Done, p.Total)));
+            var engineProgress = progress is null ? null : new SyncProgress<BenchmarkProgress>(p => progress.Report(new DeviceProgress(DeviceName, p.Phase, p.Done, p.Total)));
             var result = await Task.Run(() => BenchmarkEngine.Run(model.Path, name, request, environment, engineProgress, cancellationToken), cancellationToken).ConfigureAwait(false);
             return new BenchRecord
             {

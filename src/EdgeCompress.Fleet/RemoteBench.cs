@@ -27,7 +27,7 @@ public static class RemoteBench
         ArgumentNullException.ThrowIfNull(settings);
         var device = client.Device.Name;
         var info = await client.DeviceAsync(cancellationToken).ConfigureAwait(false);
-        var sent = progress is null ? null : new Progress<long>(bytes => progress.Report(new DeviceProgress(device, "uploading", bytes, model.Length)));
+        var sent = progress is null ? null : new SyncProgress<long>(bytes => progress.Report(new DeviceProgress(device, "uploading", bytes, model.Length)));
         var stored = await ModelPusher.EnsureAsync(client, model, name, sent, notice, cancellationToken).ConfigureAwait(false);
         var request = settings.ToRequest(stored.Name, stored.Version.Version);
         var accepted = await client.SubmitBenchmarkAsync(request, cancellationToken).ConfigureAwait(false);
