@@ -30,15 +30,11 @@ internal sealed class QatJob(WorkerRequest request, EventSink events, Cancellati
         quant.Observing = false;
         double? floatAccuracy = eval?.Labels is null ? null : Trainer.Evaluate(model, eval);
         var method = Method();
+        quant.Histograms = method is null ? null : new(StringComparer.Ordinal);
+        Calibrate(model, train, quant);
         if (method is { } histogramMethod)
         {
-            quant.Histograms = new(StringComparer.Ordinal);
-            Calibrate(model, train, quant);
             quant.UseHistograms(histogramMethod, request.Percentile);
-        }
-        else
-        {
-            Calibrate(model, train, quant);
         }
         quant.Enabled = true;
         quant.Observing = false;

@@ -59,17 +59,6 @@ public sealed class FeatureDistillRuns : IAsyncLifetime
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
-
-    private sealed class SyncRecorder(List<TrainingProgress> seen) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value)
-        {
-            lock (seen)
-            {
-                seen.Add(value);
-            }
-        }
-    }
 }
 
 /// <summary>What `edgec distill --feature` does for a user: the hint loss falls, the model stays the student's.</summary>

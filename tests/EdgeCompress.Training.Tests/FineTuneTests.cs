@@ -34,7 +34,7 @@ public class FineTuneTests
     {
         var baseline = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");
         var output = Path.Combine(TestModels.TempDir(), "tuned-augmented.onnx");
-        var phases = new List<string>();
+        var progress = new List<TrainingProgress>();
         var logs = new List<string>();
         var client = new TrainingClient();
         client.Log += logs.Add;
@@ -49,21 +49,15 @@ public class FineTuneTests
             LearningRate = 0.002,
             MaxSteps = 6,
             Augment = true,
-        }, new PhaseLog(phases), CancellationToken.None);
+        }, new SyncRecorder(progress), CancellationToken.None);
 
         Assert.Equal(6, result.Steps);
         // Precomputed soft targets would show a "teacher" pass over the data first; augmented images are new each
         // epoch, so the teacher runs per batch and its agreement is counted on those batches.
-        Assert.DoesNotContain("teacher", phases);
+        Assert.DoesNotContain(progress, p => p.Phase == "teacher");
         Assert.Contains(logs, l => l.Contains("agrees with the training labels", StringComparison.Ordinal));
         var meta = OnnxModel.Load(output).Proto.MetadataProps;
         Assert.Contains(meta, e => e.Key == "edgec.trained.augment" && e.Value == "flip+shift2");
         Assert.True(TestModels.FashionMnistAccuracy(output, 300) >= 0.85, "augmented fine-tuning broke the model");
-    }
-
-    /// <summary>Records progress phases as they arrive (Progress&lt;T&gt; would post them later, out of order).</summary>
-    private sealed class PhaseLog(List<string> phases) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => phases.Add(value.Phase);
     }
 }

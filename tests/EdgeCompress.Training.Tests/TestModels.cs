@@ -84,3 +84,15 @@ internal static class TestModels
         return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = shape } } };
     }
 }
+
+/// <summary>Records worker progress as it arrives, on the reporting thread (Progress&lt;T&gt; would post it later).</summary>
+internal sealed class SyncRecorder(List<TrainingProgress> seen) : IProgress<TrainingProgress>
+{
+    public void Report(TrainingProgress value)
+    {
+        lock (seen)
+        {
+            seen.Add(value);
+        }
+    }
+}

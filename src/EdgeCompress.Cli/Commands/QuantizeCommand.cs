@@ -148,7 +148,7 @@ internal static class QuantizeCommand
                 // Quantisation-aware training retrains the weights under the same int8 ranges (measured: ResNet 1.42 pt
                 // lost with entropy ranges -> 0.05 pt after one QAT epoch with them frozen).
                 ctx.Warn(string.Create(CultureInfo.InvariantCulture,
-                    $"static int8 lost {figures.FloatTop1 - figures.QuantTop1:F2} pt; to win it back: edgec qat {r.Model} {QatFlags(options)} --out QAT.onnx"));
+                    $"static int8 lost {figures.FloatTop1 - figures.QuantTop1:F2} pt; to win it back: edgec qat {r.Model} {QatFlags(options, r.Method)} --out QAT.onnx"));
             }
             if (guard is { Met: false })
             {
@@ -181,12 +181,9 @@ internal static class QuantizeCommand
     private const double QatHintPoints = 0.5;
 
     /// <summary>The `edgec qat` flags that train under this run's scheme and activation ranges.</summary>
-    private static string QatFlags(QuantizationOptions o)
+    private static string QatFlags(QuantizationOptions o, string method)
     {
-        var flags = new List<string>
-        {
-            "--calibration-method", o.Method switch { CalibrationMethod.Percentile => "percentile", CalibrationMethod.Entropy => "entropy", _ => "minmax" },
-        };
+        var flags = new List<string> { "--calibration-method", method };
         if (o.Method == CalibrationMethod.Percentile)
         {
             flags.AddRange(["--percentile", o.Percentile.ToString(CultureInfo.InvariantCulture)]);

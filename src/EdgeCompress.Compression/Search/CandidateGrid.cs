@@ -39,6 +39,7 @@ public static class CandidateGrid
         var quantEntropy = Step("quantize-static", ("scheme", q.Scheme), ("perChannel", q.PerChannel ? "true" : "false"),
             ("reduceRange", q.ReduceRange ? "true" : "false"), ("calibrationMethod", "entropy"));
         var fineTune = canFineTune ? "true" : "false";
+        var tunedWhy = canFineTune ? "; fine-tuned from the baseline" : "; not fine-tuned (training unavailable)";
 
         var recipes = new List<Recipe>
         {
@@ -54,7 +55,7 @@ public static class CandidateGrid
         {
             var r = ratio.ToString("0.##", CultureInfo.InvariantCulture);
             var prune = Step("prune-channels", ("ratio", r), ("roundTo", round), ("importance", "l1"), ("fineTune", fineTune));
-            recipes.Add(new($"prune-{r}", [prune], $"{r} of channels removed; {roundWhy}" + (canFineTune ? "; fine-tuned from the baseline" : "; not fine-tuned (training unavailable)")));
+            recipes.Add(new($"prune-{r}", [prune], $"{r} of channels removed; {roundWhy}" + tunedWhy));
             recipes.Add(new($"prune-{r}+int8", [prune, quant], $"pruned {r} then static int8; {roundWhy}; {schemeWhy}"));
         }
         {
@@ -65,7 +66,7 @@ public static class CandidateGrid
             var (r, tail) = (TailedRatio.Ratio.ToString("0.##", CultureInfo.InvariantCulture), TailedRatio.Tail.ToString("0.###", CultureInfo.InvariantCulture));
             var prune = Step("prune-channels", ("ratio", r), ("tailRatio", tail), ("roundTo", round), ("importance", "l1"), ("fineTune", fineTune));
             var why = $"{r} of channels removed, {tail} in the layers at the smallest feature maps (cheapest channels, read by the classifier); {roundWhy}";
-            recipes.Add(new($"prune-{r}-tail{tail}", [prune], why + (canFineTune ? "; fine-tuned from the baseline" : "; not fine-tuned (training unavailable)")));
+            recipes.Add(new($"prune-{r}-tail{tail}", [prune], why + tunedWhy));
             recipes.Add(new($"prune-{r}-tail{tail}+int8", [prune, quant], $"{why}; then static int8; {schemeWhy}"));
         }
         var factor = Step("factorize", ("params", "0.5"), ("roundTo", round), ("fineTune", fineTune));
