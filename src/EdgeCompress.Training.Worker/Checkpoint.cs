@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EdgeCompress.Onnx;
 using EdgeCompress.Training.Worker.Graph;
-using TorchSharp.Modules;
 
 namespace EdgeCompress.Training.Worker;
 
@@ -15,12 +14,12 @@ internal sealed partial class CheckpointJson : JsonSerializerContext;
 
 /// <summary>
 /// A checkpoint folder: model.onnx (the graph with current weights and BatchNorm statistics, itself a valid model),
-/// optimizer.bin (momentum buffers), state.json, and adapters.bin when feature distillation trains adapters. Written into a temporary folder and renamed, so a crash or
+/// momentum.bin (the optimizer's momentum buffers), state.json, and adapters.bin when feature distillation trains adapters. Written into a temporary folder and renamed, so a crash or
 /// Ctrl-C mid-write leaves the previous checkpoint intact.
 /// </summary>
 internal static class Checkpoint
 {
-    public static void Save(string dir, GraphModule model, SGD optimizer, CheckpointState state, TorchSharp.torch.nn.Module? adapters = null)
+    public static void Save(string dir, GraphModule model, NesterovSgd optimizer, CheckpointState state, TorchSharp.torch.nn.Module? adapters = null)
     {
         var tmp = dir + ".tmp";
         if (Directory.Exists(tmp))
@@ -29,7 +28,7 @@ internal static class Checkpoint
         }
         Directory.CreateDirectory(tmp);
         new OnnxModel(ModelExport.Export(model)).Save(Path.Combine(tmp, "model.onnx"));
-        optimizer.save_state_dict(Path.Combine(tmp, "optimizer.bin"));
+        optimizer.Save(Path.Combine(tmp, MomentumFile));
         adapters?.save(Path.Combine(tmp, AdaptersFile));
         File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state, CheckpointJson.Default.CheckpointState));
         var old = dir + ".old";
@@ -66,7 +65,7 @@ internal static class Checkpoint
 
     public static string ModelPath(string dir) => Path.Combine(dir, "model.onnx");
 
-    public static void LoadOptimizer(string dir, SGD optimizer) => optimizer.load_state_dict(Path.Combine(dir, "optimizer.bin"));
+    public static void LoadOptimizer(string dir, NesterovSgd optimizer) => optimizer.Load(Path.Combine(dir, MomentumFile));
 
     /// <summary>Restores feature-distillation adapters, when the checkpoint has them (a run without --feature has none).</summary>
     public static void LoadAdapters(string dir, TorchSharp.torch.nn.Module? adapters)
@@ -79,6 +78,7 @@ internal static class Checkpoint
     }
 
     private const string AdaptersFile = "adapters.bin";
+    private const string MomentumFile = "momentum.bin";
 
     public static void Delete(string dir)
     {

@@ -99,9 +99,9 @@ internal sealed class FeatureDistiller : IDisposable
         {
             var s = _adapters[i].call(capture[_pairs[i].Student]);
             var mse = F.mse_loss(s, features[_pairs[i].Teacher]);
-            sum = sum is null ? mse : sum + mse;
+            sum = sum is null ? mse : sum.Plus(mse);
         }
-        return (logits, teacherLogits, sum! / _pairs.Count);
+        return (logits, teacherLogits, sum!.Over(_pairs.Count));
     }
 
     /// <summary>Parameters of the adapters (empty when every pair has matching channels).</summary>

@@ -45,6 +45,20 @@ var watcher = new Thread(() =>
     cancel.Cancel();
 }) { IsBackground = true };
 watcher.Start();
+// Diagnostics: EDGEC_WORKER_GC_STRESS=1 collects garbage and runs finalizers on another thread without pause, so a
+// Scalar or tensor that libtorch reads after .NET may free it crashes within seconds instead of once in many runs.
+if (Environment.GetEnvironmentVariable("EDGEC_WORKER_GC_STRESS") is "1")
+{
+    new Thread(() =>
+    {
+        while (true)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            Thread.Sleep(1);
+        }
+    }) { IsBackground = true }.Start();
+}
 
 try
 {
@@ -65,7 +79,17 @@ catch (OperationCanceledException)
 }
 catch (Exception e) when (e is not OutOfMemoryException)
 {
-    events.Error("fault", $"{e.GetType().Name}: {e.Message}");
+    events.Error("fault", FaultLine(e));
     Console.Error.WriteLine(e);
     return 1;
+}
+
+// libtorch's messages run to dozens of native frames; the first line and where in the worker it came from say more.
+static string FaultLine(Exception e)
+{
+    var first = e.Message.Split('\n', 2)[0].Trim();
+    var where = new System.Diagnostics.StackTrace(e, false).GetFrames()
+        .Select(f => f.GetMethod())
+        .FirstOrDefault(m => m?.DeclaringType?.Namespace?.StartsWith("EdgeCompress", StringComparison.Ordinal) == true);
+    return where is null ? $"{e.GetType().Name}: {first}" : $"{e.GetType().Name}: {first} (in {where.DeclaringType!.Name}.{where.Name})";
 }

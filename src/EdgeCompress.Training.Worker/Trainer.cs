@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using EdgeCompress.Training.Worker.Graph;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -36,7 +35,7 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
             totalSteps = Math.Min(totalSteps, cap);
         }
         var parameters = features is null ? model.parameters() : model.parameters().Concat(features.Parameters());
-        var optimizer = optim.SGD(parameters, request.LearningRate, momentum: 0.9, weight_decay: request.WeightDecay, nesterov: true);
+        var optimizer = new NesterovSgd(parameters, request.LearningRate, momentum: 0.9, weightDecay: request.WeightDecay);
         int startEpoch = 0, startStep = 0, globalStep = 0;
         if (request.Resume && Checkpoint.Exists(checkpointDir))
         {
@@ -98,7 +97,7 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
                     {
                         // The teacher sees exactly this batch (augmented or not), so its logits come from the same run.
                         (logits, teacherBatch, var featureLoss) = features.Forward(model, x);
-                        loss = Loss(logits, y, teacherBatch) + featureLoss * request.FeatureWeight;
+                        loss = Loss(logits, y, teacherBatch).Plus(featureLoss.Times(request.FeatureWeight));
                         var fl = featureLoss.item<float>();
                         featureLosses.Add(fl);
                         featureSum += fl * idx.shape[0];
@@ -107,9 +106,9 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
                     {
                         teacherCorrect += teacherBatch!.argmax(1).eq(y).sum().item<long>();
                     }
-                    optimizer.zero_grad();
+                    optimizer.ZeroGrad();
                     loss.backward();
-                    optimizer.step();
+                    optimizer.Step();
                     var l = loss.item<float>();
                     if (!float.IsFinite(l))
                     {
@@ -167,31 +166,28 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
             return F.cross_entropy(logits, labels ?? throw new TrainingInputException($"data '{request.Data}' has no labels; give a teacher to learn from"));
         }
         var t = request.Temperature;
-        var soft = F.kl_div(F.log_softmax(logits / t, 1), F.log_softmax(teacher / t, 1), log_target: true, reduction: nn.Reduction.Sum)
-            / logits.shape[0] * (t * t);
+        var soft = F.kl_div(F.log_softmax(logits.Over(t), 1), F.log_softmax(teacher.Over(t), 1), log_target: true, reduction: nn.Reduction.Sum)
+            .Times(t * t / logits.shape[0]);
         if (labels is null || request.Alpha >= 1)
         {
             return soft;
         }
-        return soft * request.Alpha + F.cross_entropy(logits, labels) * (1 - request.Alpha);
+        return soft.Times(request.Alpha).Plus(F.cross_entropy(logits, labels).Times(1 - request.Alpha));
     }
 
-    private void SetLearningRate(SGD optimizer, int step, int total)
+    private void SetLearningRate(NesterovSgd optimizer, int step, int total)
     {
         var warm = Math.Max(1, (int)(0.15 * total));
         var lr = step < warm
             ? request.LearningRate * (step + 1) / warm
             : request.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (step - warm) / Math.Max(1, total - warm)));
-        foreach (var group in optimizer.ParamGroups)
-        {
-            group.LearningRate = lr;
-        }
+        optimizer.LearningRate = lr;
     }
 
     /// <summary>Random horizontal flip and up-to-2-pixel shift (zero fill), one draw per batch half.</summary>
     private static Tensor Augment(Tensor x, Generator gen)
     {
-        var flip = rand(x.shape[0], generator: gen).lt(0.5).view(-1, 1, 1, 1);
+        var flip = rand(x.shape[0], generator: gen).Below(0.5).view(-1, 1, 1, 1);
         x = where(flip, x.flip(3), x);
         var shifts = randint(-2, 3, [2], generator: gen).data<long>().ToArray();
         var padded = F.pad(x, [2, 2, 2, 2]);

@@ -1,5 +1,6 @@
 using EdgeCompress.Compression.Quantization;
 using EdgeCompress.Onnx.Protos;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EdgeCompress.Training.Worker.Graph;
@@ -93,7 +94,8 @@ internal sealed class FakeQuant
     /// </summary>
     public static Tensor WeightScales(Tensor w, bool perChannel, int weightMax)
     {
-        var perRow = w.detach().abs().reshape(w.shape[0], -1).amax([1]).clamp_min(1e-8) / weightMax;
+        using var floor = 1e-8.ToScalar();
+        var perRow = w.detach().abs().reshape(w.shape[0], -1).amax([1]).clamp_min(floor).Over(weightMax);
         return perChannel ? perRow : perRow.max().expand(w.shape[0]).contiguous();
     }
 
@@ -140,32 +142,39 @@ internal sealed class FakeQuant
     private static Tensor Ste(Tensor x, Tensor scale, long zeroPoint, long qmin, long qmax)
     {
         using var scope = NewDisposeScope();
-        var lo = scale * (qmin - zeroPoint);
-        var hi = scale * (qmax - zeroPoint);
+        var lo = scale.Times(qmin - zeroPoint);
+        var hi = scale.Times(qmax - zeroPoint);
         var clipped = minimum(maximum(x, lo), hi);
-        return clipped.add(Rounding(clipped, scale, zeroPoint, qmin, qmax)).MoveToOuterDisposeScope();
+        return clipped.Plus(Rounding(clipped, scale, zeroPoint, qmin, qmax)).MoveToOuterDisposeScope();
     }
 
     private static Tensor Ste(Tensor x, float scale, long zeroPoint, long qmin, long qmax)
     {
         using var scope = NewDisposeScope();
-        var lo = scale * (qmin - zeroPoint);
-        var hi = scale * (qmax - zeroPoint);
-        var clipped = x.clamp(lo, hi);
-        return clipped.add(Rounding(clipped, scale, zeroPoint, qmin, qmax)).MoveToOuterDisposeScope();
+        var clipped = x.Clamped(scale * (qmin - zeroPoint), scale * (qmax - zeroPoint));
+        using var s = scale.ToScalar();
+        return clipped.Plus(Rounding(clipped, s, zeroPoint, qmin, qmax)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The constant (no-gradient) step from a clipped value to its nearest point on the integer grid.</summary>
     private static Tensor Rounding(Tensor clipped, Tensor scale, long zeroPoint, long qmin, long qmax)
     {
         using var _ = no_grad();
-        return clipped.div(scale).round_().clamp_(qmin - zeroPoint, qmax - zeroPoint).mul_(scale).sub_(clipped);
+        return OntoGrid(clipped.div(scale), zeroPoint, qmin, qmax).mul_(scale).sub_(clipped);
     }
 
-    private static Tensor Rounding(Tensor clipped, float scale, long zeroPoint, long qmin, long qmax)
+    private static Tensor Rounding(Tensor clipped, Scalar scale, long zeroPoint, long qmin, long qmax)
     {
         using var _ = no_grad();
-        return clipped.div(scale).round_().clamp_(qmin - zeroPoint, qmax - zeroPoint).mul_(scale).sub_(clipped);
+        return OntoGrid(clipped.div(scale), zeroPoint, qmin, qmax).mul_(scale).sub_(clipped);
+    }
+
+    /// <summary>Rounds scaled values in place to integers within the quantised range (less the zero point).</summary>
+    private static Tensor OntoGrid(Tensor scaled, long zeroPoint, long qmin, long qmax)
+    {
+        using var lo = (qmin - zeroPoint).ToScalar();
+        using var hi = (qmax - zeroPoint).ToScalar();
+        return scaled.round_().clamp_(lo, hi);
     }
 
     /// <summary>Scale, zero point and integer range for an observed float range.</summary>

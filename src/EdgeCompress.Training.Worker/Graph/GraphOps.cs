@@ -28,21 +28,21 @@ internal sealed partial class GraphModule
             "BatchNormalization" => [F.batch_norm(X(0), X(3), X(4), X(1), X(2), training, 1 - n.GetFloat("momentum", 0.9f), n.GetFloat("epsilon", 1e-5f))],
             "Gemm" => [Gemm(n, X(0), X(1), x.Length > 2 ? x[2] : null)],
             "MatMul" => [matmul(X(0), X(1))],
-            "Add" => [X(0) + X(1)],
+            "Add" => [X(0).Plus(X(1))],
             "Sub" => [X(0) - X(1)],
             "Mul" => [X(0) * X(1)],
             "Div" => [X(0) / X(1)],
             "Relu" => [F.relu(X(0))],
-            "LeakyRelu" => [F.leaky_relu(X(0), n.GetFloat("alpha", 0.01f))],
+            "LeakyRelu" => [LeakyRelu(X(0), n.GetFloat("alpha", 0.01f))],
             "PRelu" => [PRelu(X(0), X(1))],
             "Clip" => [Clip(n, X(0), x)],
             "Sigmoid" => [sigmoid(X(0))],
             "Tanh" => [tanh(X(0))],
-            "Elu" => [F.elu(X(0), n.GetFloat("alpha", 1f))],
+            "Elu" => [Elu(X(0), n.GetFloat("alpha", 1f))],
             "Selu" => [Selu(n, X(0))],
-            "Softplus" => [F.softplus(X(0))],
-            "Softsign" => [F.softsign(X(0))],
-            "HardSigmoid" => [clamp(X(0) * n.GetFloat("alpha", 0.2f) + n.GetFloat("beta", 0.5f), 0, 1)],
+            "Softplus" => [Softplus(X(0))],
+            "Softsign" => [X(0).div(X(0).abs().Plus(1))],
+            "HardSigmoid" => [X(0).Times(n.GetFloat("alpha", 0.2f)).Plus(n.GetFloat("beta", 0.5f)).Clamped(0, 1)],
             "HardSwish" => [F.hardswish(X(0))],
             "Softmax" => [F.softmax(X(0), Axis(n, X(0), -1))],
             "LogSoftmax" => [F.log_softmax(X(0), Axis(n, X(0), -1))],
@@ -154,12 +154,12 @@ internal sealed partial class GraphModule
         var alpha = n.GetFloat("alpha", 1f);
         if (alpha != 1f)
         {
-            y *= alpha;
+            y = y.Times(alpha);
         }
         if (c is not null)
         {
             var beta = n.GetFloat("beta", 1f);
-            y += beta == 1f ? c : c * beta;
+            y = y.Plus(beta == 1f ? c : c.Times(beta));
         }
         return y;
     }
@@ -172,7 +172,7 @@ internal sealed partial class GraphModule
         {
             slope = slope.reshape([slope.shape[0], .. Enumerable.Repeat(1L, (int)x.dim() - 2)]);
         }
-        return where(x >= 0, x, x * slope);
+        return where(x.Below(0), x * slope, x);
     }
 
     private static Tensor[] Split(NodeProto n, Tensor x, Tensor?[] ins)
@@ -191,15 +191,30 @@ internal sealed partial class GraphModule
     {
         double lo = ins.Length > 1 && ins[1] is { } min ? min.to_type(ScalarType.Float64).item<double>() : n.GetFloat("min", float.NegativeInfinity);
         double hi = ins.Length > 2 && ins[2] is { } max ? max.to_type(ScalarType.Float64).item<double>() : n.GetFloat("max", float.PositiveInfinity);
-        return lo == 0 && hi == 6 ? F.relu6(x) : clamp(x, lo, hi);
+        return lo == 0 && hi == 6 ? F.relu6(x) : x.Clamped(lo, hi);
     }
 
     private static Tensor Selu(NodeProto n, Tensor x)
     {
         var alpha = n.GetFloat("alpha", 1.67326319217681884765625f);
         var gamma = n.GetFloat("gamma", 1.05070102214813232421875f);
-        return gamma * where(x > 0, x, alpha * (exp(x) - 1));
+        return where(x.Above(0), x, x.expm1().Times(alpha)).Times(gamma);
     }
+
+    private static Tensor LeakyRelu(Tensor x, double alpha)
+    {
+        using var slope = alpha.ToScalar();
+        return x.leaky_relu(slope);
+    }
+
+    private static Tensor Elu(Tensor x, double alpha)
+    {
+        using var a = alpha.ToScalar();
+        return x.elu(a, ScalarMath.One, ScalarMath.One);
+    }
+
+    /// <summary>ln(1 + e^x) as relu(x) + ln(1 + e^-|x|): no overflow for large x.</summary>
+    private static Tensor Softplus(Tensor x) => F.relu(x).Plus(x.abs().neg().exp().log1p());
 
     private static Tensor Pool(NodeProto n, Tensor x)
     {
