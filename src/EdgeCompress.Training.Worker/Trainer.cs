@@ -76,13 +76,17 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
                     return Result(null, accuracy, losses, featureLosses, epochLosses, epochAccuracies, stepsThisRun, clock, model, cancelled: true, checkpointDir);
                 }
                 SetLearningRate(optimizer, globalStep, totalSteps);
+                // Dropout draws from the global generator, augmentation from its own; both restart from (seed, step), so
+                // a resumed run draws exactly what the uninterrupted one would have.
+                manual_seed(StepSeed(globalStep));
                 using (NewDisposeScope())
                 {
                     var idx = order.narrow(0, (long)step * batch, Math.Min(batch, n - (long)step * batch));
                     var x = train.Inputs.index_select(0, idx);
                     if (request.Augment)
                     {
-                        x = Augment(x, gen);
+                        using var augmentGen = new Generator().manual_seed(StepSeed(globalStep));
+                        x = Augment(x, augmentGen);
                     }
                     Tensor logits, loss;
                     var y = train.Labels?.index_select(0, idx);
@@ -149,6 +153,8 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
         }
         return Result(request.OutputPath, accuracy, losses, featureLosses, epochLosses, epochAccuracies, stepsThisRun, clock, model, cancelled: false, null);
     }
+
+    private long StepSeed(int globalStep) => request.Seed * 1_000_003L + globalStep + 1;
 
     private CheckpointState State(int epoch, int step, int globalStep, long n) =>
         new(request.Command, epoch, step, globalStep, request.Seed, request.Epochs, request.BatchSize, n, FeatureKey());
