@@ -37,7 +37,7 @@ internal sealed class DeviceMeasurer : IVariantMeasurer
         BenchRecord record;
         try
         {
-            var phases = progress is null ? null : new Progress<DeviceProgress>(p =>
+            var phases = progress is null ? null : new SyncProgress<DeviceProgress>(p =>
             {
                 if (p.Phase is "uploading" or "measure" or "done" && (p.Total is null || p.Done == 0 || p.Done == p.Total))
                 {

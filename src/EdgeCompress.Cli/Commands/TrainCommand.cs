@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using EdgeCompress.Data;
+using EdgeCompress.Fleet;
 using EdgeCompress.Training;
 
 namespace EdgeCompress.Cli.Commands;
@@ -110,7 +111,7 @@ internal static class TrainCommand
         {
             var client = new TrainingClient();
             client.Log += line => ctx.Error.WriteLine(line);
-            var progress = new SyncProgress(p => ctx.Error.WriteLine(ProgressText.Format(p)));
+            var progress = new SyncProgress<TrainingProgress>(p => ctx.Error.WriteLine(ProgressText.Format(p)));
             TrainingResult result;
             try
             {
@@ -144,11 +145,5 @@ internal static class TrainCommand
                 $"wrote {request.OutputPath}{accuracy}, {result.Parameters:N0} parameters, {result.Steps} steps in {ProgressText.Duration(result.Seconds)} on {result.Threads} threads")).ConfigureAwait(false);
             return EdgecApp.ExitOk;
         }
-    }
-
-    /// <summary>Reports on the worker's reader thread, in order (Progress&lt;T&gt; would post out of order).</summary>
-    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

@@ -1,6 +1,7 @@
 using EdgeCompress.Compression.Pruning;
 using EdgeCompress.Compression.Search;
 using EdgeCompress.Data;
+using EdgeCompress.Fleet;
 using EdgeCompress.Onnx;
 using EdgeCompress.Training;
 
@@ -63,7 +64,7 @@ internal sealed class TrainingFineTuner : IPruneFineTuner, IStudentTrainer
             var teacherPath = Path.Combine(dir, "teacher.onnx");
             var outputPath = Path.Combine(dir, "tuned.onnx");
             new OnnxModel(teacher.Proto).Save(teacherPath);
-            var relay = progress is null ? null : new Progress<TrainingProgress>(p => progress.Report(what + " " + ProgressText.Format(p)));
+            var relay = progress is null ? null : new SyncProgress<TrainingProgress>(p => progress.Report(what + " " + ProgressText.Format(p)));
             TrainingResult result;
             try
             {
