@@ -20,6 +20,10 @@ internal sealed class Jobs(WorkerRequest request, EventSink events, Cancellation
         {
             throw new TrainingInputException("feature pairs need a teacher (distill or finetune with a teacher)");
         }
+        // Every tensor the job makes belongs to this scope, or to an inner one (per step, batch or export), until it
+        // ends; none is left to the finalizer, which could free a temporary (value.detach() in
+        // value.detach().contiguous()) while libtorch still reads it. The job's own tensors live as long anyway.
+        using var scope = NewDisposeScope();
         return Dispatch();
     }
 
