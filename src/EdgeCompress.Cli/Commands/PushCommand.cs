@@ -38,7 +38,7 @@ internal static class PushCommand
                 using var client = new EdgedClient(device, timeout);
                 try
                 {
-                    var sent = new EdgeCompress.Fleet.SyncProgress<long>(bytes => output.Report(new DeviceProgress(device.Name, "uploading", bytes, file.Length)));
+                    var sent = new SyncProgress<long>(bytes => output.Report(new DeviceProgress(device.Name, "uploading", bytes, file.Length)));
                     return await ModelPusher.PushAsync(client, file, storeName, sent, output.Note, token).ConfigureAwait(false);
                 }
                 finally
