@@ -65,10 +65,26 @@ internal sealed class Jobs(WorkerRequest request, EventSink events, Cancellation
         {
             events.Log(Teacher.AgreementLine(teacherPath, Agreement(teacher, train)));
         }
+        var health = TrainingHealth.Start(model, train, teacher);
         var result = new Trainer(request, events, cancel).Run(model, train, eval, teacher, checkpointDir, features, live);
         if (result.Cancelled)
         {
             return result;
+        }
+        double? after;
+        try
+        {
+            after = health.Check(model);
+        }
+        catch (TrainingFailedException)
+        {
+            // The checkpoint holds the same unfit weights; resuming from it would only write them.
+            Checkpoint.Delete(checkpointDir);
+            throw;
+        }
+        if (after is not null)
+        {
+            events.Log(FormattableString.Invariant($"health: top-1 agreement on the training probe {health.Before * 100:F1}% before, {after * 100:F1}% after"));
         }
         var meta = new Dictionary<string, string>
         {

@@ -72,6 +72,11 @@ catch (TrainingInputException e)
     events.Error("input", e.Message);
     return 2;
 }
+catch (TrainingFailedException e)
+{
+    events.Error("failed", e.Message);
+    return 1;
+}
 catch (OperationCanceledException)
 {
     events.Result(new TrainingResult { Cancelled = true });

@@ -116,7 +116,9 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
                     var l = loss.item<float>();
                     if (!float.IsFinite(l))
                     {
-                        throw new TrainingInputException($"training diverged (loss {l}) at epoch {epoch + 1}, step {step}; lower --lr");
+                        throw new TrainingFailedException(stepsThisRun == 0 && globalStep == 0
+                            ? $"the loss was {l} on the first batch, before any update, so the learning rate is not the cause: the model or a libtorch kernel produced non-finite values (rerun with EDGEC_WORKER_NAN_TRACE=FILE to log the first node that did); no model written"
+                            : $"training diverged (loss {l}) at epoch {epoch + 1}, step {step}; lower --lr; no model written");
                     }
                     losses.Add(l);
                     lossSum += l * idx.shape[0];

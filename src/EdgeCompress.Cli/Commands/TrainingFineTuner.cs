@@ -70,9 +70,13 @@ internal sealed class TrainingFineTuner : IPruneFineTuner, IStudentTrainer
             {
                 result = await run(teacherPath, outputPath, relay).ConfigureAwait(false);
             }
-            catch (TrainingException e)
+            catch (TrainingException e) when (e.Kind != TrainingErrorKind.Fault)
             {
                 throw new UsageException($"{what} failed: {e.Message}", e);
+            }
+            catch (TrainingException e)
+            {
+                throw new EdgeCompress.Compression.Passes.WorkFailedException($"{what} failed: {e.Message}", e);
             }
             if (result.Cancelled)
             {

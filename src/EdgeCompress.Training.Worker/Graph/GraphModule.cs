@@ -108,6 +108,10 @@ internal sealed partial class GraphModule : nn.Module<Tensor, Tensor>
                 ins[i] = values.TryGetValue(name, out var v) ? v : Lookup(name, node);
             }
             var outs = Execute(node, ins);
+            if (NanTrace)
+            {
+                TraceNonFinite(node, ins, outs);
+            }
             for (var i = 0; i < outs.Length && i < node.Output.Count; i++)
             {
                 var o = outs[i];
@@ -125,6 +129,21 @@ internal sealed partial class GraphModule : nn.Module<Tensor, Tensor>
         return values.TryGetValue(_outputName, out var result)
             ? result
             : throw new TrainingInputException($"graph output '{_outputName}' is never produced");
+    }
+
+    private static readonly string? NanTracePath = Environment.GetEnvironmentVariable("EDGEC_WORKER_NAN_TRACE");
+    private static bool NanTrace => NanTracePath is { Length: > 0 };
+
+    private static void TraceNonFinite(NodeProto node, Tensor?[] ins, Tensor[] outs)
+    {
+        foreach (var o in outs)
+        {
+            if (o.dtype == ScalarType.Float32 && !isfinite(o).all().item<bool>())
+            {
+                var desc = string.Join("; ", ins.Select((t, i) => t is null ? "-" : $"in{i} {string.Join('x', t.shape)} finite={isfinite(t).all().item<bool>()} absmax={t.abs().max().item<float>()}"));
+                File.AppendAllText(NanTracePath!, $"nan-trace: {node.OpType} '{node.Name}' out {string.Join('x', o.shape)} nonfinite={(~isfinite(o)).sum().item<long>()} <- {desc}\n");
+            }
+        }
     }
 
     private Tensor Lookup(string name, NodeProto node)
