@@ -69,7 +69,8 @@ public static class EdgecApp
 
     /// <summary>
     /// The one choke point turning failures into what a user sees: bad input (usage, unreadable or malformed files)
-    /// becomes one "edgec: ..." line and exit 2; Ctrl-C exit 130; anything else is a fault and is shown with its type.
+    /// becomes one "edgec: ..." line and exit 2; work that could not do what was asked one line and exit 1; Ctrl-C exit
+    /// 130; anything else is a fault, shown as one line with its type (the stack trace with EDGEC_DEBUG=1) and exit 1.
     /// Every command's action goes through here.
     /// </summary>
     public static Func<ParseResult, CancellationToken, Task<int>> Guarded(CliContext ctx, Func<ParseResult, CancellationToken, Task<int>> action) =>
@@ -94,10 +95,37 @@ public static class EdgecApp
                 await ctx.Error.WriteLineAsync($"edgec: {e.Message}").ConfigureAwait(false);
                 return ExitUsage;
             }
+            catch (EdgeCompress.Compression.Runtime.ModelRunException e)
+            {
+                // ONNX Runtime refused the model or the data given for it: input the user can change.
+                await ctx.Error.WriteLineAsync($"edgec: {e.Message.Split('\n', 2)[0].Trim()}").ConfigureAwait(false);
+                return ExitUsage;
+            }
+            catch (EdgeCompress.Profiles.ProfileException e)
+            {
+                await ctx.Error.WriteLineAsync($"edgec: {e.Message}").ConfigureAwait(false);
+                return ExitUsage;
+            }
+            catch (EdgeCompress.Compression.Passes.WorkFailedException e)
+            {
+                await ctx.Error.WriteLineAsync($"edgec: {e.Message}").ConfigureAwait(false);
+                return ExitCheckFailed;
+            }
             catch (OperationCanceledException)
             {
                 await ctx.Error.WriteLineAsync("edgec: interrupted").ConfigureAwait(false);
                 return ExitInterrupted;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A fault (a bug, or a runtime failure nobody mapped to a message): one line a user can report, the
+                // stack trace only on request, and the exit code of work that failed.
+                await ctx.Error.WriteLineAsync($"edgec: internal error: {e.GetType().Name}: {e.Message.Split('\n', 2)[0].Trim()} (set EDGEC_DEBUG=1 for the stack trace)").ConfigureAwait(false);
+                if (Environment.GetEnvironmentVariable("EDGEC_DEBUG") is "1")
+                {
+                    await ctx.Error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
+                }
+                return ExitCheckFailed;
             }
         };
 }

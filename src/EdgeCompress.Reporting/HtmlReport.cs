@@ -41,6 +41,16 @@ public static class HtmlReport
 
         html.Append("<h2>Variants</h2>");
         AppendTable(html, m);
+        if (m.Skipped.Count > 0)
+        {
+            // A candidate that failed or was dropped is part of the result: the reader sees what was tried.
+            html.Append("<h2>Candidates not kept</h2><table id=\"not-kept\"><tr><th class=\"l\">candidate</th><th class=\"l\">why</th></tr>");
+            foreach (var s in m.Skipped)
+            {
+                html.Append("<tr><td class=\"l\">").Append(Enc(s.Id)).Append("</td><td class=\"l\">").Append(Enc(s.Reason)).Append("</td></tr>");
+            }
+            html.Append("</table>");
+        }
         html.Append("<p class=\"note\">Latency marked <i>estimated</i> comes from the profile's cost model, not a device; ")
             .Append("<i>measured</i> figures name where they were taken.</p></body></html>");
         return html.ToString();

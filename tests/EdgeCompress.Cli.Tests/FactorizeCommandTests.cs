@@ -122,7 +122,7 @@ public sealed class FactorizeCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Layer_with_computed_weights_is_skipped_with_a_warning_naming_it()
+    public async Task A_model_whose_only_layer_has_computed_weights_is_refused_with_a_warning_naming_it()
     {
         var path = Path.Combine(_dir, "dyn.onnx");
         var g = new GraphProto { Name = "dyn" };
@@ -134,8 +134,10 @@ public sealed class FactorizeCommandTests : IDisposable
 
         var (code, _, stderr) = await Run("factorize", path, "--out", Path.Combine(_dir, "o.onnx"));
 
-        Assert.Equal(0, code);
-        Assert.Contains("node 'mm' (MatMul) skipped: weights are not constant", stderr, StringComparison.Ordinal);
+        // Its only layer cannot be factorized, so nothing would change: refused, with the reason, and nothing written.
+        Assert.Equal(1, code);
+        Assert.Matches(@"edgec: factorize changed no layer of \S+dyn\.onnx: all 1 candidate layers were skipped \(1x 'weights are not constant[^']*'\); no model written", stderr);
+        Assert.False(File.Exists(Path.Combine(_dir, "o.onnx")));
     }
 
     [Fact]

@@ -34,6 +34,17 @@ public partial class HtmlReportTests
     }
 
     [Fact]
+    public void Candidates_that_failed_or_were_dropped_are_listed_with_their_reasons()
+    {
+        var m = SampleManifests.ThreeVariants();
+        m.Skipped.Add(new EdgeCompress.Compression.Manifest.ManifestSkip { Id = "prune-0.3", Reason = "failed: fine-tune failed: training diverged <at step 3>" });
+        var html = HtmlReport.Render(m);
+        var table = Regex.Match(html, "<h2>Candidates not kept</h2><table id=\"not-kept\">(.*?)</table>").Groups[1].Value;
+        Assert.Contains("<td class=\"l\">prune-0.3</td><td class=\"l\">failed: fine-tune failed: training diverged &lt;at step 3&gt;</td>", table, StringComparison.Ordinal);
+        Assert.DoesNotContain("Candidates not kept", HtmlReport.Render(SampleManifests.ThreeVariants()), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Charts_without_data_say_so_instead_of_showing_an_empty_plot()
     {
         var m = SampleManifests.ThreeVariants();

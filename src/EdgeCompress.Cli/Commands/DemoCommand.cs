@@ -77,6 +77,11 @@ internal static class DemoCommand
             var outcome = await new OptimizeRunner(new DefaultPassCatalog(training, training), new LocalMeasurer(dataSpec, profile.Runtime.IntraOpThreads))
                 .RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
             var manifest = ManifestFile.Load(outcome.ManifestPath);
+            var failures = manifest.Skipped.Select(x => $"{x.Id}: {x.Reason}").ToList();
+            if (manifest.Variants.Count == 0)
+            {
+                throw new EdgeCompress.Compression.Passes.WorkFailedException($"optimize kept no variant, not even the baseline; see {outcome.ManifestPath}");
+            }
 
             Stage("3/4 start edged on 127.0.0.1, push and benchmark every variant through its API");
             await using (var daemon = await LocalDaemon.StartAsync(profile.Id, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false))
@@ -88,8 +93,21 @@ internal static class DemoCommand
                 foreach (var v in manifest.Variants)
                 {
                     ct.ThrowIfCancellationRequested();
-                    var model = ModelFile.Open(Path.Combine(optimizeDir, v.File));
-                    var record = await RemoteBench.RunAsync(client, model, ModelFile.CheckName(v.Id.Replace('+', '_')), settings, null, null, ct).ConfigureAwait(false);
+                    BenchRecord record;
+                    try
+                    {
+                        var model = ModelFile.Open(Path.Combine(optimizeDir, v.File));
+                        record = await RemoteBench.RunAsync(client, model, ModelFile.CheckName(v.Id.Replace('+', '_')), settings, null, null, ct).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
+                    {
+                        // One variant edged cannot run keeps optimize's in-process figure and says so; the rest go on.
+                        var reason = OptimizeRunner.FailureReason(e);
+                        v.Notes.Add($"edged benchmark failed: {reason}; latency is optimize's in-process measurement");
+                        failures.Add($"{v.Id}: edged benchmark failed: {reason}");
+                        Stage($"    {v.Id}: edged benchmark failed ({reason}); keeping the in-process figure");
+                        continue;
+                    }
                     records.Add(record);
                     var r = record.Result!;
                     v.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"optimize measured p50 {v.Latency?.P50Ms:F3} ms in process; edged measured p50 {r.P50Ms:F3} ms"));
@@ -116,11 +134,17 @@ internal static class DemoCommand
             Stage("    edged stopped");
             OptimizeRunner.Select(manifest, options);
             ManifestFile.Save(manifest, outcome.ManifestPath);
+            // edged's figures can change the choice: chosen.onnx is always the manifest's chosen variant.
+            OptimizeRunner.WriteChosen(manifest, optimizeDir);
 
             Stage("4/4 report");
             var reportPath = Path.Combine(outDir, "report.html");
             HtmlReport.Write(manifest, reportPath);
             PrintTable(ctx, manifest);
+            foreach (var f in failures)
+            {
+                ctx.Out.WriteLine($"  not kept: {f}");
+            }
             ctx.Out.WriteLine($"report: {reportPath}");
             Stage("done");
             return manifest.Chosen is null ? EdgecApp.ExitCheckFailed : EdgecApp.ExitOk;
@@ -150,7 +174,7 @@ internal static class DemoCommand
         foreach (var v in m.Variants)
         {
             ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{(v.Id == m.Chosen ? "* " : "  ") + v.Id,-22} {(v.AccuracyPercent is { } a ? $"{a:F2}%" : "-"),9} {v.SizeBytes / 1024.0,9:F1} {v.Latency!.P50Ms,8:F3} {v.SpeedupOver(baseline),7:F2}x"));
+                $"{(v.Id == m.Chosen ? "* " : "  ") + v.Id,-22} {(v.AccuracyPercent is { } a ? $"{a:F2}%" : "-"),9} {v.SizeBytes / 1024.0,9:F1} {v.Latency?.P50Ms ?? double.NaN,8:F3} {v.SpeedupOver(baseline),7:F2}x"));
         }
         ctx.Out.WriteLine(m.Chosen is null ? $"no variant met the budget: {m.ChosenReason}" : $"chosen: {m.Chosen}: {m.ChosenReason}");
     }

@@ -117,6 +117,14 @@ public sealed class FactorizePass : ICompressionPass
             }
             record.Layers.Add(new LayerRecord(plan.Label, plan.Node.OpType, result.Detail, dense, plan.Params(choice.Ranks) + bias, metrics));
         }
+        if (choices.Values.All(c => c.Ranks is null))
+        {
+            // Every layer kept dense: the output would be the input. Say why, by the commonest reasons.
+            var why = plans.Count == 0
+                ? (skipped.Count == 0 ? "it has no Conv, Gemm or MatMul layer with constant weights" : $"all {skipped.Count} candidate layers were skipped ({Commonest(skipped.Select(x => x.Reason))})")
+                : $"no layer is worth factorizing ({Commonest(plans.Select(p => choices[p].KeptReason ?? "kept"))})";
+            throw new Passes.WorkFailedException($"factorize changed no layer of {model.SourcePath ?? "the model"}: {why}; no model written");
+        }
         ListInitializersAsInputsIfRequired(output);
         var paramsAfter = CountParams(graph);
         record.Totals["params_before"] = paramsBefore;
@@ -130,6 +138,9 @@ public sealed class FactorizePass : ICompressionPass
         }
         return new PassResult(output, record);
     }
+
+    private static string Commonest(IEnumerable<string> reasons) =>
+        string.Join("; ", reasons.GroupBy(r => r, StringComparer.Ordinal).OrderByDescending(g => g.Count()).Take(2).Select(g => $"{g.Count()}x '{g.Key}'"));
 
     // Output-error sensitivity for a parameter target with calibration data; null (weight error) otherwise.
     private OutputSensitivity? MeasureSensitivity(OnnxModel model, List<LayerPlan> plans, long opset, PassRecord record,

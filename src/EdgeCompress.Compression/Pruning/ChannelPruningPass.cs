@@ -53,7 +53,7 @@ public sealed class ChannelPruningPass : ICompressionPass
         var candidates = Candidates(graph, record);
         if (candidates.Count == 0)
         {
-            record.Warnings.Add("nothing was pruned: no Conv, ConvTranspose, Gemm or MatMul layer has output channels that can be removed");
+            throw new WorkFailedException($"channel pruning removed nothing from {label}: {WhyNoCandidates(graph)}; no model written");
         }
         cancellationToken.ThrowIfCancellationRequested();
 
@@ -71,16 +71,33 @@ public sealed class ChannelPruningPass : ICompressionPass
         }
         ForgetStaleShapes(pruned, graph);
         var layerParamsAfter = LayerParams(graph);
+        long channelsRemoved = 0;
         foreach (var root in candidates)
         {
             var count = graph.Spaces.CountOf(root);
             var kept = keep.TryGetValue(root, out var k) ? k.Length : count;
+            channelsRemoved += count - kept;
             foreach (var p in graph.Spaces.Producers(root))
             {
                 var name = OnnxGraph.NodeLabel(p);
                 record.Layers.Add(new LayerRecord(name, p.OpType, $"pruned {count - kept}/{count} channels",
                     layerParamsBefore.GetValueOrDefault(name), layerParamsAfter.GetValueOrDefault(name)));
             }
+        }
+
+        var channelsTotal = graph.Spaces.Roots().Where(r => graph.Spaces.Producers(r).Count > 0).Sum(r => (long)graph.Spaces.CountOf(r));
+        if (channelsRemoved == 0)
+        {
+            throw new WorkFailedException(string.Create(CultureInfo.InvariantCulture,
+                $"channel pruning removed nothing from {label}: ratio {_options.Ratio} with round-to {_options.RoundTo} keeps every channel of the {candidates.Count} prunable layer group(s) (the smallest has {candidates.Min(graph.Spaces.CountOf)} channels); raise --channels or lower --round-to; no model written"));
+        }
+        record.Totals["channels_total"] = channelsTotal;
+        record.Totals["channels_removed"] = channelsRemoved;
+        if (channelsTotal > 0 && (double)channelsRemoved / channelsTotal < _options.Ratio / 2)
+        {
+            var blocked = graph.Spaces.Roots().Count(r => graph.Spaces.Producers(r).Count > 0 && graph.Spaces.BlockReasons(r).Count > 0);
+            record.Warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"did less than asked: removed {channelsRemoved:N0} of {channelsTotal:N0} output channels ({100.0 * channelsRemoved / channelsTotal:F1}%, asked {_options.Ratio * 100:0.#}%); {blocked} layer group(s) could not be pruned (see the warnings above)"));
         }
 
         if (_options.RecalibrateBatchNorm is { } data)
@@ -100,6 +117,20 @@ public sealed class ChannelPruningPass : ICompressionPass
         record.Totals["bytes_before"] = model.Proto.CalculateSize();
         record.Totals["bytes_after"] = pruned.Proto.CalculateSize();
         return new PassResult(pruned, record);
+    }
+
+    /// <summary>Why no layer group can be pruned: the commonest block reasons with their counts.</summary>
+    private static string WhyNoCandidates(DependencyGraph graph)
+    {
+        var withProducers = graph.Spaces.Roots().Where(r => graph.Spaces.Producers(r).Count > 0).ToList();
+        if (withProducers.Count == 0)
+        {
+            return "it has no Conv, ConvTranspose, Gemm or MatMul layer with output channels";
+        }
+        var reasons = withProducers.Select(r => graph.Spaces.BlockReasons(r) is { Count: > 0 } br ? br[0] : "excluded by --exclude/--only")
+            .GroupBy(r => r, StringComparer.Ordinal).OrderByDescending(g => g.Count()).Take(3)
+            .Select(g => $"{g.Count()}x '{g.Key}'");
+        return $"none of its {withProducers.Count} layer groups can be pruned ({string.Join("; ", reasons)})";
     }
 
     /// <summary>The groups that may be pruned: they have a producing layer, are not blocked and not excluded.</summary>

@@ -97,9 +97,27 @@ public sealed class UnstructuredPruningPass : ICompressionPass
         record.Totals["bytes_after"] = after.Length;
         record.Totals["gzip_bytes_before"] = GzipBytes(before);
         record.Totals["gzip_bytes_after"] = GzipBytes(after);
+        var zeros = record.Totals["zeros"];
+        if (all > 0 && (double)zeros / all < _options.Sparsity - 0.01)
+        {
+            // Dense first/last layers and weights the pass cannot reach (not constant float) count in the model's
+            // total: say how far the result is from what was asked, and why.
+            var dense = record.Layers.Where(l => l.Action.StartsWith("kept dense", StringComparison.Ordinal)).Sum(l => l.ParamsAfter);
+            var unreachable = UnreachableWeights(pruned, store);
+            record.Warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"did less than asked: {100.0 * zeros / all:F2}% of the {all:N0} layer weights are zero (asked {_options.Sparsity * 100:0.#}%); {dense:N0} weights in layers kept dense (first/last or --exclude; --all-layers prunes first and last too)")
+                + (unreachable > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {unreachable:N0} weights not constant float32 (fp16, int8 or computed) were not considered") : ""));
+        }
         record.Warnings.Add(SpeedNote);
         return new PassResult(pruned, record);
     }
+
+    /// <summary>Weights of Conv/Gemm/MatMul layers whose weight is not a constant float32 tensor (the pass skips them).</summary>
+    private static long UnreachableWeights(OnnxModel model, ParamStore store) =>
+        model.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul" && n.Input.Count > 1)
+            .Select(n => store.Find(n.Input[1]))
+            .Where(w => w is not null && TensorData.TypeOf(w) != TensorProto.Types.DataType.Float)
+            .Sum(w => TensorData.ElementCount(w!));
 
     /// <summary>The magnitude at or below which a fraction <paramref name="sparsity"/> of the values lie.</summary>
     private static float Threshold(IEnumerable<float> values, double sparsity)

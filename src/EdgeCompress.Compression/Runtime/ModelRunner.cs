@@ -93,7 +93,7 @@ public sealed class ModelRunner : IDisposable
             GraphOptimizationLevel = options.Optimization,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             // ORT's warnings (legacy opsets, optimizer notes) are not the user's business; errors still surface as exceptions.
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
         };
         try
         {

@@ -28,6 +28,7 @@ public sealed class OptimizeRunner
         ArgumentNullException.ThrowIfNull(options);
         var started = _time.GetTimestamp();
         var outDir = Path.GetFullPath(options.OutputDirectory);
+        var newFolder = !Directory.Exists(outDir);
         Directory.CreateDirectory(Path.Combine(outDir, "variants"));
         var manifestPath = Path.Combine(outDir, ManifestFile.FileName);
         var baselineSha = ManifestFile.Sha256Of(options.ModelPath);
@@ -40,7 +41,17 @@ public sealed class OptimizeRunner
             new OnnxModel(source.Proto.Clone()).Save(baselinePath);
             manifest.Variants.RemoveAll(v => v.Id == manifest.Baseline);
             progress?.Report("measuring the baseline");
-            var m = await _measurer.MeasureAsync(baselinePath, baselinePath, progress, cancellationToken).ConfigureAwait(false);
+            VariantMeasurement m;
+            try
+            {
+                m = await _measurer.MeasureAsync(baselinePath, baselinePath, progress, cancellationToken).ConfigureAwait(false);
+            }
+            catch when (newFolder)
+            {
+                // Nothing can be compared without the baseline: leave no half-made folder behind.
+                Directory.Delete(outDir, recursive: true);
+                throw;
+            }
             manifest.Variants.Insert(0, ToVariant(manifest.Baseline, baselinePath, outDir, [], m, "the input model, unchanged"));
             Select(manifest, options);
             ManifestFile.Save(manifest, manifestPath);
@@ -97,6 +108,17 @@ public sealed class OptimizeRunner
                     passes.Add(new ManifestPass { Pass = step.Pass, Settings = new(result.Record.Settings.Count > 0 ? result.Record.Settings : step.Settings) });
                 }
                 model.Save(file);
+                if (IdenticalTo(file, outDir, manifest) is { } twin)
+                {
+                    // Two recipes that write the same bytes (a prune ratio rounded to the same channels, a pass with
+                    // nothing to do) are one variant, not two rows that look like a choice.
+                    File.Delete(file);
+                    manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"identical to {twin} (same file bytes)" });
+                    progress?.Report($"{recipe.Id}: dropped, its file is identical to {twin}'s");
+                    Select(manifest, options);
+                    ManifestFile.Save(manifest, manifestPath);
+                    continue;
+                }
                 var m = await _measurer.MeasureAsync(file, baselinePath, progress, cancellationToken).ConfigureAwait(false);
                 manifest.Variants.RemoveAll(v => v.Id == recipe.Id);
                 var variant = ToVariant(recipe.Id, file, outDir, passes, m, recipe.Why);
@@ -108,25 +130,50 @@ public sealed class OptimizeRunner
                 ManifestFile.Save(manifest, manifestPath);
                 throw;
             }
-            catch (Exception e) when (e is OnnxFormatException or ArgumentException or InvalidOperationException
-                or Runtime.ModelRunException or NotSupportedException or IOException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
+                // One candidate's failure (a pass that cannot apply, a fine-tune that diverged, a measurement
+                // ONNX Runtime refused, or a bug) is recorded with its reason and the search goes on.
                 File.Delete(file);
-                manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"failed: {e.Message}" });
-                progress?.Report($"{recipe.Id}: skipped ({e.Message})");
+                var reason = FailureReason(e);
+                manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"failed: {reason}" });
+                progress?.Report($"{recipe.Id}: failed ({reason}); going on");
             }
             Select(manifest, options);
             ManifestFile.Save(manifest, manifestPath);
         }
         Select(manifest, options);
         ManifestFile.Save(manifest, manifestPath);
+        WriteChosen(manifest, outDir);
+        return new OptimizeOutcome(manifestPath, manifest.Chosen, manifest.Variants.Count, manifest.Skipped.Count);
+    }
+
+    /// <summary>Makes DIR/chosen.onnx a copy of the manifest's chosen variant (removed when none is chosen).</summary>
+    public static void WriteChosen(OptimizeManifest manifest, string outDir)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
         var chosenPath = Path.Combine(outDir, "chosen.onnx");
         File.Delete(chosenPath);
         if (manifest.Chosen is not null)
         {
             File.Copy(Path.Combine(outDir, manifest.Variants.First(v => v.Id == manifest.Chosen).File), chosenPath);
         }
-        return new OptimizeOutcome(manifestPath, manifest.Chosen, manifest.Variants.Count, manifest.Skipped.Count);
+    }
+
+    /// <summary>One line for the manifest: the message's first line; a fault that is not an input or pass error also names its type.</summary>
+    public static string FailureReason(Exception e)
+    {
+        var first = e.Message.Split('\n', 2)[0].Trim();
+        return e is OnnxFormatException or ArgumentException or InvalidOperationException or Runtime.ModelRunException
+            or NotSupportedException or IOException or Passes.WorkFailedException || e.GetType().Name is "UsageException"
+            ? first
+            : $"{e.GetType().Name}: {first}";
+    }
+
+    private static string? IdenticalTo(string file, string outDir, OptimizeManifest manifest)
+    {
+        var sha = ManifestFile.Sha256Of(file);
+        return manifest.Variants.FirstOrDefault(v => v.Sha256 == sha && File.Exists(Path.Combine(outDir, v.File)))?.Id;
     }
 
     private static OptimizeManifest? Resume(string manifestPath, string baselineSha, OptimizeOptions options, IProgress<string>? progress)

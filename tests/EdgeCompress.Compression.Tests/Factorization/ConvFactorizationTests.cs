@@ -65,17 +65,17 @@ public class ConvFactorizationTests
     }
 
     [Fact]
-    public void Grouped_conv_is_left_alone_with_a_warning_naming_the_node()
+    public void A_model_whose_only_conv_is_grouped_is_refused_naming_why_and_nothing_is_written()
     {
         var model = FactorTestModels.TuckerConv(cin: 8, cout: 8, k: 3, rin: 2, rout: 2);
         var w = model.Graph.Initializers["w"];
         TensorData.SetValues<float>(w, [8, 4, 3, 3], TensorData.ToFloats(w).Take(8 * 4 * 9).ToArray());
         model.Graph.Nodes[0].SetInt("group", 2);
 
-        var result = new FactorizePass(new FactorizeOptions()).Apply(model);
+        var refused = Assert.Throws<EdgeCompress.Compression.Passes.WorkFailedException>(() => new FactorizePass(new FactorizeOptions()).Apply(model));
 
-        Assert.Contains(result.Record.Warnings, w => w.Contains("'conv'", StringComparison.Ordinal) && w.Contains("group 2", StringComparison.Ordinal));
-        Assert.Equal(0, result.Record.Totals["layers_factorized"]);
+        Assert.Contains("factorize changed no layer", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("group 2", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using EdgeCompress.Compression.Factorization;
+using EdgeCompress.Compression.Passes;
 using EdgeCompress.Compression.Runtime;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
@@ -61,19 +62,26 @@ public class TestdataStructureTests
             Method = Enum.Parse<FactorMethod>(method, ignoreCase: true),
         };
 
-        var result = new FactorizePass(options).Apply(model);
-
         var grouped = model.Graph.Nodes.Any(n => n.GetInt("group", 1) != 1);
         var transposed = model.Graph.Nodes.Any(n => n.OpType == "ConvTranspose");
+        PassResult result;
+        try
+        {
+            result = new FactorizePass(options).Apply(model);
+        }
+        catch (EdgeCompress.Compression.Passes.WorkFailedException refused)
+        {
+            // Only a model with nothing to factorize may be refused, and the refusal says so instead of writing the
+            // model unchanged.
+            Assert.True(grouped || transposed, refused.Message);
+            Assert.Contains("changed no layer", refused.Message, StringComparison.Ordinal);
+            return;
+        }
         if (!grouped && !transposed)
         {
             Assert.True(result.Record.Totals["layers_factorized"] >= 1, string.Join("; ", result.Record.Warnings));
             static int Layers(OnnxModel m) => m.Graph.Nodes.Count(n => n.OpType is "Gemm" or "MatMul" or "Conv");
             Assert.True(Layers(result.Model) > Layers(model));
-        }
-        if (grouped)
-        {
-            Assert.Contains(result.Record.Warnings, w => w.Contains("grouped/depthwise", StringComparison.Ordinal));
         }
         using var runner = ModelRunner.Create(result.Model, relative);
         var sample = new Sample(runner.Inputs.Zip(inputs)

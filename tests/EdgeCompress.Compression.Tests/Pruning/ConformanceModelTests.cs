@@ -1,3 +1,4 @@
+using EdgeCompress.Compression.Passes;
 using EdgeCompress.Compression.Pruning;
 using EdgeCompress.Onnx;
 
@@ -33,10 +34,20 @@ public class ConformanceModelTests
     public void Pruning_30_percent_of_a_conformance_conv_model_runs_and_keeps_its_output_shape(string name)
     {
         var model = OnnxModel.Load(Path.Combine(Root, name, "model.onnx"));
-        var result = new ChannelPruningPass(new ChannelPruningOptions { Ratio = 0.3 }).Apply(model);
+        PassResult result;
+        try
+        {
+            result = new ChannelPruningPass(new ChannelPruningOptions { Ratio = 0.3 }).Apply(model);
+        }
+        catch (WorkFailedException refused)
+        {
+            // A single-layer model's channels are its output (or grouped, or depthwise on the input): the pass must
+            // refuse and say why rather than return the model unchanged.
+            Assert.Matches(@"^channel pruning removed nothing from model\.onnx: (none of its \d+ layer groups can be pruned \(\d+x '.+'\)|it has no Conv, ConvTranspose, Gemm or MatMul layer with output channels); no model written$", refused.Message);
+            return;
+        }
         Assert.Equal(ChannelPruningTests.RunOnce(model, 1).Dims, ChannelPruningTests.RunOnce(result.Model, 1).Dims);
-        // A single-layer model's channels are its output: the pass must say so rather than prune silently.
         Assert.All(result.Record.Layers, l => Assert.StartsWith("pruned ", l.Action, StringComparison.Ordinal));
-        Assert.True(result.Record.Layers.Count > 0 || result.Record.Warnings.Count > 0);
+        Assert.NotEmpty(result.Record.Layers);
     }
 }

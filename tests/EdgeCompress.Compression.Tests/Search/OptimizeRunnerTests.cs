@@ -41,13 +41,26 @@ public sealed class OptimizeRunnerTests : IDisposable
     {
         public int Created { get; private set; }
 
-        public bool Has(string pass) => pass == "noise";
+        public bool Has(string pass) => pass is "noise" or "fail";
 
         public ICompressionPass Create(RecipeStep step, PassContext context)
         {
             Created++;
-            return new NoisePass(double.Parse(step.Settings["scale"], System.Globalization.CultureInfo.InvariantCulture));
+            return step.Pass == "fail"
+                ? new FailingPass(step.Settings["kind"])
+                : new NoisePass(double.Parse(step.Settings["scale"], System.Globalization.CultureInfo.InvariantCulture));
         }
+    }
+
+    /// <summary>A pass that fails the way real ones do: a refusal, or a bug the search did not foresee.</summary>
+    private sealed class FailingPass(string kind) : ICompressionPass
+    {
+        public string Name => "fail";
+
+        public PassResult Apply(OnnxModel model, IProgress<string>? progress = null, CancellationToken cancellationToken = default) =>
+            throw (kind == "refusal"
+                ? new WorkFailedException("channel pruning removed nothing from model.onnx")
+                : new KeyNotFoundException("The given key 'conv9' was not present in the dictionary."));
     }
 
     private sealed class CountingMeasurer(IVariantMeasurer inner) : IVariantMeasurer
@@ -105,6 +118,31 @@ public sealed class OptimizeRunnerTests : IDisposable
         Assert.Equal(expected, manifest.Chosen);
         Assert.False(manifest.Variants.Single(v => v.Id == "too-lossy").MeetsBudget);
         Assert.Contains("best balance within the budget", manifest.ChosenReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_failing_candidate_is_recorded_with_its_reason_an_identical_one_is_dropped_and_the_search_goes_on()
+    {
+        static Recipe Fail(string id, string kind) => new(id, [new RecipeStep("fail", new Dictionary<string, string> { ["kind"] = kind })], "test");
+        var options = Options(SaveModel(), [Fail("refused", "refusal"), Fail("buggy", "bug"), Noise("tiny-noise", 1e-4), Noise("same-noise", 1e-4)]);
+        var progress = new List<string>();
+        var outcome = await new OptimizeRunner(new NoiseCatalog(), new LocalMeasurer(DataSpec.Parse("synthetic:16"), iterations: 20, targetSeconds: 0))
+            .RunAsync(options, new SyncList(progress));
+
+        var manifest = ManifestFile.Load(outcome.ManifestPath);
+        Assert.Equal(new[] { "baseline", "tiny-noise" }, manifest.Variants.Select(v => v.Id));
+        Assert.Equal("failed: channel pruning removed nothing from model.onnx", manifest.Skipped.Single(s => s.Id == "refused").Reason);
+        Assert.Equal("failed: KeyNotFoundException: The given key 'conv9' was not present in the dictionary.", manifest.Skipped.Single(s => s.Id == "buggy").Reason);
+        Assert.Equal("identical to tiny-noise (same file bytes)", manifest.Skipped.Single(s => s.Id == "same-noise").Reason);
+        Assert.False(File.Exists(Path.Combine(_dir, "out", "variants", "same-noise.onnx")));
+        Assert.Contains(progress, p => p.Contains("buggy: failed (KeyNotFoundException", StringComparison.Ordinal) && p.EndsWith("going on", StringComparison.Ordinal));
+        Assert.NotNull(manifest.Chosen);
+        Assert.True(File.Exists(Path.Combine(_dir, "out", "chosen.onnx")));
+    }
+
+    private sealed class SyncList(List<string> lines) : IProgress<string>
+    {
+        public void Report(string value) => lines.Add(value);
     }
 
     [Fact]
