@@ -28,6 +28,10 @@ public sealed class FactorizePass : ICompressionPass
     {
         ArgumentNullException.ThrowIfNull(model);
         _options.Validate();
+        if (Float16Bridge.TryRun(model, m => Apply(m, progress, cancellationToken)) is { } float16)
+        {
+            return float16;
+        }
         var record = new PassRecord(Name);
         foreach (var (k, v) in _options.Describe())
         {

@@ -27,6 +27,10 @@ public sealed class ChannelPruningPass : ICompressionPass
     {
         ArgumentNullException.ThrowIfNull(model);
         _options.Validate();
+        if (Float16Bridge.TryRun(model, m => Apply(m, progress, cancellationToken)) is { } float16)
+        {
+            return float16;
+        }
         var record = new PassRecord(Name);
         record.Settings["ratio"] = _options.Ratio.ToString(CultureInfo.InvariantCulture);
         record.Settings["importance"] = _options.Importance.ToString();

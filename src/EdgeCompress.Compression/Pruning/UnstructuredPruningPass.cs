@@ -31,6 +31,10 @@ public sealed class UnstructuredPruningPass : ICompressionPass
     {
         ArgumentNullException.ThrowIfNull(model);
         _options.Validate();
+        if (Float16Bridge.TryRun(model, m => Apply(m, progress, cancellationToken)) is { } float16)
+        {
+            return float16;
+        }
         var known = model.Graph.Nodes.Select(OnnxGraph.NodeLabel).ToHashSet(StringComparer.Ordinal);
         foreach (var name in _options.Exclude.Where(n => !known.Contains(n)))
         {

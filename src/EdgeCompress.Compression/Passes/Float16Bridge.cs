@@ -1,0 +1,40 @@
+using EdgeCompress.Onnx;
+
+namespace EdgeCompress.Compression.Passes;
+
+/// <summary>
+/// Runs a float32 pass on a float16 model: converts it (<see cref="Float16Precision"/>), applies the pass, writes the
+/// result back in float16 and says so in the record. Every pass calls it first, so float16 models are treated alike.
+/// </summary>
+public static class Float16Bridge
+{
+    /// <summary>The pass's result in float16, or null when <paramref name="model"/> has nothing in float16.</summary>
+    public static PassResult? TryRun(OnnxModel model, Func<OnnxModel, PassResult> apply)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(apply);
+        if (!Float16Precision.Applies(model))
+        {
+            return null;
+        }
+        var (float32, record) = Float16Precision.ToFloat32(model);
+        var result = apply(float32);
+        var written = Float16Precision.ToFloat16(result.Model, record);
+        result.Record.Settings["precision"] = "float16 (computed in float32)";
+        result.Record.Warnings.Insert(0, Float16Precision.Note);
+        // Sizes a pass measured on the float32 copy would be twice the real ones.
+        var before = model.ToBytes();
+        var after = written.ToBytes();
+        if (result.Record.Totals.ContainsKey("bytes_before"))
+        {
+            result.Record.Totals["bytes_before"] = before.Length;
+            result.Record.Totals["bytes_after"] = after.Length;
+        }
+        if (result.Record.Totals.ContainsKey("gzip_bytes_before"))
+        {
+            result.Record.Totals["gzip_bytes_before"] = Pruning.UnstructuredPruningPass.GzipBytes(before);
+            result.Record.Totals["gzip_bytes_after"] = Pruning.UnstructuredPruningPass.GzipBytes(after);
+        }
+        return new PassResult(written, result.Record);
+    }
+}
