@@ -83,7 +83,7 @@ public static class HtmlReport
     {
         var baseline = m.Variants.FirstOrDefault(v => v.Id == m.Baseline);
         html.Append("<table><tr><th class=\"l\">variant</th><th class=\"l\">passes</th><th>accuracy %</th><th>Δ points</th><th>size MiB</th>")
-            .Append("<th>params</th><th>MACs</th><th>p50 ms</th><th class=\"l\">latency source</th><th>speed-up</th><th>energy mJ</th><th>Pareto</th><th>budget</th></tr>");
+            .Append("<th>params</th><th>MACs</th><th>p50 ms</th><th class=\"l\">latency source</th><th>speed-up</th><th>energy mJ</th><th class=\"l\">worst output</th><th>Pareto</th><th>budget</th></tr>");
         foreach (var v in m.Variants)
         {
             html.Append(v.Id == m.Chosen ? "<tr class=\"chosen\">" : "<tr>")
@@ -98,10 +98,17 @@ public static class HtmlReport
                 .Append("<td class=\"l\">").Append(Enc(v.Latency is null ? "—" : $"{v.Latency.Source} ({v.Latency.Where})")).Append("</td>")
                 .Append(Cell(v.SpeedupOver(baseline), "0.00'x'"))
                 .Append(Cell(v.EnergyPerInferenceMillijoules, "F3"))
+                .Append("<td class=\"l\">").Append(Enc(WorstOutput(v))).Append("</td>")
                 .Append("<td>").Append(v.Pareto ? "yes" : "").Append("</td><td>").Append(v.MeetsBudget ? "meets" : "misses").Append("</td></tr>");
         }
         html.Append("</table>");
     }
+
+    /// <summary>The guard's verdict on the variant's outputs: the failing one, else the lowest-cosine one's figures.</summary>
+    private static string WorstOutput(EdgeCompress.Compression.Manifest.ManifestVariant v) =>
+        v.GuardFailure is { } failure ? "fails: " + failure
+        : v.Outputs is { Count: > 0 } outs ? outs.MinBy(o => o.Cosine)!.Name + ": " + outs.MinBy(o => o.Cosine)!.Summary
+        : "—";
 
     private static string Cell(double? value, string format) =>
         "<td>" + (value is null ? "—" : value.Value.ToString(format, CultureInfo.InvariantCulture)) + "</td>";

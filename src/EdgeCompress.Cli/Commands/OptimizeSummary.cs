@@ -22,6 +22,10 @@ internal static class OptimizeSummary
             w.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{(v.Id == m.Chosen ? "* " : "  ") + v.Id,-22} {acc,9} {delta,7} {v.SizeBytes / 1024.0,9:F1} {v.Latency?.P50Ms ?? double.NaN,8:F3} {speed,8}  {v.Latency?.Source ?? "-",-10} {(v.Pareto ? "yes" : ""),-6} {(v.MeetsBudget ? "meets" : "misses")}"));
         }
+        foreach (var v in m.Variants.Where(v => v.GuardFailure is not null))
+        {
+            w.WriteLine($"  guard: {v.Id} fails: {v.GuardFailure}");
+        }
         foreach (var s in m.Skipped)
         {
             w.WriteLine($"  skipped {s.Id}: {s.Reason}");

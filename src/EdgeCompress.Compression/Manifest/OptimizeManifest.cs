@@ -97,6 +97,12 @@ public sealed class ManifestVariant
     /// <summary>Cosine similarity of outputs against the baseline.</summary>
     public double? FidelityCosine { get; set; }
 
+    /// <summary>Every output against the baseline's, by the measure that fits it (the quality guard's figures).</summary>
+    public List<ManifestOutput>? Outputs { get; set; }
+
+    /// <summary>Why the quality guard failed this variant under the search's limits, or null when it passed or was not run.</summary>
+    public string? GuardFailure { get; set; }
+
     /// <summary>Latency figures and where they come from.</summary>
     public ManifestLatency? Latency { get; set; }
 
@@ -182,4 +188,32 @@ public sealed class ManifestLayerSensitivity
 
     /// <summary>The value.</summary>
     public double Value { get; set; }
+}
+
+/// <summary>One output of a variant compared with the baseline's (see OutputComparison).</summary>
+public sealed class ManifestOutput
+{
+    /// <summary>Output name.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>score, probabilities, logits or dense.</summary>
+    public string Kind { get; set; } = "";
+
+    /// <summary>Cosine similarity over the batch.</summary>
+    public double Cosine { get; set; }
+
+    /// <summary>Largest absolute difference.</summary>
+    public double MaxAbsDifference { get; set; }
+
+    /// <summary>Mean absolute difference.</summary>
+    public double MeanAbsDifference { get; set; }
+
+    /// <summary>Percent of samples whose decision matches (scores, probabilities, logits).</summary>
+    public double? AgreementPercent { get; set; }
+
+    /// <summary>SQNR in dB (dense outputs; null when identical).</summary>
+    public double? SqnrDb { get; set; }
+
+    /// <summary>The figures as one line, e.g. "score: max |diff| 0.70, ...".</summary>
+    public string Summary { get; set; } = "";
 }

@@ -84,6 +84,12 @@ public sealed class OptimizeRunner
                 manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"pass '{missing.Pass}' is not available in this build" });
                 continue;
             }
+            if (FailedPrefix(recipe, recipes, manifest) is { } failedPrefix)
+            {
+                // prune-0.3+int8 would redo prune-0.3's failing step first: record it once, do not pay for it twice.
+                manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"not tried: its first step{(failedPrefix.Steps.Count > 1 ? "s" : "")} {failedPrefix.Id} failed" });
+                continue;
+            }
             progress?.Report($"[{index}/{recipes.Count}] {recipe.Id} (best so far: {manifest.Chosen ?? "none"}, {FormatLeft(options.TimeBudget - elapsed)} left)");
             try
             {
@@ -218,6 +224,7 @@ public sealed class OptimizeRunner
             Passes = passes,
             AccuracyPercent = m.AccuracyPercent,
             FidelityCosine = m.FidelityCosine,
+            Outputs = m.Outputs?.ToList(),
             EnergyPerInferenceMillijoules = m.EnergyPerInferenceMillijoules,
             Why = why,
             Latency = new ManifestLatency
@@ -253,6 +260,12 @@ public sealed class OptimizeRunner
         return best;
     }
 
+    /// <summary>A proper prefix of <paramref name="recipe"/> that failed in this run or an earlier one.</summary>
+    private static Recipe? FailedPrefix(Recipe recipe, IReadOnlyList<Recipe> recipes, OptimizeManifest manifest) =>
+        recipes.FirstOrDefault(other => other.Steps.Count < recipe.Steps.Count
+            && other.Steps.SequenceEqual(recipe.Steps.Take(other.Steps.Count), RecipeStepComparer.Instance)
+            && manifest.Skipped.Any(s => s.Id == other.Id && s.Reason.StartsWith("failed: ", StringComparison.Ordinal)));
+
     private sealed class RecipeStepComparer : IEqualityComparer<RecipeStep>
     {
         public static readonly RecipeStepComparer Instance = new();
@@ -283,11 +296,15 @@ public sealed class OptimizeRunner
         manifest.Budget = new ManifestBudget { MaxAccuracyDropPoints = maxDrop, MaxModelMb = budgets.MaxModelMb, TargetLatencyMs = budgets.TargetLatencyMs };
         var baseline = manifest.Variants.FirstOrDefault(v => v.Id == manifest.Baseline);
         double Score(ManifestVariant v) => v.AccuracyPercent ?? (100.0 * (v.FidelityCosine ?? 0));
+        // Without labels the guard judges every output by its own measure, the worst one deciding: decisions (a
+        // score's threshold, argmax) may disagree on at most maxDrop percent of samples.
+        var limits = new Evaluation.GuardLimits { MaxDisagreementPoints = maxDrop };
         foreach (var v in manifest.Variants)
         {
+            v.GuardFailure = v.Outputs is { Count: > 0 } outs && v.Id != manifest.Baseline ? Evaluation.OutputGuard.Failure(outs, limits) : null;
             var accuracyOk = baseline is null || (v.AccuracyPercent is not null && baseline.AccuracyPercent is not null
                 ? baseline.AccuracyPercent - v.AccuracyPercent <= maxDrop + 1e-9
-                : (v.FidelityCosine ?? 0) >= 0.99);
+                : v.Outputs is { Count: > 0 } ? v.GuardFailure is null : (v.FidelityCosine ?? 0) >= 0.99);
             v.MeetsBudget = accuracyOk
                 && v.SizeBytes <= budgets.MaxModelMb * 1024 * 1024
                 && (v.Latency is null || v.Latency.P50Ms <= budgets.TargetLatencyMs);

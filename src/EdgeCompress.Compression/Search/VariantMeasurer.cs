@@ -8,7 +8,7 @@ namespace EdgeCompress.Compression.Search;
 
 /// <summary>What the search knows about one variant after measuring it.</summary>
 /// <param name="AccuracyPercent">Top-1 accuracy on labelled data, null for unlabelled data.</param>
-/// <param name="FidelityCosine">Cosine similarity of the first output against the baseline's.</param>
+/// <param name="FidelityCosine">The lowest cosine similarity of any output against the baseline's.</param>
 /// <param name="P50Ms">Median single-sample latency.</param>
 /// <param name="P90Ms">90th percentile latency (measured only).</param>
 /// <param name="P99Ms">99th percentile latency (measured only).</param>
@@ -17,9 +17,10 @@ namespace EdgeCompress.Compression.Search;
 /// <param name="LatencyWhere">"local", a device name, or "cost-model:PROFILE".</param>
 /// <param name="EnergyPerInferenceMillijoules">Energy per inference when a board's power sensor measured it.</param>
 /// <param name="SpeedupVsBaseline">Baseline median / variant median, the two timed interleaved in one run.</param>
+/// <param name="Outputs">Every output against the baseline's, by the measure that fits it (the quality guard's figures).</param>
 public sealed record VariantMeasurement(double? AccuracyPercent, double FidelityCosine, double P50Ms, double? P90Ms, double? P99Ms,
     IReadOnlyList<double>? SamplesMs, string LatencySource, string LatencyWhere, double? EnergyPerInferenceMillijoules = null,
-    double? SpeedupVsBaseline = null);
+    double? SpeedupVsBaseline = null, IReadOnlyList<Manifest.ManifestOutput>? Outputs = null);
 
 /// <summary>Measures a variant: accuracy and fidelity against the baseline on data, and latency.</summary>
 public interface IVariantMeasurer
@@ -80,24 +81,25 @@ public sealed class LocalMeasurer : IVariantMeasurer
         var options = new RunnerOptions { Threads = _threads };
         using var candidate = ModelRunner.Create(OnnxModel.Load(modelPath), Path.GetFileName(modelPath), options);
         using var baseline = ModelRunner.Create(OnnxModel.Load(baselinePath), Path.GetFileName(baselinePath), options);
-        var fidelity = new Fidelity();
+        var guard = new OutputGuard();
         var accuracy = new Accuracy();
         foreach (var batch in _data.Open(candidate.Inputs, batchSize: 64))
         {
             ct.ThrowIfCancellationRequested();
-            var got = candidate.Run(batch)[0];
-            var want = baseline.Run(batch)[0];
-            fidelity.Add(want.Values, got.Values);
+            var got = candidate.Run(batch);
+            var want = baseline.Run(batch);
+            guard.Add(want, got);
             if (batch.Labels is { } labels)
             {
-                accuracy.Add(got.Values, labels);
+                accuracy.Add(got[0].Values, labels);
             }
         }
         double? top1 = accuracy.Count > 0 ? accuracy.Top1Percent : null;
-        progress?.Report($"{Path.GetFileName(modelPath)}: accuracy {(top1 is { } a ? $"{a:F2}%" : "n/a")}, cosine {fidelity.Cosine:F5}");
+        var outputs = guard.Outputs.Select(o => o.ToManifest()).ToList();
+        progress?.Report($"{Path.GetFileName(modelPath)}: accuracy {(top1 is { } a ? $"{a:F2}%" : "n/a")}; " + string.Join("; ", guard.Lines()));
         if (_iterations == 0)
         {
-            return new VariantMeasurement(top1, fidelity.Cosine, double.NaN, null, null, null, "none", "");
+            return new VariantMeasurement(top1, guard.WorstCosine, double.NaN, null, null, null, "none", "", Outputs: outputs);
         }
         var sample = DataSpec.Parse("synthetic:1").Open(candidate.Inputs, batchSize: 1).First();
         // Timed interleaved with the baseline (A, B, A, B, ...): the ratio stays fair when the machine's load changes
@@ -110,10 +112,10 @@ public sealed class LocalMeasurer : IVariantMeasurer
         var baselineMedian = same ? Percentiles.OfSorted(sorted, 50) : Percentiles.OfSorted(timings[1].Order().ToArray(), 50);
         return new VariantMeasurement(
             top1,
-            fidelity.Cosine,
+            guard.WorstCosine,
             Percentiles.OfSorted(sorted, 50), Percentiles.OfSorted(sorted, 90), Percentiles.OfSorted(sorted, 99),
             sorted.Length <= 500 ? latencies : latencies.Take(500).ToList(),
             "measured", "local",
-            SpeedupVsBaseline: baselineMedian / Percentiles.OfSorted(sorted, 50));
+            SpeedupVsBaseline: baselineMedian / Percentiles.OfSorted(sorted, 50), Outputs: outputs);
     }
 }

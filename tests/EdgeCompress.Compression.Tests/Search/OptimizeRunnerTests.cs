@@ -124,7 +124,8 @@ public sealed class OptimizeRunnerTests : IDisposable
     public async Task A_failing_candidate_is_recorded_with_its_reason_an_identical_one_is_dropped_and_the_search_goes_on()
     {
         static Recipe Fail(string id, string kind) => new(id, [new RecipeStep("fail", new Dictionary<string, string> { ["kind"] = kind })], "test");
-        var options = Options(SaveModel(), [Fail("refused", "refusal"), Fail("buggy", "bug"), Noise("tiny-noise", 1e-4), Noise("same-noise", 1e-4)]);
+        var refusedThenNoise = new Recipe("refused+noise", [.. Fail("refused", "refusal").Steps, .. Noise("x", 1e-4).Steps], "test");
+        var options = Options(SaveModel(), [Fail("refused", "refusal"), refusedThenNoise, Fail("buggy", "bug"), Noise("tiny-noise", 1e-4), Noise("same-noise", 1e-4)]);
         var progress = new List<string>();
         var outcome = await new OptimizeRunner(new NoiseCatalog(), new LocalMeasurer(DataSpec.Parse("synthetic:16"), iterations: 20, targetSeconds: 0))
             .RunAsync(options, new SyncList(progress));
@@ -133,6 +134,7 @@ public sealed class OptimizeRunnerTests : IDisposable
         Assert.Equal(new[] { "baseline", "tiny-noise" }, manifest.Variants.Select(v => v.Id));
         Assert.Equal("failed: channel pruning removed nothing from model.onnx", manifest.Skipped.Single(s => s.Id == "refused").Reason);
         Assert.Equal("failed: KeyNotFoundException: The given key 'conv9' was not present in the dictionary.", manifest.Skipped.Single(s => s.Id == "buggy").Reason);
+        Assert.Equal("not tried: its first step refused failed", manifest.Skipped.Single(s => s.Id == "refused+noise").Reason);
         Assert.Equal("identical to tiny-noise (same file bytes)", manifest.Skipped.Single(s => s.Id == "same-noise").Reason);
         Assert.False(File.Exists(Path.Combine(_dir, "out", "variants", "same-noise.onnx")));
         Assert.Contains(progress, p => p.Contains("buggy: failed (KeyNotFoundException", StringComparison.Ordinal) && p.EndsWith("going on", StringComparison.Ordinal));
