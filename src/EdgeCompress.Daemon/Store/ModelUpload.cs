@@ -36,7 +36,7 @@ public sealed partial class ModelStore
     private static readonly SemaphoreSlim Validations = new(Math.Max(1, Environment.ProcessorCount));
 
     /// <summary>
-    /// Streams <paramref name="body"/> to a temp file while hashing it, checks size, quota, the optional
+    /// Streams <paramref name="body"/> to a temp file while hashing it, checks size, quota, the required
     /// X-Content-SHA256 value and that ONNX Runtime accepts the model, then renames it into place atomically.
     /// The temp file is removed on every path that does not commit.
     /// </summary>
@@ -48,8 +48,15 @@ public sealed partial class ModelStore
             return Reject(name, UploadOutcome.Invalid, $"model name '{name}' is not allowed: use letters, digits, '.', '-', '_' (at most 64, no '..', no '/')");
         }
 
-        var expected = expectedSha256?.Trim().ToLowerInvariant();
-        if (expected is not null && (expected.Length != 64 || !expected.All(Uri.IsHexDigit)))
+        // Required, not optional: without it a body cut short by a proxy or a flaky link would be stored as long as
+        // ONNX Runtime happened to accept what arrived.
+        if (string.IsNullOrWhiteSpace(expectedSha256))
+        {
+            return Reject(name, UploadOutcome.Invalid, $"{ApiContract.ContentSha256Header} is required: send the body's SHA-256 as 64 hex digits (sha256sum MODEL)");
+        }
+
+        var expected = expectedSha256.Trim().ToLowerInvariant();
+        if (expected.Length != 64 || !expected.All(Uri.IsHexDigit))
         {
             return Reject(name, UploadOutcome.Invalid, $"{ApiContract.ContentSha256Header} must be 64 hex digits, got '{expectedSha256}'");
         }
@@ -78,7 +85,7 @@ public sealed partial class ModelStore
                 return Reject(name, UploadOutcome.Invalid, $"body ended after {size} of {declared} bytes (truncated upload)");
             }
 
-            if (expected is not null && expected != sha)
+            if (expected != sha)
             {
                 return Reject(name, UploadOutcome.Invalid, $"{ApiContract.ContentSha256Header} is {expected} but the body hashes to {sha}");
             }
