@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(14, LogLevel.Error, "model file {Path} does not match its checksum; moved to quarantine")]
     public static partial void ModelQuarantined(ILogger logger, string path);
 
+    [LoggerMessage(15, LogLevel.Warning, "upload of '{Name}' aborted by the client after {Bytes} bytes ({Reason}); nothing stored")]
+    public static partial void UploadAborted(ILogger logger, string name, long bytes, string reason);
+
     [LoggerMessage(20, LogLevel.Information, "benchmark {Id} queued for {Model} ({Position} ahead)")]
     public static partial void BenchmarkSchedulerd(ILogger logger, string id, string model, int position);
 
