@@ -34,6 +34,18 @@ internal static class TestModels
         return new OnnxModel(model).ToBytes();
     }
 
+    /// <summary>A well-formed ONNX file whose one node uses <paramref name="op"/>; with an operator no runtime has, ONNX Runtime refuses it.</summary>
+    public static byte[] SingleNode(string op)
+    {
+        var graph = new GraphProto { Name = "single" };
+        graph.Input.Add(Value("input", ["batch", 8]));
+        graph.Node.Add(Node(op, ["input"], "output"));
+        graph.Output.Add(Value("output", ["batch", 8]));
+        var model = new ModelProto { IrVersion = 8, ProducerName = "edgecompress-tests", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+        return new OnnxModel(model).ToBytes();
+    }
+
     /// <summary>A real convolution model from Debian's libonnx-testdata.</summary>
     public static string ConvModelPath => "/usr/share/libonnx-testdata/data/pytorch-converted/test_Conv2d/model.onnx";
 

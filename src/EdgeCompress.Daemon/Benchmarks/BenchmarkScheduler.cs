@@ -49,7 +49,7 @@ public sealed class BenchmarkScheduler : BackgroundService
         var requeued = 0;
         foreach (var record in _results.Open().TakeLast(JobsKeptInMemory))
         {
-            var job = new BenchmarkJob(record);
+            var job = new BenchmarkJob(HidePaths(record));
             _jobs[record.Id] = job;
             if (record.Status == BenchmarkStates.Running)
             {
@@ -112,7 +112,7 @@ public sealed class BenchmarkScheduler : BackgroundService
     /// <summary>The job with this id, or null.</summary>
     public BenchmarkJob? Find(string id) =>
         _jobs.TryGetValue(id, out var job) ? job
-        : _results.FindArchived(id) is { } archived ? new BenchmarkJob(archived)
+        : _results.FindArchived(id) is { } archived ? new BenchmarkJob(HidePaths(archived))
         : null;
 
     /// <summary>The most recent jobs, newest first.</summary>
@@ -191,13 +191,15 @@ public sealed class BenchmarkScheduler : BackgroundService
         }
     }
 
+    /// <summary>Ends a job. The log gets <paramref name="error"/> in full; the record, which clients read, names the model instead of its file.</summary>
     private void Finish(BenchmarkJob job, BenchmarkResult? result, string? error)
     {
+        var shown = error is null ? null : ServerPaths.Hide(error, _models.Root, job.Status.Request.Model);
         var final = job.Update(s =>
         {
             s.Status = result is null ? BenchmarkStates.Failed : BenchmarkStates.Completed;
             s.Result = result;
-            s.Error = error;
+            s.Error = shown;
             s.FinishedUtc = DateTimeOffset.UtcNow;
         });
         _results.Append(final);
@@ -210,8 +212,19 @@ public sealed class BenchmarkScheduler : BackgroundService
         else
         {
             Log.BenchmarkFailed(_logger, job.Id, error ?? "unknown");
-            job.Publish(BenchmarkStates.Failed, message: error);
+            job.Publish(BenchmarkStates.Failed, message: shown);
         }
+    }
+
+    /// <summary>Records written before errors were scrubbed may still name a store file.</summary>
+    private BenchmarkStatus HidePaths(BenchmarkStatus record)
+    {
+        if (record.Error is { } error)
+        {
+            record.Error = ServerPaths.Hide(error, _models.Root, record.Request.Model);
+        }
+
+        return record;
     }
 
     private void TrimMemory()

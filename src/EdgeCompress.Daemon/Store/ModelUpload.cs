@@ -96,7 +96,7 @@ public sealed partial class ModelStore
 
             if (FreeBytes() is { } free && free < size)
             {
-                return Reject(name, UploadOutcome.InsufficientStorage, $"the disk holding {_options.Store} has {free} bytes free, the model needs {size}");
+                return Reject(name, UploadOutcome.InsufficientStorage, $"the disk holding the model store has {free} bytes free, the model needs {size}");
             }
 
             await Validations.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -297,9 +297,10 @@ public sealed partial class ModelStore
         }
     }
 
+    /// <summary>Logs the full reason; the answer names the model where the reason named a file in the store.</summary>
     private UploadResult Reject(string name, UploadOutcome outcome, string detail)
     {
         Log.ModelRejected(_logger, name, detail);
-        return new UploadResult(outcome, detail, null);
+        return new UploadResult(outcome, ServerPaths.Hide(detail, Root, name), null);
     }
 }
