@@ -46,6 +46,30 @@ internal static class TestModels
         return new OnnxModel(model).ToBytes();
     }
 
+    /// <summary>Relu over input "x", float [batch, n]: both dimensions come from the request's inputShapes.</summary>
+    public static byte[] Wide()
+    {
+        var graph = new GraphProto { Name = "wide" };
+        graph.Input.Add(Value("x", ["batch", "n"]));
+        graph.Node.Add(Node("Relu", ["x"], "y"));
+        graph.Output.Add(Value("y", ["batch", "n"]));
+        return Model(graph);
+    }
+
+    /// <summary>x * float(mask): input "x" float [batch, n] and input "mask" uint8 [batch, n], for per-type input sizes.</summary>
+    public static byte[] Masked()
+    {
+        var graph = new GraphProto { Name = "masked" };
+        graph.Input.Add(Value("x", ["batch", "n"]));
+        graph.Input.Add(Value("mask", ["batch", "n"], TensorProto.Types.DataType.Uint8));
+        var cast = Node("Cast", ["mask"], "maskf");
+        cast.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (long)TensorProto.Types.DataType.Float });
+        graph.Node.Add(cast);
+        graph.Node.Add(Node("Mul", ["x", "maskf"], "y"));
+        graph.Output.Add(Value("y", ["batch", "n"]));
+        return Model(graph);
+    }
+
     /// <summary>A real convolution model from Debian's libonnx-testdata.</summary>
     public static string ConvModelPath => "/usr/share/libonnx-testdata/data/pytorch-converted/test_Conv2d/model.onnx";
 
@@ -59,7 +83,14 @@ internal static class TestModels
         return node;
     }
 
-    private static ValueInfoProto Value(string name, object[] dims)
+    private static byte[] Model(GraphProto graph)
+    {
+        var model = new ModelProto { IrVersion = 8, ProducerName = "edgecompress-tests", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+        return new OnnxModel(model).ToBytes();
+    }
+
+    private static ValueInfoProto Value(string name, object[] dims, TensorProto.Types.DataType type = TensorProto.Types.DataType.Float)
     {
         var shape = new TensorShapeProto();
         foreach (var dim in dims)
@@ -70,7 +101,7 @@ internal static class TestModels
         return new ValueInfoProto
         {
             Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
         };
     }
 }

@@ -24,14 +24,16 @@ public sealed class BenchmarkScheduler : BackgroundService
     private readonly ModelStore _models;
     private readonly ResultsStore _results;
     private readonly SensorHub _sensors;
+    private readonly InputBudget _budget;
     private readonly Metrics _metrics;
     private readonly EdgedOptions _options;
     private readonly ILogger<BenchmarkScheduler> _logger;
     private int _waiting;
 
     /// <summary>Creates the queue.</summary>
-    public BenchmarkScheduler(ModelStore models, ResultsStore results, SensorHub sensors, Metrics metrics, IOptions<EdgedOptions> options, ILogger<BenchmarkScheduler> logger)
+    public BenchmarkScheduler(ModelStore models, ResultsStore results, SensorHub sensors, InputBudget budget, Metrics metrics, IOptions<EdgedOptions> options, ILogger<BenchmarkScheduler> logger)
     {
+        _budget = budget;
         _models = models;
         _results = results;
         _sensors = sensors;
@@ -159,6 +161,13 @@ public sealed class BenchmarkScheduler : BackgroundService
         if (resolved is null)
         {
             Finish(job, null, $"model {request.Model} v{request.ModelVersion} was deleted before the benchmark ran");
+            return;
+        }
+
+        // Again here: a job re-queued from an earlier run, or from a daemon with a larger limit, was never sized by this one.
+        if (_budget.Check(request, resolved.Value.Info, resolved.Value.Path) is { } tooBig)
+        {
+            Finish(job, null, tooBig);
             return;
         }
 

@@ -53,6 +53,9 @@ internal static partial class Log
     [LoggerMessage(24, LogLevel.Information, "re-queued {Count} benchmark(s) that were waiting when edged last stopped")]
     public static partial void BenchmarksRequeued(ILogger logger, int count);
 
+    [LoggerMessage(25, LogLevel.Information, "benchmark inputs may take up to {MaxBytes} bytes ({Origin})")]
+    public static partial void InputLimit(ILogger logger, long maxBytes, string origin);
+
     [LoggerMessage(30, LogLevel.Error, "unhandled error serving {Method} {Path}")]
     public static partial void UnhandledError(ILogger logger, Exception exception, string method, string path);
 
