@@ -79,7 +79,7 @@ public class AuthAndErrorTests(DaemonFixture fixture) : IClassFixture<DaemonFixt
     [Fact]
     public async Task Garbage_bytes_are_400_naming_onnx_runtime_and_the_daemon_keeps_serving()
     {
-        using var content = new ByteArrayContent("this is not a model"u8.ToArray());
+        using var content = EdgedProcess.Checksummed("this is not a model"u8.ToArray());
 
         using var response = await Edged.Client.PutAsync("/v1/models/garbage", content);
 
@@ -94,7 +94,7 @@ public class AuthAndErrorTests(DaemonFixture fixture) : IClassFixture<DaemonFixt
     public async Task A_truncated_model_is_400_and_not_stored()
     {
         var model = TestModels.Mlp(seed: 42);
-        using var content = new ByteArrayContent(model[..(model.Length / 2)]);
+        using var content = EdgedProcess.Checksummed(model[..(model.Length / 2)]);
 
         using var response = await Edged.Client.PutAsync("/v1/models/truncated", content);
 
@@ -118,11 +118,25 @@ public class AuthAndErrorTests(DaemonFixture fixture) : IClassFixture<DaemonFixt
     }
 
     [Fact]
+    public async Task An_upload_without_its_checksum_header_is_400_naming_the_header_and_not_stored()
+    {
+        using var content = new ByteArrayContent(TestModels.Mlp(seed: 8));
+
+        using var response = await Edged.Client.PutAsync("/v1/models/unsummed", content);
+
+        var problem = JsonSerializer.Deserialize(await response.Content.ReadAsStringAsync(), ProtocolJsonContext.Default.ProblemResponse)!;
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith("X-Content-SHA256 is required", problem.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', problem.Detail!);
+        Assert.Null(await FindModelAsync("unsummed"));
+    }
+
+    [Fact]
     public async Task An_upload_over_max_model_bytes_is_413()
     {
         // The client asks first (Expect: 100-continue): the daemon answers 413 from Content-Length before any body is
         // sent, so the answer never races a half-written upload (without it the socket may be closed mid-write).
-        using var request = new HttpRequestMessage(HttpMethod.Put, "/v1/models/huge") { Content = new ByteArrayContent(new byte[2_100_000]) };
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/v1/models/huge") { Content = EdgedProcess.Checksummed(new byte[2_100_000]) };
         request.Headers.ExpectContinue = true;
 
         using var response = await Edged.Client.SendAsync(request);
@@ -135,8 +149,10 @@ public class AuthAndErrorTests(DaemonFixture fixture) : IClassFixture<DaemonFixt
     [Fact]
     public async Task A_chunked_upload_that_grows_past_the_limit_is_413()
     {
-        using var content = new StreamContent(new MemoryStream(new byte[2_100_000]));
+        var body = new byte[2_100_000];
+        using var content = new StreamContent(new MemoryStream(body));
         content.Headers.ContentLength = null; // chunked: the limit is found while streaming
+        content.Headers.Add(ApiContract.ContentSha256Header, TestModels.Sha256(body));
 
         using var response = await Edged.Client.PutAsync("/v1/models/growing", content);
 

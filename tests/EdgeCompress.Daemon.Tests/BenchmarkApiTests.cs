@@ -58,11 +58,12 @@ public class BenchmarkApiTests(DaemonFixture fixture) : IClassFixture<DaemonFixt
 
         var one = await Edged.BenchmarkAsync(new BenchmarkRequest { Model = "bench-batch", Iterations = 100 });
         var many = await Edged.BenchmarkAsync(new BenchmarkRequest { Model = "bench-batch", Iterations = 100, InputShapes = new() { ["input"] = [256, 64] } });
-        var wrong = await Edged.BenchmarkAsync(new BenchmarkRequest { Model = "bench-batch", Iterations = 10, InputShapes = new() { ["input"] = [1, 63] } });
+        using var wrong = await Edged.Client.PostAsync("/v1/benchmarks", EdgedProcess.Json(new BenchmarkRequest { Model = "bench-batch", Iterations = 10, InputShapes = new() { ["input"] = [1, 63] } }));
 
         Assert.True(many.Result!.P50Ms > one.Result!.P50Ms, $"batch 256 p50 {many.Result.P50Ms} ms vs batch 1 {one.Result.P50Ms} ms");
-        Assert.Equal(BenchmarkStates.Failed, wrong.Status);
-        Assert.Contains("inputShapes.input[1] = 63", wrong.Error, StringComparison.Ordinal);
+        // A shape the model cannot take is refused when submitted, not queued to fail later.
+        Assert.Equal(HttpStatusCode.BadRequest, wrong.StatusCode);
+        Assert.Contains("inputShapes.input[1] = 63", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -117,10 +117,17 @@ internal sealed class EdgedProcess : IDisposable
         return client;
     }
 
+    /// <summary>An upload body carrying its X-Content-SHA256, as every client must send it.</summary>
+    public static ByteArrayContent Checksummed(byte[] body)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.Add(ApiContract.ContentSha256Header, TestModels.Sha256(body));
+        return content;
+    }
+
     public async Task<ModelVersionInfo> PushAsync(string name, byte[] model)
     {
-        using var content = new ByteArrayContent(model);
-        content.Headers.Add(ApiContract.ContentSha256Header, TestModels.Sha256(model));
+        using var content = Checksummed(model);
         using var response = await Client.PutAsync($"/v1/models/{name}", content);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"push {name}: {(int)response.StatusCode} {body}");

@@ -14,6 +14,7 @@ public class LifecycleTests
     [InlineData(new[] { "--urls", "ftp://x" }, "is not a listen address")]
     [InlineData(new[] { "--profile", "Bad Profile" }, "profile: 'Bad Profile' is not a profile id")]
     [InlineData(new[] { "--quota-bytes", "lots" }, "'lots' at 'QuotaBytes'")]
+    [InlineData(new[] { "--max-input-bytes", "0" }, "maxInputBytes: must be positive, got 0")]
     [InlineData(new[] { "--frobnicate", "1" }, "unknown option '--frobnicate'")]
     [InlineData(new[] { "--store" }, "option '--store' needs a value")]
     [InlineData(new[] { "--config", "/nonexistent/edged.json" }, "configuration file /nonexistent/edged.json does not exist")]
@@ -35,6 +36,16 @@ public class LifecycleTests
         {
             Directory.Delete(store, recursive: true);
         }
+    }
+
+    [Fact]
+    public void Help_documents_every_switch_edged_accepts()
+    {
+        var (exitCode, output) = EdgedProcess.RunToExit(["--help"]);
+
+        Assert.Equal(0, exitCode);
+        Assert.All(EdgeCompress.Daemon.Hosting.CommandLine.SwitchMappings.Keys, option => Assert.Contains(option, output, StringComparison.Ordinal));
+        Assert.Contains("1/16 of MemTotal", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -83,7 +83,7 @@ public class StorageLimitTests
         {
             await edged.PushAsync("a", oneModel);
             await edged.PushAsync("b", TestModels.Mlp(width: 128, layers: 2, seed: 2));
-            using var content = new ByteArrayContent(TestModels.Mlp(width: 128, layers: 2, seed: 3));
+            using var content = EdgedProcess.Checksummed(TestModels.Mlp(width: 128, layers: 2, seed: 3));
 
             using var response = await edged.Client.PutAsync("/v1/models/c", content);
 

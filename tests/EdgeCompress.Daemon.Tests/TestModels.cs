@@ -34,6 +34,42 @@ internal static class TestModels
         return new OnnxModel(model).ToBytes();
     }
 
+    /// <summary>A well-formed ONNX file whose one node uses <paramref name="op"/>; with an operator no runtime has, ONNX Runtime refuses it.</summary>
+    public static byte[] SingleNode(string op)
+    {
+        var graph = new GraphProto { Name = "single" };
+        graph.Input.Add(Value("input", ["batch", 8]));
+        graph.Node.Add(Node(op, ["input"], "output"));
+        graph.Output.Add(Value("output", ["batch", 8]));
+        var model = new ModelProto { IrVersion = 8, ProducerName = "edgecompress-tests", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+        return new OnnxModel(model).ToBytes();
+    }
+
+    /// <summary>Relu over input "x", float [batch, n]: both dimensions come from the request's inputShapes.</summary>
+    public static byte[] Wide()
+    {
+        var graph = new GraphProto { Name = "wide" };
+        graph.Input.Add(Value("x", ["batch", "n"]));
+        graph.Node.Add(Node("Relu", ["x"], "y"));
+        graph.Output.Add(Value("y", ["batch", "n"]));
+        return Model(graph);
+    }
+
+    /// <summary>x * float(mask): input "x" float [batch, n] and input "mask" uint8 [batch, n], for per-type input sizes.</summary>
+    public static byte[] Masked()
+    {
+        var graph = new GraphProto { Name = "masked" };
+        graph.Input.Add(Value("x", ["batch", "n"]));
+        graph.Input.Add(Value("mask", ["batch", "n"], TensorProto.Types.DataType.Uint8));
+        var cast = Node("Cast", ["mask"], "maskf");
+        cast.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (long)TensorProto.Types.DataType.Float });
+        graph.Node.Add(cast);
+        graph.Node.Add(Node("Mul", ["x", "maskf"], "y"));
+        graph.Output.Add(Value("y", ["batch", "n"]));
+        return Model(graph);
+    }
+
     /// <summary>A real convolution model from Debian's libonnx-testdata.</summary>
     public static string ConvModelPath => "/usr/share/libonnx-testdata/data/pytorch-converted/test_Conv2d/model.onnx";
 
@@ -47,7 +83,14 @@ internal static class TestModels
         return node;
     }
 
-    private static ValueInfoProto Value(string name, object[] dims)
+    private static byte[] Model(GraphProto graph)
+    {
+        var model = new ModelProto { IrVersion = 8, ProducerName = "edgecompress-tests", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+        return new OnnxModel(model).ToBytes();
+    }
+
+    private static ValueInfoProto Value(string name, object[] dims, TensorProto.Types.DataType type = TensorProto.Types.DataType.Float)
     {
         var shape = new TensorShapeProto();
         foreach (var dim in dims)
@@ -58,7 +101,7 @@ internal static class TestModels
         return new ValueInfoProto
         {
             Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
         };
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EdgeCompress.Daemon.Benchmarks;
+using EdgeCompress.Daemon.Hosting;
 using EdgeCompress.Daemon.Store;
 using EdgeCompress.Protocol;
 using EdgeCompress.Runtime;
@@ -27,7 +28,7 @@ public static class BenchmarkEndpoints
         routes.MapGet("/v1/benchmarks/{id}/events", StreamEventsAsync);
     }
 
-    private static async Task<IResult> SubmitAsync(HttpContext context, ModelStore store, BenchmarkScheduler queue)
+    private static async Task<IResult> SubmitAsync(HttpContext context, ModelStore store, InputBudget budget, BenchmarkScheduler queue)
     {
         BenchmarkRequest? request;
         try
@@ -63,6 +64,12 @@ public static class BenchmarkEndpoints
             return Problems.Result(StatusCodes.Status404NotFound, request.ModelVersion is null
                 ? $"model {request.Model} is not in the store; push it first"
                 : $"model {request.Model} has no version {request.ModelVersion}");
+        }
+
+        // Sized before queuing: a shape that cannot fit the board is the caller's mistake, answered now, not a crash later.
+        if (budget.Check(request, model.Info, model.Path) is { } tooBig)
+        {
+            return Problems.Result(StatusCodes.Status400BadRequest, ServerPaths.Hide(tooBig, store.Root, request.Model));
         }
 
         var job = queue.Submit(request, model.Info, out var ahead);

@@ -45,10 +45,6 @@ public static class ModelEndpoints
         {
             return Problems.Result(StatusCodes.Status413PayloadTooLarge, $"model is larger than the limit of {options.Value.MaxModelBytes} bytes (maxModelBytes)");
         }
-        catch (BadHttpRequestException ex)
-        {
-            return Problems.Result(StatusCodes.Status400BadRequest, $"upload of {name} broke off: {ex.Message}");
-        }
 
         if (result.Version is { } version)
         {

@@ -24,14 +24,16 @@ public sealed class BenchmarkScheduler : BackgroundService
     private readonly ModelStore _models;
     private readonly ResultsStore _results;
     private readonly SensorHub _sensors;
+    private readonly InputBudget _budget;
     private readonly Metrics _metrics;
     private readonly EdgedOptions _options;
     private readonly ILogger<BenchmarkScheduler> _logger;
     private int _waiting;
 
     /// <summary>Creates the queue.</summary>
-    public BenchmarkScheduler(ModelStore models, ResultsStore results, SensorHub sensors, Metrics metrics, IOptions<EdgedOptions> options, ILogger<BenchmarkScheduler> logger)
+    public BenchmarkScheduler(ModelStore models, ResultsStore results, SensorHub sensors, InputBudget budget, Metrics metrics, IOptions<EdgedOptions> options, ILogger<BenchmarkScheduler> logger)
     {
+        _budget = budget;
         _models = models;
         _results = results;
         _sensors = sensors;
@@ -49,7 +51,7 @@ public sealed class BenchmarkScheduler : BackgroundService
         var requeued = 0;
         foreach (var record in _results.Open().TakeLast(JobsKeptInMemory))
         {
-            var job = new BenchmarkJob(record);
+            var job = new BenchmarkJob(HidePaths(record));
             _jobs[record.Id] = job;
             if (record.Status == BenchmarkStates.Running)
             {
@@ -112,7 +114,7 @@ public sealed class BenchmarkScheduler : BackgroundService
     /// <summary>The job with this id, or null.</summary>
     public BenchmarkJob? Find(string id) =>
         _jobs.TryGetValue(id, out var job) ? job
-        : _results.FindArchived(id) is { } archived ? new BenchmarkJob(archived)
+        : _results.FindArchived(id) is { } archived ? new BenchmarkJob(HidePaths(archived))
         : null;
 
     /// <summary>The most recent jobs, newest first.</summary>
@@ -162,6 +164,13 @@ public sealed class BenchmarkScheduler : BackgroundService
             return;
         }
 
+        // Again here: a job re-queued from an earlier run, or from a daemon with a larger limit, was never sized by this one.
+        if (_budget.Check(request, resolved.Value.Info, resolved.Value.Path) is { } tooBig)
+        {
+            Finish(job, null, tooBig);
+            return;
+        }
+
         _results.Append(job.Update(s =>
         {
             s.Status = BenchmarkStates.Running;
@@ -191,13 +200,15 @@ public sealed class BenchmarkScheduler : BackgroundService
         }
     }
 
+    /// <summary>Ends a job. The log gets <paramref name="error"/> in full; the record, which clients read, names the model instead of its file.</summary>
     private void Finish(BenchmarkJob job, BenchmarkResult? result, string? error)
     {
+        var shown = error is null ? null : ServerPaths.Hide(error, _models.Root, job.Status.Request.Model);
         var final = job.Update(s =>
         {
             s.Status = result is null ? BenchmarkStates.Failed : BenchmarkStates.Completed;
             s.Result = result;
-            s.Error = error;
+            s.Error = shown;
             s.FinishedUtc = DateTimeOffset.UtcNow;
         });
         _results.Append(final);
@@ -210,8 +221,19 @@ public sealed class BenchmarkScheduler : BackgroundService
         else
         {
             Log.BenchmarkFailed(_logger, job.Id, error ?? "unknown");
-            job.Publish(BenchmarkStates.Failed, message: error);
+            job.Publish(BenchmarkStates.Failed, message: shown);
         }
+    }
+
+    /// <summary>Records written before errors were scrubbed may still name a store file.</summary>
+    private BenchmarkStatus HidePaths(BenchmarkStatus record)
+    {
+        if (record.Error is { } error)
+        {
+            record.Error = ServerPaths.Hide(error, _models.Root, record.Request.Model);
+        }
+
+        return record;
     }
 
     private void TrimMemory()

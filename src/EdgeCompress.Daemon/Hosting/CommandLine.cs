@@ -21,6 +21,7 @@ public static class CommandLine
         ["--max-model-bytes"] = "maxModelBytes",
         ["--quota-bytes"] = "quotaBytes",
         ["--max-versions-per-model"] = "maxVersionsPerModel",
+        ["--max-input-bytes"] = "maxInputBytes",
         ["--power-sensor"] = "sensors:power",
         ["--marker-pin"] = "sensors:markerPin",
         ["--sensor-root"] = "sensorRoot",
@@ -33,7 +34,11 @@ public static class CommandLine
 
         usage: edged [--urls URL[;URL]] [--store DIR] [--token-file FILE] [--profile ID] [--config FILE]
                      [--cert FILE] [--allow-plain-http true] [--max-model-bytes N] [--quota-bytes N] [--max-versions-per-model N]
-                     [--power-sensor auto|none|ina219|jetson|pi5-pmic|rapl] [--marker-pin N]
+                     [--max-input-bytes N] [--power-sensor auto|none|ina219|jetson|pi5-pmic|rapl] [--marker-pin N]
+                     [--sensor-root DIR]
+
+        --max-input-bytes N: most bytes one benchmark's generated inputs may take together (inputShapes beyond it are
+        a 400 before anything runs); default 1/16 of MemTotal in /proc/meminfo, 256 MiB where that cannot be read.
 
         Configuration comes from /etc/edged/edged.json (or --config / EDGED_CONFIG), then EDGED_* environment
         variables (EDGED_STORE, EDGED_SENSORS__POWER, ...), then the command line. Defaults: https://0.0.0.0:8443,

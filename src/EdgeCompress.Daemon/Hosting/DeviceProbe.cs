@@ -58,13 +58,22 @@ public static class DeviceProbe
             info.CpuModel = $"{board} ({info.CpuModel})";
         }
 
-        var memory = ReadPairs(paths.MemInfo).GetValueOrDefault("MemTotal");
-        if (memory is not null && long.TryParse(memory.Split(' ')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var kilobytes))
+        if (TryReadMemoryTotalBytes(paths) is { } memory)
         {
-            info.MemoryTotalBytes = kilobytes * 1024;
+            info.MemoryTotalBytes = memory;
         }
 
         return info;
+    }
+
+    /// <summary>MemTotal from /proc/meminfo, bytes; null where it cannot be read.</summary>
+    public static long? TryReadMemoryTotalBytes(SensorPaths paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var memory = ReadPairs(paths.MemInfo).GetValueOrDefault("MemTotal");
+        return memory is not null && long.TryParse(memory.Split(' ')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var kilobytes) && kilobytes is > 0 and < long.MaxValue / 1024
+            ? kilobytes * 1024
+            : null;
     }
 
     private static Dictionary<string, string> ReadPairs(string path)

@@ -115,6 +115,8 @@ public static class EdgedHost
         builder.Services.AddSingleton<ModelStore>();
         builder.Services.AddSingleton<ResultsStore>();
         builder.Services.AddSingleton<SensorHub>();
+        builder.Services.AddSingleton<ModelInputs>();
+        builder.Services.AddSingleton<InputBudget>();
         builder.Services.AddSingleton<BenchmarkScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BenchmarkScheduler>());
         builder.Services.AddHostedService<SystemdWatchdog>();
@@ -152,6 +154,7 @@ public static class EdgedHost
         store.Open();
         var sensors = app.Services.GetRequiredService<SensorHub>();
         sensors.Discover();
+        _ = app.Services.GetRequiredService<InputBudget>(); // settles and logs the limit at start, not on the first request
         app.Services.GetRequiredService<BenchmarkScheduler>().Restore();
         if (token.Created)
         {

@@ -40,6 +40,13 @@ public sealed class EdgedOptions
     /// <summary>Benchmarks that may wait in the queue (429 above it).</summary>
     public int MaxQueuedBenchmarks { get; set; } = 64;
 
+    /// <summary>
+    /// Most bytes a benchmark's generated inputs may take, all inputs together (400 above it, before anything runs).
+    /// Default: 1/16 of MemTotal (256 MiB on a 4 GB board; inputs cost several times their size again in ONNX
+    /// Runtime's buffers), or 256 MiB where /proc/meminfo cannot be read.
+    /// </summary>
+    public long? MaxInputBytes { get; set; }
+
     /// <summary>Power sensor, sampling rate and GPIO marker.</summary>
     public PowerSensorSettings Sensors { get; set; } = new();
 

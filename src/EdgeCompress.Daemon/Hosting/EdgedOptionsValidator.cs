@@ -31,6 +31,11 @@ public sealed class EdgedOptionsValidator : IValidateOptions<EdgedOptions>
             failures.Add($"quotaBytes: must be positive, got {options.QuotaBytes}");
         }
 
+        if (options.MaxInputBytes is <= 0)
+        {
+            failures.Add($"maxInputBytes: must be positive, got {options.MaxInputBytes}");
+        }
+
         if (options.MaxVersionsPerModel is < 1 or > 1000)
         {
             failures.Add($"maxVersionsPerModel: must be 1 to 1000, got {options.MaxVersionsPerModel}");

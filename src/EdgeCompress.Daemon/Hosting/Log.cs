@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(14, LogLevel.Error, "model file {Path} does not match its checksum; moved to quarantine")]
     public static partial void ModelQuarantined(ILogger logger, string path);
 
+    [LoggerMessage(15, LogLevel.Warning, "upload of '{Name}' aborted by the client after {Bytes} bytes ({Reason}); nothing stored")]
+    public static partial void UploadAborted(ILogger logger, string name, long bytes, string reason);
+
     [LoggerMessage(20, LogLevel.Information, "benchmark {Id} queued for {Model} ({Position} ahead)")]
     public static partial void BenchmarkSchedulerd(ILogger logger, string id, string model, int position);
 
@@ -49,6 +52,9 @@ internal static partial class Log
 
     [LoggerMessage(24, LogLevel.Information, "re-queued {Count} benchmark(s) that were waiting when edged last stopped")]
     public static partial void BenchmarksRequeued(ILogger logger, int count);
+
+    [LoggerMessage(25, LogLevel.Information, "benchmark inputs may take up to {MaxBytes} bytes ({Origin})")]
+    public static partial void InputLimit(ILogger logger, long maxBytes, string origin);
 
     [LoggerMessage(30, LogLevel.Error, "unhandled error serving {Method} {Path}")]
     public static partial void UnhandledError(ILogger logger, Exception exception, string method, string path);

@@ -26,10 +26,15 @@ public sealed partial class ModelStore
     {
         _options = options.Value;
         _logger = logger;
-        ModelsDirectory = Path.Combine(_options.Store, "models");
-        TempDirectory = Path.Combine(_options.Store, "tmp");
-        QuarantineDirectory = Path.Combine(_options.Store, "quarantine");
+        // Absolute, so every path handed to ONNX Runtime (and echoed in its errors) starts with Root and can be hidden.
+        Root = Path.GetFullPath(_options.Store);
+        ModelsDirectory = Path.Combine(Root, "models");
+        TempDirectory = Path.Combine(Root, "tmp");
+        QuarantineDirectory = Path.Combine(Root, "quarantine");
     }
+
+    /// <summary>The store directory, absolute.</summary>
+    public string Root { get; }
 
     /// <summary>Store/models.</summary>
     public string ModelsDirectory { get; }

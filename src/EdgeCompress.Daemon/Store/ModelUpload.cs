@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using EdgeCompress.Daemon.Hosting;
 using EdgeCompress.Protocol;
 using EdgeCompress.Runtime;
+using Microsoft.AspNetCore.Http;
 
 namespace EdgeCompress.Daemon.Store;
 
@@ -23,6 +24,9 @@ public enum UploadOutcome
 
     /// <summary>Quota or disk full (507).</summary>
     InsufficientStorage,
+
+    /// <summary>The client stopped sending the body (connection reset or closed mid-body); nothing was stored.</summary>
+    Aborted,
 }
 
 /// <summary>Result of <see cref="ModelStore.UploadAsync"/>.</summary>
@@ -36,7 +40,7 @@ public sealed partial class ModelStore
     private static readonly SemaphoreSlim Validations = new(Math.Max(1, Environment.ProcessorCount));
 
     /// <summary>
-    /// Streams <paramref name="body"/> to a temp file while hashing it, checks size, quota, the optional
+    /// Streams <paramref name="body"/> to a temp file while hashing it, checks size, quota, the required
     /// X-Content-SHA256 value and that ONNX Runtime accepts the model, then renames it into place atomically.
     /// The temp file is removed on every path that does not commit.
     /// </summary>
@@ -48,8 +52,15 @@ public sealed partial class ModelStore
             return Reject(name, UploadOutcome.Invalid, $"model name '{name}' is not allowed: use letters, digits, '.', '-', '_' (at most 64, no '..', no '/')");
         }
 
-        var expected = expectedSha256?.Trim().ToLowerInvariant();
-        if (expected is not null && (expected.Length != 64 || !expected.All(Uri.IsHexDigit)))
+        // Required, not optional: without it a body cut short by a proxy or a flaky link would be stored as long as
+        // ONNX Runtime happened to accept what arrived.
+        if (string.IsNullOrWhiteSpace(expectedSha256))
+        {
+            return Reject(name, UploadOutcome.Invalid, $"{ApiContract.ContentSha256Header} is required: send the body's SHA-256 as 64 hex digits (sha256sum MODEL)");
+        }
+
+        var expected = expectedSha256.Trim().ToLowerInvariant();
+        if (expected.Length != 64 || !expected.All(Uri.IsHexDigit))
         {
             return Reject(name, UploadOutcome.Invalid, $"{ApiContract.ContentSha256Header} must be 64 hex digits, got '{expectedSha256}'");
         }
@@ -78,14 +89,14 @@ public sealed partial class ModelStore
                 return Reject(name, UploadOutcome.Invalid, $"body ended after {size} of {declared} bytes (truncated upload)");
             }
 
-            if (expected is not null && expected != sha)
+            if (expected != sha)
             {
                 return Reject(name, UploadOutcome.Invalid, $"{ApiContract.ContentSha256Header} is {expected} but the body hashes to {sha}");
             }
 
             if (FreeBytes() is { } free && free < size)
             {
-                return Reject(name, UploadOutcome.InsufficientStorage, $"the disk holding {_options.Store} has {free} bytes free, the model needs {size}");
+                return Reject(name, UploadOutcome.InsufficientStorage, $"the disk holding the model store has {free} bytes free, the model needs {size}");
             }
 
             await Validations.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -117,9 +128,21 @@ public sealed partial class ModelStore
         try
         {
             await using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
-            int read;
-            while ((read = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            while (true)
             {
+                var (read, aborted) = await ReadBodyAsync(body, buffer, cancellationToken).ConfigureAwait(false);
+                if (aborted is not null)
+                {
+                    // An ordinary event on a flaky link, not a fault of edged: one line, no stack trace, nothing kept.
+                    Log.UploadAborted(_logger, name, size, aborted);
+                    return (size, "", new UploadResult(UploadOutcome.Aborted, $"upload of '{name}' aborted by the client after {size} bytes", null));
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
                 size += read;
                 if (size > _options.MaxModelBytes)
                 {
@@ -139,6 +162,31 @@ public sealed partial class ModelStore
         }
 
         return (size, Convert.ToHexStringLower(hash.GetHashAndReset()), null);
+    }
+
+    /// <summary>
+    /// Reads the request body; <c>Aborted</c> says how when the client stopped sending (Kestrel's
+    /// ConnectionResetException, a body that ends mid-chunk, the request being aborted). Kestrel's own 413 for a body
+    /// past its size limit is not an abort and propagates.
+    /// </summary>
+    private static async ValueTask<(int Read, string? Aborted)> ReadBodyAsync(Stream body, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode != StatusCodes.Status413PayloadTooLarge)
+        {
+            return (0, ex.Message);
+        }
+        catch (IOException ex) when (ex is not BadHttpRequestException)
+        {
+            return (0, ex.Message);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return (0, "request aborted");
+        }
     }
 
     private UploadResult Commit(string name, string temp, long size, string sha)
@@ -249,9 +297,10 @@ public sealed partial class ModelStore
         }
     }
 
+    /// <summary>Logs the full reason; the answer names the model where the reason named a file in the store.</summary>
     private UploadResult Reject(string name, UploadOutcome outcome, string detail)
     {
         Log.ModelRejected(_logger, name, detail);
-        return new UploadResult(outcome, detail, null);
+        return new UploadResult(outcome, ServerPaths.Hide(detail, Root, name), null);
     }
 }
