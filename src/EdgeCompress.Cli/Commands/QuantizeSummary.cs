@@ -40,7 +40,13 @@ internal static class QuantizeSummary
         var activations = o.Mode == QuantizationMode.Static
             ? string.Create(inv, $", {MethodName(o)} calibration on {cal?.Samples ?? 0} samples")
             : "";
-        w.WriteLine(string.Create(inv, $"  mode            {mode}, weights int8 {(o.PerChannel ? "per-channel" : "per-tensor")}{(o.ReduceRange ? " 7-bit" : "")}{activations}"));
+        // The quantizer may have fallen back to per-tensor (opset below 13): print what it did, not what was asked.
+        var perChannel = quant.Totals.TryGetValue("per_channel", out var pc) ? pc > 0 : o.PerChannel;
+        w.WriteLine(string.Create(inv, $"  mode            {mode}, weights int8 {(perChannel ? "per-channel" : "per-tensor")}{(o.ReduceRange ? " 7-bit" : "")}{activations}"));
+        if (prep.Settings.TryGetValue("opset", out var opset))
+        {
+            w.WriteLine(string.Create(inv, $"  opset           {opset}"));
+        }
         w.WriteLine(string.Create(inv, $"  activations     {(o.Activations == ActivationType.S8 ? "int8 (S8S8)" : "uint8 (U8S8)")}: {scheme.ActivationsWhy}"));
         w.WriteLine(string.Create(inv, $"  reduce-range    {(o.ReduceRange ? "on (7-bit weights)" : "off (8-bit weights)")}: {scheme.ReduceRangeWhy}"));
         w.WriteLine(string.Create(inv, $"  graph prep      {prep.Totals.GetValueOrDefault("batchnorms_folded")} BatchNorm folded, {prep.Totals.GetValueOrDefault("constants_folded")} constants folded, {prep.Totals.GetValueOrDefault("identities_removed")} Identity/Dropout removed"));

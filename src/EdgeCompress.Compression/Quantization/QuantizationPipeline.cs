@@ -30,8 +30,8 @@ public static class QuantizationPipeline
             return (prepared, null);
         }
         ArgumentNullException.ThrowIfNull(calibration);
-        // Int8 kernels exist from opset 10; ONNX Runtime fuses QDQ into them regardless, so lift older models first.
-        OpsetUpgrade.Run(prepared.Model, prepared.Record);
+        // Int8 operators exist from opset 10 and per-channel weights from 13: lift the model where it can be lifted.
+        OpsetUpgrade.Run(prepared.Model, prepared.Record, options.PerChannel);
         var tensors = QdqPlanner.CalibrationTensors(prepared.Model.Graph);
         var result = Calibrator.Collect(prepared.Model, tensors, calibration, progress: progress, cancellationToken: cancellationToken);
         return (prepared, result);
