@@ -69,6 +69,65 @@ internal static class QuantizeCliModels
         return new OnnxModel(m);
     }
 
+    /// <summary>Conv -> Relu -> Conv -> Relu [-> nearest 2x Resize with <paramref name="resizeMode"/>] -> Conv over
+    /// "image" [N,3,16,16], at <paramref name="opset"/> (11 or later with a Resize): nothing for dynamic mode to take.</summary>
+    public static OnnxModel ConvOnly(int opset = 17, string? resizeMode = null)
+    {
+        var r = new Random(8);
+        var g = new GraphProto { Name = "conv_only" };
+        var size = resizeMode is null ? 16 : 32;
+        g.Input.Add(Value("image", -1, 3, 16, 16));
+        g.Output.Add(Value("features", -1, 8, size, size));
+        var prev = "image";
+        var cin = 3;
+        for (var i = 0; i < 3; i++)
+        {
+            var w = new float[8 * cin * 9];
+            for (var k = 0; k < w.Length; k++)
+            {
+                w[k] = (float)((r.NextDouble() - 0.5) * 0.5);
+            }
+            g.Initializer.Add(TensorData.FromFloats($"conv{i}_w", [8, cin, 3, 3], w));
+            g.Initializer.Add(TensorData.FromFloats($"conv{i}_b", [8], Enumerable.Range(0, 8).Select(k => 0.01f * k).ToArray()));
+            var conv = NodeAttributes.Create("Conv", $"conv{i}", [prev, $"conv{i}_w", $"conv{i}_b"], [i == 2 ? "features" : $"conv{i}_out"]);
+            conv.SetInts("kernel_shape", [3, 3]);
+            conv.SetInts("pads", [1, 1, 1, 1]);
+            g.Node.Add(conv);
+            if (i < 2)
+            {
+                g.Node.Add(NodeAttributes.Create("Relu", $"relu{i}", [$"conv{i}_out"], [$"relu{i}"]));
+                prev = $"relu{i}";
+            }
+            if (i == 1 && resizeMode is not null)
+            {
+                g.Initializer.Add(TensorData.FromFloats("roi", [0], []));
+                g.Initializer.Add(TensorData.FromFloats("scales", [4], [1, 1, 2, 2]));
+                var resize = NodeAttributes.Create("Resize", "upsample", [prev, "roi", "scales"], ["up"]);
+                resize.SetString("mode", "nearest");
+                resize.SetString("coordinate_transformation_mode", resizeMode);
+                g.Node.Add(resize);
+                prev = "up";
+            }
+            cin = 8;
+        }
+        var m = new ModelProto { IrVersion = 7, ProducerName = "paddle2onnx", Graph = g };
+        m.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
+        return new OnnxModel(m);
+    }
+
+    /// <summary>One MatMul by a 4x4 constant: too small for int8 storage to make up for the nodes dynamic mode adds.</summary>
+    public static OnnxModel TinyMatMul()
+    {
+        var g = new GraphProto { Name = "tiny_matmul" };
+        g.Input.Add(Value("x", -1, 4));
+        g.Output.Add(Value("y", -1, 4));
+        g.Initializer.Add(TensorData.FromFloats("w", [4, 4], Enumerable.Range(0, 16).Select(k => (k % 5) - 2f).ToArray()));
+        g.Node.Add(NodeAttributes.Create("MatMul", "mm", ["x", "w"], ["y"]));
+        var m = new ModelProto { IrVersion = 8, Graph = g };
+        m.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+        return new OnnxModel(m);
+    }
+
     private static ValueInfoProto Value(string name, params long[] dims)
     {
         var shape = new TensorShapeProto();

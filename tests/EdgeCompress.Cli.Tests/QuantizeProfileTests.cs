@@ -115,16 +115,15 @@ public sealed class QuantizeProfileTests : IDisposable
     }
 
     [Fact]
-    public async Task Dynamic_gru_stays_float_and_a_warning_names_the_node_and_the_opt_in()
+    public async Task Dynamic_gru_alone_exits_1_with_one_line_naming_it_and_the_opt_in_and_writes_nothing()
     {
         var input = Save(Recurrent("GRU"), "gru.onnx");
         var output = Path.Combine(_dir, "gru.int8.onnx");
         var (code, stdout, stderr) = await Edgec("quantize", input, "--out", output, "--mode", "dynamic");
-        Assert.True(code == 0, stderr);
-        Assert.Contains("warning: GRU 'rnn': ONNX Runtime has no int8 GRU kernel", stderr, StringComparison.Ordinal);
-        Assert.Contains("kept float (--weight-only-recurrent", stderr, StringComparison.Ordinal);
-        Assert.Contains("0 quantized, 1 kept float", stdout, StringComparison.Ordinal);
-        Assert.Equal("GRU", Assert.Single(OnnxModel.Load(output).Graph.Nodes).OpType);
+        Assert.True(code == 1, stdout + stderr);
+        Assert.Contains("edgec: dynamic quantization found nothing to quantize: it covers MatMul, Gemm and LSTM (GRU/RNN with --weight-only-recurrent), "
+            + "and 1 GRU kept float: ONNX Runtime has no int8 kernel for it (--weight-only-recurrent stores its weights int8); nothing written", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
     }
 
     [Fact]

@@ -127,6 +127,12 @@ internal static class QuantizeCommand
             {
                 result = QuantizationPipeline.Quantize(prepared.Model, options, cal, progress, ct);
             }
+            // A run that turned nothing int8 would write a copy of the float model (larger, after the Q/DQ bookkeeping).
+            if (QuantizationPipeline.WhyNothingQuantized(result.Record, options.Mode) is { } nothing)
+            {
+                ctx.Error.WriteLine($"edgec: {nothing}; nothing written");
+                return EdgecApp.ExitCheckFailed;
+            }
             // Measure before writing: a model ONNX Runtime cannot run is never saved.
             var figures = QuantizeSummary.Measure(input, result.Model, evaluation ?? calibration ?? DataSpec.Parse("synthetic:16"), progress, ct);
             result.Model.Save(r.Out);
@@ -134,6 +140,11 @@ internal static class QuantizeCommand
             foreach (var w in prepared.Record.Warnings.Concat(result.Record.Warnings))
             {
                 ctx.Warn(w);
+            }
+            if (figures.QuantBytes > figures.FloatBytes)
+            {
+                ctx.Warn(string.Create(CultureInfo.InvariantCulture,
+                    $"{Path.GetFileName(r.Out)} is larger than its input: {QuantizeSummary.Size(figures.FloatBytes)} -> {QuantizeSummary.Size(figures.QuantBytes)} ({(double)figures.QuantBytes / Math.Max(1, figures.FloatBytes):F2}x)"));
             }
             if (r.ReduceRange is null && scheme.Profile is null && HostInt8.NeedsReduceRange)
             {

@@ -40,11 +40,17 @@ internal static class QuantizeSummary
         var activations = o.Mode == QuantizationMode.Static
             ? string.Create(inv, $", {MethodName(o)} calibration on {cal?.Samples ?? 0} samples")
             : "";
-        w.WriteLine(string.Create(inv, $"  mode            {mode}, weights int8 {(o.PerChannel ? "per-channel" : "per-tensor")}{(o.ReduceRange ? " 7-bit" : "")}{activations}"));
+        // The quantizer may have fallen back to per-tensor (opset below 13): print what it did, not what was asked.
+        var perChannel = quant.Totals.TryGetValue("per_channel", out var pc) ? pc > 0 : o.PerChannel;
+        w.WriteLine(string.Create(inv, $"  mode            {mode}, weights int8 {(perChannel ? "per-channel" : "per-tensor")}{(o.ReduceRange ? " 7-bit" : "")}{activations}"));
+        if (prep.Settings.TryGetValue("opset", out var opset))
+        {
+            w.WriteLine(string.Create(inv, $"  opset           {opset}"));
+        }
         w.WriteLine(string.Create(inv, $"  activations     {(o.Activations == ActivationType.S8 ? "int8 (S8S8)" : "uint8 (U8S8)")}: {scheme.ActivationsWhy}"));
         w.WriteLine(string.Create(inv, $"  reduce-range    {(o.ReduceRange ? "on (7-bit weights)" : "off (8-bit weights)")}: {scheme.ReduceRangeWhy}"));
-        w.WriteLine(string.Create(inv, $"  graph prep      {prep.Totals.GetValueOrDefault("batchnorms_folded")} BatchNorm folded, {prep.Totals.GetValueOrDefault("constants_folded")} constants folded, {prep.Totals.GetValueOrDefault("identities_removed")} Identity/Dropout removed"));
-        w.WriteLine(string.Create(inv, $"  size            {Mb(f.FloatBytes)} -> {Mb(f.QuantBytes)} ({(double)f.QuantBytes / Math.Max(1, f.FloatBytes):F3}x)"));
+        w.WriteLine(string.Create(inv, $"  graph prep      {prep.Totals.GetValueOrDefault("batchnorms_folded")} BatchNorm folded, {prep.Totals.GetValueOrDefault("constants_folded")} constants folded{KeptUnfolded(prep)}, {prep.Totals.GetValueOrDefault("identities_removed")} Identity/Dropout removed"));
+        w.WriteLine(string.Create(inv, $"  size            {Size(f.FloatBytes)} -> {Size(f.QuantBytes)} ({(double)f.QuantBytes / Math.Max(1, f.FloatBytes):F3}x)"));
         w.WriteLine(string.Create(inv, $"  layers          {quantized} quantized, {(weightOnly > 0 ? $"{weightOnly} with int8 weights only (float compute), " : "")}{kept.Count - weightOnly} kept float"));
         foreach (var k in kept.Take(8))
         {
@@ -82,7 +88,12 @@ internal static class QuantizeSummary
         _ => "minmax",
     };
 
-    private static string Mb(long bytes) => bytes >= 1 << 20
+    private static string KeptUnfolded(PassRecord prep) => prep.Totals.GetValueOrDefault("constants_kept_unfolded") is var n and > 0
+        ? string.Create(CultureInfo.InvariantCulture, $" ({n} kept: folding would grow the model)")
+        : "";
+
+    /// <summary>A byte count as KB or MB, as the size line prints it.</summary>
+    public static string Size(long bytes) => bytes >= 1 << 20
         ? string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:F2} MB")
         : string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:F1} KB");
 

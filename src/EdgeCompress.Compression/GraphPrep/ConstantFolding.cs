@@ -19,8 +19,9 @@ public sealed class ConstantFolding : ICompressionPass
         "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli",
     };
 
-    // Folding an Expand or ConstantOfShape can blow a few bytes up into megabytes: keep such nodes.
-    private const long MaxGrowthBytes = 4L << 20;
+    // Folding a ConstantOfShape, Expand or Tile can blow a few bytes up into a full activation of zeros: a folded
+    // value may exceed the constants it is computed from by this much (small shape and index tensors), no more.
+    private const long MaxGrowthBytes = 4L << 10;
 
     /// <inheritdoc />
     public string Name => "fold-constants";
@@ -66,25 +67,78 @@ public sealed class ConstantFolding : ICompressionPass
         {
             return folded;
         }
-        var inputBytes = foldable.SelectMany(n => n.Input).Where(graph.Initializers.ContainsKey).Distinct(StringComparer.Ordinal)
-            .Sum(n => TensorData.ByteSize(graph.Initializers[n]));
-        if (values.Sum(TensorData.ByteSize) > inputBytes + MaxGrowthBytes)
-        {
-            record.Warnings.Add("constant folding skipped: the folded tensors would grow the model by more than 4 MiB");
-            return folded;
-        }
-        foreach (var node in foldable)
+        var growing = GrowingValues(graph, foldable, values, record);
+        foreach (var node in foldable.Where(n => !growing.Contains(n)))
         {
             graph.Proto.Node.Remove(node);
             record.Layers.Add(new LayerRecord(OnnxGraph.NodeLabel(node), node.OpType, "folded to a constant", 0, 0));
         }
-        foreach (var t in values)
+        var keptOutputs = growing.SelectMany(n => n.Output).ToHashSet(StringComparer.Ordinal);
+        foreach (var t in values.Where(t => !keptOutputs.Contains(t.Name)))
         {
             graph.Proto.Initializer.Add(t);
         }
         graph.Invalidate();
         graph.RemoveUnused();
-        return folded + foldable.Count;
+        return folded + foldable.Count - growing.Count;
+    }
+
+    /// <summary>The constant nodes to keep: those computing a value that would store more than <see cref="MaxGrowthBytes"/>
+    /// beyond the constants it comes from (ConstantOfShape zeros, an Expand or Tile to a full activation shape), with
+    /// everything in the constant part that feeds them. A value read only as a Conv/Gemm/MatMul weight may grow (a Cast
+    /// of float16 weights): the quantizer needs it as a float initializer and stores it as int8.</summary>
+    private static HashSet<NodeProto> GrowingValues(OnnxGraph graph, List<NodeProto> foldable, List<TensorProto> values, PassRecord record)
+    {
+        var producers = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
+        foreach (var n in foldable)
+        {
+            foreach (var o in n.Output.Where(o => o.Length > 0))
+            {
+                producers[o] = n;
+            }
+        }
+        var keep = new HashSet<NodeProto>(ReferenceEqualityComparer.Instance);
+        foreach (var value in values)
+        {
+            var closure = Ancestors(value.Name, producers);
+            var sourceBytes = closure.SelectMany(n => n.Input).Where(graph.Initializers.ContainsKey).Distinct(StringComparer.Ordinal)
+                .Sum(i => TensorData.ByteSize(graph.Initializers[i]));
+            var bytes = TensorData.ByteSize(value);
+            if (bytes <= sourceBytes + MaxGrowthBytes || ReadOnlyAsWeight(graph, value.Name, producers))
+            {
+                continue;
+            }
+            keep.UnionWith(closure);
+            var node = producers[value.Name];
+            record.Layers.Add(new LayerRecord(OnnxGraph.NodeLabel(node), node.OpType,
+                $"kept: folding it would store {bytes / 1024.0:F1} KiB computed from {sourceBytes / 1024.0:F1} KiB of constants", 0, 0));
+        }
+        record.Totals["constants_kept_unfolded"] = keep.Count;
+        return keep;
+    }
+
+    private static HashSet<NodeProto> Ancestors(string value, Dictionary<string, NodeProto> producers)
+    {
+        var found = new HashSet<NodeProto>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<string>([value]);
+        while (stack.TryPop(out var v))
+        {
+            if (producers.TryGetValue(v, out var n) && found.Add(n))
+            {
+                foreach (var i in n.Input.Where(i => i.Length > 0))
+                {
+                    stack.Push(i);
+                }
+            }
+        }
+        return found;
+    }
+
+    private static bool ReadOnlyAsWeight(OnnxGraph graph, string value, Dictionary<string, NodeProto> producers)
+    {
+        var readers = graph.Consumers(value).Where(c => !c.Output.Any(producers.ContainsKey)).ToList();
+        return readers.Count > 0 && readers.All(c => (c.Domain ?? "").Length == 0 && c.OpType is "Conv" or "ConvTranspose" or "Gemm" or "MatMul"
+            && c.Input.Count > 1 && c.Input[1] == value && c.Input.Count(i => i == value) == 1);
     }
 
     private static int ConstantNodesToInitializers(OnnxGraph graph)

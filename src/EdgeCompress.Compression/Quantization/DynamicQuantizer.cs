@@ -77,7 +77,7 @@ public sealed class DynamicQuantizer : ICompressionPass
             }
             if (node.OpType is "GRU" or "RNN" && !_options.WeightOnlyRecurrent)
             {
-                record.Layers.Add(new LayerRecord(label, node.OpType, "kept float: ONNX Runtime has no int8 kernel for it", bytes / 4, bytes / 4));
+                record.Layers.Add(new LayerRecord(label, node.OpType, "kept float: ONNX Runtime has no int8 kernel for it (--weight-only-recurrent stores its weights int8)", bytes / 4, bytes / 4));
                 record.Warnings.Add($"{node.OpType} '{label}': {RecurrentQuantizer.Note(node, weightOnly: false)}");
                 kept++;
                 continue;

@@ -4,29 +4,29 @@ using EdgeCompress.Onnx.Protos;
 namespace EdgeCompress.Compression.Quantization;
 
 /// <summary>
-/// Writes Q/DQ nodes and quantized initializers into a graph. Models at opset 13 and later get standard
-/// QuantizeLinear/DequantizeLinear (per-axis allowed); older ones get ONNX Runtime's com.microsoft versions, which
-/// take the same inputs and an axis at any opset, so the rest of the model keeps its opset semantics.
+/// Writes Q/DQ nodes and quantized initializers into a graph. They are standard ONNX QuantizeLinear/DequantizeLinear
+/// wherever the model's opset has them: per-tensor from opset 10, per-axis from 13, which is what any ONNX runtime
+/// loads. Only what standard ONNX cannot say at the model's opset (any Q/DQ below 10, a per-axis DequantizeLinear
+/// below 13: dynamic mode's weight-only recurrent weights) uses ONNX Runtime's com.microsoft versions, which take an
+/// axis at any opset. Static quantization lifts the model or falls back to per-tensor before it gets here.
 /// </summary>
 internal sealed class QdqBuilder
 {
     public const string MsDomain = "com.microsoft";
+    /// <summary>The first opset whose DequantizeLinear takes an axis (per-channel weights).</summary>
+    public const int PerAxisOpset = 13;
+
+    private readonly OnnxModel _model;
     private readonly OnnxGraph _graph;
+    private readonly long _opset;
     private readonly List<NodeProto> _added = [];
 
     public QdqBuilder(OnnxModel model)
     {
+        _model = model;
         _graph = model.Graph;
-        var opset = model.OpsetVersion() ?? 1;
-        Domain = opset >= 13 ? "" : MsDomain;
-        if (Domain == MsDomain && model.OpsetVersion(MsDomain) is null)
-        {
-            model.Proto.OpsetImport.Add(new OperatorSetIdProto { Domain = MsDomain, Version = 1 });
-        }
+        _opset = model.OpsetVersion() ?? 1;
     }
-
-    /// <summary>Domain of the Q/DQ nodes written.</summary>
-    public string Domain { get; }
 
     /// <summary>Nodes created so far (the caller adds them to the graph once, then sorts).</summary>
     public IReadOnlyList<NodeProto> Added => _added;
@@ -59,7 +59,7 @@ internal sealed class QdqBuilder
     {
         var q = output ?? _graph.UniqueName(input + "/q");
         var node = NodeAttributes.Create("QuantizeLinear", q, [input, scale, zeroPoint], [q]);
-        node.Domain = Domain;
+        node.Domain = DomainFor(perAxis: false);
         _added.Add(node);
         return q;
     }
@@ -69,7 +69,7 @@ internal sealed class QdqBuilder
     {
         var d = output ?? _graph.UniqueName(input + "/dq");
         var node = NodeAttributes.Create("DequantizeLinear", d, [input, scale, zeroPoint], [d]);
-        node.Domain = Domain;
+        node.Domain = DomainFor(perAxis: axis is not null);
         if (axis is { } a)
         {
             node.SetInt("axis", a);
@@ -109,5 +109,18 @@ internal sealed class QdqBuilder
         var sName = Floats(name + "/s", scales, !perAxis);
         // An int32 bias always has zero point 0, which is DequantizeLinear's default: no tensor needed.
         return Dequantize(qName, sName, "", axis: perAxis ? 0 : null);
+    }
+
+    private string DomainFor(bool perAxis)
+    {
+        if (_opset >= PerAxisOpset || (_opset >= 10 && !perAxis))
+        {
+            return "";
+        }
+        if (_model.OpsetVersion(MsDomain) is null)
+        {
+            _model.Proto.OpsetImport.Add(new OperatorSetIdProto { Domain = MsDomain, Version = 1 });
+        }
+        return MsDomain;
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using EdgeCompress.Compression.GraphPrep;
 using EdgeCompress.Compression.Passes;
 using EdgeCompress.Data;
@@ -30,8 +31,8 @@ public static class QuantizationPipeline
             return (prepared, null);
         }
         ArgumentNullException.ThrowIfNull(calibration);
-        // Int8 kernels exist from opset 10; ONNX Runtime fuses QDQ into them regardless, so lift older models first.
-        OpsetUpgrade.Run(prepared.Model, prepared.Record);
+        // Int8 operators exist from opset 10 and per-channel weights from 13: lift the model where it can be lifted.
+        OpsetUpgrade.Run(prepared.Model, prepared.Record, options.PerChannel);
         var tensors = QdqPlanner.CalibrationTensors(prepared.Model.Graph);
         var result = Calibrator.Collect(prepared.Model, tensors, calibration, progress: progress, cancellationToken: cancellationToken);
         return (prepared, result);
@@ -55,5 +56,35 @@ public static class QuantizationPipeline
         var (prepared, cal) = PrepareAndCalibrate(model, options, calibration, progress, cancellationToken);
         var quantized = Quantize(prepared.Model, options, cal, progress, cancellationToken);
         return new QuantizationOutcome(prepared.Model, quantized.Model, [prepared.Record, quantized.Record], cal);
+    }
+
+    /// <summary>Why a quantization pass changed nothing, in one line (what the mode covers and what this model has
+    /// instead), or null when it turned at least one layer int8.</summary>
+    public static string? WhyNothingQuantized(PassRecord record, QuantizationMode mode)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (record.Layers.Any(l => l.Action.StartsWith("quantized", StringComparison.Ordinal) || l.Action.StartsWith("int8 weights", StringComparison.Ordinal)))
+        {
+            return null;
+        }
+        var inv = CultureInfo.InvariantCulture;
+        var dynamic = mode == QuantizationMode.Dynamic;
+        var covers = dynamic
+            ? "MatMul, Gemm and LSTM (GRU/RNN with --weight-only-recurrent)"
+            : "Conv, ConvTranspose, Gemm, MatMul, Add, Mul, Concat and average pools";
+        var parts = new List<string>();
+        bool IsConv(LayerRecord l) => dynamic && l.OpType is "Conv" or "ConvTranspose";
+        var convs = record.Layers.Where(IsConv).ToList();
+        if (convs.Count > 0)
+        {
+            var counts = string.Join(" and ", convs.GroupBy(l => l.OpType).Select(g => string.Create(inv, $"{g.Count()} {g.Key}")));
+            parts.Add($"this model's {counts} node{(convs.Count == 1 ? "" : "s")} need --mode static");
+        }
+        foreach (var g in record.Layers.Where(l => !IsConv(l)).GroupBy(l => (l.OpType, l.Action)))
+        {
+            parts.Add(string.Create(inv, $"{g.Count()} {g.Key.OpType} {g.Key.Action}"));
+        }
+        var what = parts.Count == 0 ? "this model has none" : string.Join("; ", parts);
+        return $"{(dynamic ? "dynamic" : "static")} quantization found nothing to quantize: it covers {covers}, and {what}";
     }
 }

@@ -9,6 +9,8 @@ namespace EdgeCompress.Compression.Quantization;
 /// asymmetric parameters, weights become symmetric int8 (per output channel by default) behind a DequantizeLinear,
 /// biases int32 with scale = input scale x weight scale. ONNX Runtime fuses each DQ -> op -> Q group into an
 /// integer kernel (QLinearConv, QGemm, ...). Input: a prepared float model and the calibrated ranges of its tensors.
+/// Per-channel weights need opset 13 (<see cref="GraphPrep.OpsetUpgrade"/> lifts what it can); an older model gets
+/// per-tensor weights, and the record says so.
 /// </summary>
 public sealed class StaticQuantizer : ICompressionPass
 {
@@ -34,7 +36,12 @@ public sealed class StaticQuantizer : ICompressionPass
         var graph = output.Graph;
         var record = new PassRecord(Name);
         record.Settings["activations"] = _options.Activations == ActivationType.S8 ? "int8 (S8S8)" : "uint8 (U8S8)";
-        record.Settings["weights"] = _options.PerChannel ? "int8 symmetric per-channel" : "int8 symmetric per-tensor";
+        var opset = output.OpsetVersion() ?? 1;
+        var perChannel = _options.PerChannel && opset >= QdqBuilder.PerAxisOpset;
+        record.Settings["weights"] = perChannel ? "int8 symmetric per-channel"
+            : _options.PerChannel ? $"int8 symmetric per-tensor (per-channel needs opset {QdqBuilder.PerAxisOpset}; the model is opset {opset})"
+            : "int8 symmetric per-tensor";
+        record.Totals["per_channel"] = perChannel ? 1 : 0;
         record.Settings["reduce_range"] = _options.ReduceRange ? "yes" : "no";
         var plan = QdqPlanner.Build(graph, new HashSet<string>(_ranges.Keys, StringComparer.Ordinal), _options.Exclude);
         var qdq = new QdqBuilder(output);
@@ -53,7 +60,7 @@ public sealed class StaticQuantizer : ICompressionPass
         {
             cancellationToken.ThrowIfCancellationRequested();
             var before = WeightBytes(graph, node);
-            QuantizeConstants(graph, qdq, node, parameters, weightCache, record);
+            QuantizeConstants(graph, qdq, node, parameters, weightCache, perChannel, record);
             record.Layers.Add(new LayerRecord(OnnxGraph.NodeLabel(node), node.OpType, "quantized int8", before / 4, before / 4,
                 new Dictionary<string, double> { ["weight_bytes_before"] = before, ["weight_bytes_after"] = before / 4.0 }));
         }
@@ -97,7 +104,7 @@ public sealed class StaticQuantizer : ICompressionPass
         node.Input.Where(i => i.Length > 0).Select(graph.GetConstant).Where(t => t is not null).Sum(t => TensorData.ByteSize(t!));
 
     private void QuantizeConstants(OnnxGraph graph, QdqBuilder qdq, NodeProto node, Dictionary<string, QuantParams> parameters,
-        Dictionary<(string, int?), (string Dq, float[] Scales)> cache, PassRecord record)
+        Dictionary<(string, int?), (string Dq, float[] Scales)> cache, bool perChannel, PassRecord record)
     {
         for (var i = 0; i < node.Input.Count; i++)
         {
@@ -112,7 +119,7 @@ public sealed class StaticQuantizer : ICompressionPass
                 // Biases are quantized with their weight, once the weight scales are known.
                 continue;
             }
-            var axis = WeightAxis(node, i, tensor);
+            var axis = perChannel ? WeightAxis(node, i, tensor) : null;
             if (!cache.TryGetValue((name, axis), out var w))
             {
                 var (q, scales) = QuantMath.QuantizeWeights(TensorData.ToFloats(tensor), tensor.Dims.ToArray(), axis, _options.ReduceRange);
@@ -127,9 +134,9 @@ public sealed class StaticQuantizer : ICompressionPass
         }
     }
 
-    private int? WeightAxis(NodeProto node, int index, TensorProto weight)
+    private static int? WeightAxis(NodeProto node, int index, TensorProto weight)
     {
-        if (!_options.PerChannel || index != 1)
+        if (index != 1)
         {
             return null;
         }
