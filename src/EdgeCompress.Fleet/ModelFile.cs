@@ -9,6 +9,10 @@ namespace EdgeCompress.Fleet;
 /// <param name="Length">Size in bytes.</param>
 public sealed partial record ModelFile(string Path, string Sha256, long Length)
 {
+    /// <summary>The file holding the bytes <see cref="Sha256"/> and <see cref="Length"/> describe: <see cref="Path"/>
+    /// itself, or a self-contained copy with external data inlined (owned by a <see cref="ModelUpload"/>).</summary>
+    public string UploadPath { get; init; } = Path;
+
     /// <summary>A store name derived from the file name: "resnet18-int8.onnx" becomes "resnet18-int8".</summary>
     public string DefaultName
     {

@@ -63,7 +63,7 @@ public static class ModelPusher
         {
             try
             {
-                var (version, _) = await client.UploadAsync(model.Path, name, model.Sha256, sent, cancellationToken).ConfigureAwait(false);
+                var (version, _) = await client.UploadAsync(model.UploadPath, name, model.Sha256, sent, cancellationToken).ConfigureAwait(false);
                 return new PushOutcome(name, version, Uploaded: true, Attempts: attempt);
             }
             catch (FleetException ex) when (ex.Problem == FleetProblem.Unreachable && attempt < MaxAttempts)

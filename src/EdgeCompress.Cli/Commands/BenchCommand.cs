@@ -59,8 +59,8 @@ internal static class BenchCommand
                 Warmup = parse.GetValue(warmup),
                 Power = parse.GetValue(power),
             };
-            var file = FleetTargets.Guard(() => ModelFile.Open(modelPath));
-            var storeName = FleetTargets.Guard(() => parse.GetValue(name) is { } given ? ModelFile.CheckName(given) : file.DefaultName);
+            var opened = FleetTargets.Guard(() => ModelFile.Open(modelPath));
+            var storeName = FleetTargets.Guard(() => parse.GetValue(name) is { } given ? ModelFile.CheckName(given) : opened.DefaultName);
             FleetTargets.Guard(() => settings.ToRequest(storeName, null));
             var registry = FleetTargets.Guard(() => DeviceRegistry.Load());
             var devices = targets.Select(parse, registry, allowLocal: true, out var local).ToList();
@@ -69,6 +69,9 @@ internal static class BenchCommand
                 devices.Insert(0, new DeviceEntry { Name = LocalBench.DeviceName, Url = "http://localhost" });
             }
 
+            // Only a device needs the model as one file; the local engine reads external data where it is.
+            using var upload = devices.Any(d => d.Name != LocalBench.DeviceName) ? PushCommand.Prepare(opened, ctx) : null;
+            var file = upload?.File ?? opened;
             var timeout = targets.RequestTimeout(parse);
             var deadline = targets.DeviceDeadline(parse, TimeSpan.FromSeconds(300 + 2 * (settings.DurationSeconds ?? 0)));
             var output = new FleetConsole(ctx);

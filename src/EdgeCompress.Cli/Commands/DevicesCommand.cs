@@ -80,11 +80,8 @@ internal static class DevicesCommand
 
                 entry.FingerprintSha256 = presented;
             }
-            else if (!Uri.TryCreate(entry.Url, UriKind.Absolute, out var uri) || !(uri.IsLoopback))
-            {
-                ctx.Warn($"{deviceName}: plain HTTP to a non-loopback address sends the token in clear text; prefer https://");
-            }
 
+            WarnIfPlainHttp(entry, ctx);
             registry.Add(entry);
             registry.Save();
             await ctx.Out.WriteLineAsync($"added {deviceName}: {entry.Url}, profile {info.Profile ?? "(none)"}, {info.Architecture}, edged {info.EdgedVersion}, ONNX Runtime {info.OnnxRuntimeVersion}, {info.Sensors.Count} sensor(s)").ConfigureAwait(false);
@@ -207,6 +204,7 @@ internal static class DevicesCommand
                     ctx.Warn($"{device.Name}: token file {device.TokenFile} does not exist yet");
                 }
 
+                WarnIfPlainHttp(device, ctx);
                 registry.Add(device);
             }
 
@@ -218,6 +216,17 @@ internal static class DevicesCommand
             return EdgecApp.ExitOk;
         })));
         return command;
+    }
+
+    /// <summary>Every request carries the bearer token; over plain http anyone on the path can read it and then drive
+    /// the board. Loopback warns too: edgec cannot tell an SSH tunnel from a plain port forward. Registered anyway.</summary>
+    private static void WarnIfPlainHttp(DeviceEntry device, CliContext ctx)
+    {
+        if (!device.IsHttps)
+        {
+            ctx.Warn($"{device.Name}: {device.Url} is plain http, so the bearer token travels in clear text; prefer https://, " +
+                     "which edged serves by default with a self-signed certificate that edgec pins on first contact");
+        }
     }
 
     private static TimeSpan Seconds(double seconds) => seconds is > 0 and <= 3600

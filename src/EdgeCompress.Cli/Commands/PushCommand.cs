@@ -7,7 +7,8 @@ namespace EdgeCompress.Cli.Commands;
 /// <summary>
 /// `edgec push MODEL --device NAME|--all|--group G [--name N]`: streams the model to each device's store with its
 /// SHA-256 (skipped where the newest version already has those bytes), progress on stderr, bounded retries on a
-/// dropped connection, and one outcome line per device. Exit 0 all stored, 1 some failed, 2 bad input (or the only
+/// dropped connection, and one outcome line per device. A model with ONNX external data is sent as one self-contained
+/// file (edged stores one file per model). Exit 0 all stored, 1 some failed, 2 bad input (or the only
 /// device failed).
 /// </summary>
 internal static class PushCommand
@@ -25,10 +26,12 @@ internal static class PushCommand
         targets.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
         {
-            var file = FleetTargets.Guard(() => ModelFile.Open(parse.GetValue(model)!));
-            var storeName = FleetTargets.Guard(() => parse.GetValue(name) is { } given ? ModelFile.CheckName(given) : file.DefaultName);
+            var opened = FleetTargets.Guard(() => ModelFile.Open(parse.GetValue(model)!));
+            var storeName = FleetTargets.Guard(() => parse.GetValue(name) is { } given ? ModelFile.CheckName(given) : opened.DefaultName);
             var registry = FleetTargets.Guard(() => DeviceRegistry.Load());
             var devices = targets.Select(parse, registry, allowLocal: false, out _);
+            using var upload = Prepare(opened, ctx);
+            var file = upload.File;
             var timeout = targets.RequestTimeout(parse);
             var deadline = targets.DeviceDeadline(parse, TimeSpan.FromMinutes(30));
             var output = new FleetConsole(ctx);
@@ -78,6 +81,18 @@ internal static class PushCommand
             return failed.Count == 0 ? EdgecApp.ExitOk : EdgecApp.ExitCheckFailed;
         }));
         return command;
+    }
+
+    /// <summary>The file to upload (external data inlined into a temp copy when the model has any), saying so when it was.</summary>
+    internal static ModelUpload Prepare(ModelFile model, CliContext ctx)
+    {
+        var upload = FleetTargets.Guard(() => ModelUpload.Prepare(model));
+        if (upload.InlinedExternalDataFiles is var count and > 0)
+        {
+            ctx.Error.WriteLine($"{Path.GetFileName(model.Path)}: {count} external data file{(count == 1 ? "" : "s")} inlined for upload ({FleetConsole.Bytes(upload.File.Length)})");
+        }
+
+        return upload;
     }
 
     internal static string Summary(string verb, string model, int succeeded, int total, IReadOnlyList<string> failed) =>
