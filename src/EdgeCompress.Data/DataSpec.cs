@@ -151,6 +151,15 @@ public sealed class DataSpec
 
     private IEnumerable<Sample> SyntheticSamples(IReadOnlyList<InputSpec> inputs, int batchSize, int seed)
     {
+        foreach (var input in inputs)
+        {
+            if (input.Dims.Skip(1).Select((d, i) => (Dim: d, Axis: i + 1)).FirstOrDefault(x => x.Dim <= 0) is { Axis: > 0 } dynamicAxis)
+            {
+                // A made-up size (1 was used before) fails deep inside the first Conv or Reshape; name the axis instead.
+                throw new DataException(
+                    $"{Text}: input '{input.Name}' [{string.Join(",", input.Dims.Select(d => d > 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?"))}] has a dynamic axis {dynamicAxis.Axis}, so synthetic inputs have no size for it; give data whose tensors fix it (a .pb tensor folder), or fix the axis in the model");
+            }
+        }
         var random = new Random(seed);
         var total = Count ?? 1;
         for (var done = 0; done < total;)
@@ -160,13 +169,7 @@ public sealed class DataSpec
             var tensors = new List<SampleTensor>(inputs.Count);
             foreach (var input in inputs)
             {
-                if (input.Dims.Skip(1).Select((d, i) => (Dim: d, Axis: i + 1)).FirstOrDefault(x => x.Dim <= 0) is { Axis: > 0 } dynamicAxis)
-                {
-                    // A made-up size (1 was used before) fails deep inside the first Conv or Reshape; name the axis instead.
-                    throw new DataException(
-                        $"{Text}: input '{input.Name}' [{string.Join(",", input.Dims.Select(d => d > 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?"))}] has a dynamic axis {dynamicAxis.Axis}, so synthetic inputs have no size for it; give data whose tensors fix it (a .pb tensor folder), or fix the axis in the model");
-                }
-                var dims = input.Dims.Select((d, i) => d > 0 ? d : (i == 0 ? rows : 1)).ToArray();
+                var dims = input.Dims.Select(d => d > 0 ? d : rows).ToArray();
                 var n = checked((int)dims.Aggregate(1L, (a, b) => a * b));
                 if (IsFloat(input.ElementType))
                 {

@@ -202,22 +202,33 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
         return padded.narrow(2, 2 + shifts[0], x.shape[2]).narrow(3, 2 + shifts[1], x.shape[3]);
     }
 
+    /// <summary>Top-1 accuracy on labelled data, in eval mode; leaves the model in training mode.</summary>
     public static double Evaluate(GraphModule model, Dataset data)
+    {
+        var accuracy = Agreement(model, data.Inputs, data.Labels!);
+        model.train();
+        return accuracy;
+    }
+
+    /// <summary>
+    /// Fraction of rows whose top class equals <paramref name="reference"/> (labels, or another model's top class),
+    /// run in eval mode in chunks of 1000 rows; the model is left in eval mode.
+    /// </summary>
+    public static double Agreement(GraphModule model, Tensor inputs, Tensor reference)
     {
         model.eval();
         long correct = 0;
         using (no_grad())
         {
-            for (long start = 0; start < data.Count; start += 1000)
+            for (long start = 0; start < inputs.shape[0]; start += 1000)
             {
                 using var scope = NewDisposeScope();
-                var rows = Math.Min(1000, data.Count - start);
-                var pred = model.forward(data.Inputs.narrow(0, start, rows)).argmax(1);
-                correct += pred.eq(data.Labels!.narrow(0, start, rows)).sum().item<long>();
+                var rows = Math.Min(1000, inputs.shape[0] - start);
+                var pred = model.forward(inputs.narrow(0, start, rows)).argmax(1);
+                correct += pred.eq(reference.narrow(0, start, rows)).sum().item<long>();
             }
         }
-        model.train();
-        return (double)correct / data.Count;
+        return (double)correct / inputs.shape[0];
     }
 
     private static TrainingResult Result(string? output, double? accuracy, List<double> losses, List<double> featureLosses, List<double> epochLosses, List<double> epochAccuracies,

@@ -75,26 +75,22 @@ internal sealed class TrainingHealth
         }
     }
 
+    /// <summary>Agreement on the probe, or NaN when the model's output is not one row of class scores per sample.</summary>
     private static double Agreement(GraphModule model, Tensor probe, Tensor reference)
     {
         var wasTraining = model.training;
-        model.eval();
         try
         {
-            using var _ = no_grad();
-            using var scope = NewDisposeScope();
-            long agree = 0;
-            for (long start = 0; start < probe.shape[0]; start += 500)
+            model.eval();
+            using (no_grad())
+            using (NewDisposeScope())
             {
-                var rows = Math.Min(500, probe.shape[0] - start);
-                var logits = model.forward(probe.narrow(0, start, rows));
-                if (logits.dim() != 2)
+                if (model.forward(probe.narrow(0, 0, 1)).dim() != 2)
                 {
                     return double.NaN;
                 }
-                agree += logits.argmax(1).eq(reference.narrow(0, start, rows)).sum().item<long>();
             }
-            return (double)agree / probe.shape[0];
+            return Trainer.Agreement(model, probe, reference);
         }
         finally
         {

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using EdgeCompress.Cli.Tests.Support;
 using EdgeCompress.Compression.Manifest;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
@@ -57,12 +57,9 @@ public sealed class ScoreGuardTests : IDisposable
     {
         var model = WriteScoreHead(_dir);
         var outDir = Path.Combine(_dir, "opt");
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
+        var run = await CliRunner.RunAsync("optimize", model, "--profile", "x64-host", "--data", "synthetic:64", "--out", outDir, "--time-budget", "5m");
 
-        var code = await EdgecApp.RunAsync(["optimize", model, "--profile", "x64-host", "--data", "synthetic:64", "--out", outDir, "--time-budget", "5m"], stdout, stderr);
-
-        Assert.True(code is 0 or 1, stderr.ToString());
+        Assert.True(run.ExitCode is 0 or 1, run.Stderr);
         var manifest = ManifestFile.Load(Path.Combine(outDir, ManifestFile.FileName));
         var int8 = manifest.Variants.Where(v => v.Id.Contains("int8", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(int8);
@@ -75,6 +72,6 @@ public sealed class ScoreGuardTests : IDisposable
             Assert.False(v.MeetsBudget, $"{v.Id} passed the budget with {v.GuardFailure}");
         }
         Assert.DoesNotContain("int8", manifest.Chosen ?? "", StringComparison.Ordinal);
-        Assert.Contains("guard:", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains("guard:", run.Stdout, StringComparison.Ordinal);
     }
 }

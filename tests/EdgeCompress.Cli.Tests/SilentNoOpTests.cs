@@ -1,3 +1,4 @@
+using EdgeCompress.Cli.Tests.Support;
 using EdgeCompress.Onnx;
 
 namespace EdgeCompress.Cli.Tests;
@@ -15,26 +16,16 @@ public sealed class SilentNoOpTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await EdgecApp.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     private string OutPath => Path.Combine(_dir, "out.onnx");
-
-    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     [Fact]
     public async Task Channel_pruning_that_would_remove_nothing_exits_1_with_one_line_and_writes_no_model()
     {
         var before = await File.ReadAllBytesAsync(_model);
-        var (code, _, stderr) = await Run("prune", _model, "--out", OutPath, "--channels", "0.01", "--round-to", "8");
+        var r = await CliRunner.RunAsync("prune", _model, "--out", OutPath, "--channels", "0.01", "--round-to", "8");
 
-        Assert.Equal(1, code);
-        var line = Assert.Single(Lines(stderr), l => l.StartsWith("edgec:", StringComparison.Ordinal));
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.StderrLines, l => l.StartsWith("edgec:", StringComparison.Ordinal));
         Assert.Equal("edgec: channel pruning removed nothing from cnn.onnx: ratio 0.01 with round-to 8 keeps every channel of the 2 prunable layer group(s) (the smallest has 16 channels); raise --channels or lower --round-to; no model written", line);
         Assert.False(File.Exists(OutPath));
         Assert.Equal(before, await File.ReadAllBytesAsync(_model));
@@ -43,20 +34,20 @@ public sealed class SilentNoOpTests : IDisposable
     [Fact]
     public async Task Unstructured_pruning_that_reaches_less_sparsity_than_asked_says_how_much_and_why()
     {
-        var (code, _, stderr) = await Run("prune", _model, "--out", OutPath, "--sparsity", "0.5", "--unstructured");
+        var r = await CliRunner.RunAsync("prune", _model, "--out", OutPath, "--sparsity", "0.5", "--unstructured");
 
-        Assert.Equal(0, code);
+        Assert.Equal(0, r.ExitCode);
         // c1 and fc (first and last) stay dense, so half of the weights of c2 alone is less than half of all weights.
-        Assert.Matches(@"warning: did less than asked: \d\d\.\d\d% of the [\d,]+ layer weights are zero \(asked 50%\); [\d,]+ weights in layers kept dense \(first/last or --exclude; --all-layers prunes first and last too\)", stderr);
+        Assert.Matches(@"warning: did less than asked: \d\d\.\d\d% of the [\d,]+ layer weights are zero \(asked 50%\); [\d,]+ weights in layers kept dense \(first/last or --exclude; --all-layers prunes first and last too\)", r.Stderr);
     }
 
     [Fact]
     public async Task Factorize_that_would_change_no_layer_exits_1_naming_why_and_writes_no_model()
     {
-        var (code, _, stderr) = await Run("factorize", _model, "--out", OutPath, "--rank-energy", "0.99999");
+        var r = await CliRunner.RunAsync("factorize", _model, "--out", OutPath, "--rank-energy", "0.99999");
 
-        Assert.Equal(1, code);
-        var line = Assert.Single(Lines(stderr), l => l.StartsWith("edgec:", StringComparison.Ordinal));
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.StderrLines, l => l.StartsWith("edgec:", StringComparison.Ordinal));
         Assert.Matches(@"^edgec: factorize changed no layer of .*cnn\.onnx: no layer is worth factorizing \(\dx 'rank .* would keep \d+ % of the weights'.*\); no model written$", line);
         Assert.False(File.Exists(OutPath));
     }
@@ -70,12 +61,12 @@ public sealed class SilentNoOpTests : IDisposable
         model.Save(dynamicModel);
         var outDir = Path.Combine(_dir, "opt");
 
-        var (code, _, stderr) = await Run("optimize", dynamicModel, "--profile", "x64-host", "--data", "synthetic:4", "--out", outDir);
+        var r = await CliRunner.RunAsync("optimize", dynamicModel, "--profile", "x64-host", "--data", "synthetic:4", "--out", outDir);
 
-        Assert.Equal(2, code);
-        var line = Assert.Single(Lines(stderr), l => l.StartsWith("edgec:", StringComparison.Ordinal));
+        Assert.Equal(2, r.ExitCode);
+        var line = Assert.Single(r.StderrLines, l => l.StartsWith("edgec:", StringComparison.Ordinal));
         Assert.Equal("edgec: synthetic:4: input 'input' [?,1,28,?] has a dynamic axis 3, so synthetic inputs have no size for it; give data whose tensors fix it (a .pb tensor folder), or fix the axis in the model", line);
-        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(outDir), "a search that could not measure its baseline leaves no half-made folder");
     }
 

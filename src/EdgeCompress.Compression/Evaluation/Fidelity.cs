@@ -8,6 +8,7 @@ public sealed class Fidelity
     private double _normA;
     private double _normB;
     private double _sumSquaredError;
+    private double _sumAbsError;
     private long _count;
 
     /// <summary>Largest absolute difference seen.</summary>
@@ -18,6 +19,12 @@ public sealed class Fidelity
 
     /// <summary>Mean squared error over all values seen.</summary>
     public double MeanSquaredError => _count == 0 ? 0 : _sumSquaredError / _count;
+
+    /// <summary>Mean absolute difference over all values seen.</summary>
+    public double MeanAbsError => _count == 0 ? 0 : _sumAbsError / _count;
+
+    /// <summary>Sum of the squared reference values (the signal's energy).</summary>
+    public double ReferenceEnergy => _normA;
 
     /// <summary>Number of values compared.</summary>
     public long Count => _count;
@@ -38,6 +45,7 @@ public sealed class Fidelity
             _normB += b * b;
             var e = Math.Abs(a - b);
             _sumSquaredError += e * e;
+            _sumAbsError += e;
             if (e > MaxAbsError)
             {
                 MaxAbsError = e;

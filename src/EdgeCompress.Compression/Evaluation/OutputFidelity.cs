@@ -28,8 +28,6 @@ public enum OutputKind
 public sealed class OutputFidelity
 {
     private readonly Fidelity _fidelity = new();
-    private double _sumAbs;
-    private double _signal;
     private long _rows;
     private long _agree;
 
@@ -57,13 +55,13 @@ public sealed class OutputFidelity
     public double MaxAbsDifference => _fidelity.MaxAbsError;
 
     /// <summary>Mean absolute difference.</summary>
-    public double MeanAbsDifference => _fidelity.Count == 0 ? 0 : _sumAbs / _fidelity.Count;
+    public double MeanAbsDifference => _fidelity.MeanAbsError;
 
     /// <summary>Signal-to-quantisation-noise ratio in dB (infinite when equal).</summary>
-    public double SqnrDb => _fidelity.MeanSquaredError == 0 ? double.PositiveInfinity : 10 * Math.Log10(_signal / _fidelity.Count / _fidelity.MeanSquaredError);
+    public double SqnrDb => _fidelity.MeanSquaredError == 0 ? double.PositiveInfinity : 10 * Math.Log10(_fidelity.ReferenceEnergy / _fidelity.Count / _fidelity.MeanSquaredError);
 
     /// <summary>Root of the error energy over the signal energy.</summary>
-    public double RelativeL2 => _signal == 0 ? (_fidelity.MeanSquaredError == 0 ? 0 : double.PositiveInfinity) : Math.Sqrt(_fidelity.MeanSquaredError * _fidelity.Count / _signal);
+    public double RelativeL2 => _fidelity.ReferenceEnergy == 0 ? (_fidelity.MeanSquaredError == 0 ? 0 : double.PositiveInfinity) : Math.Sqrt(_fidelity.MeanSquaredError * _fidelity.Count / _fidelity.ReferenceEnergy);
 
     /// <summary>Percent of samples whose decision (score over the threshold, or argmax) matches the original's; null for dense outputs.</summary>
     public double? AgreementPercent => Kind is OutputKind.Dense || _rows == 0 ? null : 100.0 * _agree / _rows;
@@ -75,11 +73,6 @@ public sealed class OutputFidelity
         ArgumentNullException.ThrowIfNull(candidate);
         Kind ??= KindOf(reference);
         _fidelity.Add(reference.Values, candidate.Values);
-        for (var i = 0; i < reference.Values.Length; i++)
-        {
-            _sumAbs += Math.Abs((double)reference.Values[i] - candidate.Values[i]);
-            _signal += (double)reference.Values[i] * reference.Values[i];
-        }
         if (Kind is OutputKind.Dense)
         {
             return;

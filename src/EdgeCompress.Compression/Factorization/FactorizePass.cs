@@ -125,9 +125,9 @@ public sealed class FactorizePass : ICompressionPass
         {
             // Every layer kept dense: the output would be the input. Say why, by the commonest reasons.
             var why = plans.Count == 0
-                ? (skipped.Count == 0 ? "it has no Conv, Gemm or MatMul layer with constant weights" : $"all {skipped.Count} candidate layers were skipped ({Commonest(skipped.Select(x => x.Reason))})")
-                : $"no layer is worth factorizing ({Commonest(plans.Select(p => choices[p].KeptReason ?? "kept"))})";
-            throw new Passes.WorkFailedException($"factorize changed no layer of {model.SourcePath ?? "the model"}: {why}; no model written");
+                ? (skipped.Count == 0 ? "it has no Conv, Gemm or MatMul layer with constant weights" : $"all {skipped.Count} candidate layers were skipped ({Reasons.Commonest(skipped.Select(x => x.Reason), 2)})")
+                : $"no layer is worth factorizing ({Reasons.Commonest(plans.Select(p => choices[p].KeptReason ?? "kept"), 2)})";
+            throw new WorkFailedException($"factorize changed no layer of {model.SourcePath ?? "the model"}: {why}; no model written");
         }
         ListInitializersAsInputsIfRequired(output);
         var paramsAfter = CountParams(graph);
@@ -142,9 +142,6 @@ public sealed class FactorizePass : ICompressionPass
         }
         return new PassResult(output, record);
     }
-
-    private static string Commonest(IEnumerable<string> reasons) =>
-        string.Join("; ", reasons.GroupBy(r => r, StringComparer.Ordinal).OrderByDescending(g => g.Count()).Take(2).Select(g => $"{g.Count()}x '{g.Key}'"));
 
     // Output-error sensitivity for a parameter target with calibration data; null (weight error) otherwise.
     private OutputSensitivity? MeasureSensitivity(OnnxModel model, List<LayerPlan> plans, long opset, PassRecord record,

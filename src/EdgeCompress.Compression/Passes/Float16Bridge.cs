@@ -23,17 +23,18 @@ public static class Float16Bridge
         result.Record.Settings["precision"] = "float16 (computed in float32)";
         result.Record.Warnings.Insert(0, Float16Precision.Note);
         // Sizes a pass measured on the float32 copy would be twice the real ones.
-        var before = model.ToBytes();
-        var after = written.ToBytes();
-        if (result.Record.Totals.ContainsKey("bytes_before"))
+        var totals = result.Record.Totals;
+        if (totals.ContainsKey("bytes_before") || totals.ContainsKey("gzip_bytes_before"))
         {
-            result.Record.Totals["bytes_before"] = before.Length;
-            result.Record.Totals["bytes_after"] = after.Length;
-        }
-        if (result.Record.Totals.ContainsKey("gzip_bytes_before"))
-        {
-            result.Record.Totals["gzip_bytes_before"] = Pruning.UnstructuredPruningPass.GzipBytes(before);
-            result.Record.Totals["gzip_bytes_after"] = Pruning.UnstructuredPruningPass.GzipBytes(after);
+            var before = model.ToBytes();
+            var after = written.ToBytes();
+            totals["bytes_before"] = before.Length;
+            totals["bytes_after"] = after.Length;
+            if (totals.ContainsKey("gzip_bytes_before"))
+            {
+                totals["gzip_bytes_before"] = Pruning.UnstructuredPruningPass.GzipBytes(before);
+                totals["gzip_bytes_after"] = Pruning.UnstructuredPruningPass.GzipBytes(after);
+            }
         }
         return new PassResult(written, result.Record);
     }

@@ -16,3 +16,11 @@ public sealed class WorkFailedException : Exception
     /// <summary>Creates the exception with no message (required by the exception pattern).</summary>
     public WorkFailedException() { }
 }
+
+/// <summary>How refusals name why: the commonest reasons with their counts.</summary>
+public static class Reasons
+{
+    /// <summary>"3x 'reason a'; 1x 'reason b'": the <paramref name="take"/> most frequent reasons, commonest first.</summary>
+    public static string Commonest(IEnumerable<string> reasons, int take) =>
+        string.Join("; ", reasons.GroupBy(r => r, StringComparer.Ordinal).OrderByDescending(g => g.Count()).Take(take).Select(g => $"{g.Count()}x '{g.Key}'"));
+}

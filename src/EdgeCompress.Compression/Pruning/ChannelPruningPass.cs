@@ -131,10 +131,8 @@ public sealed class ChannelPruningPass : ICompressionPass
         {
             return "it has no Conv, ConvTranspose, Gemm or MatMul layer with output channels";
         }
-        var reasons = withProducers.Select(r => graph.Spaces.BlockReasons(r) is { Count: > 0 } br ? br[0] : "excluded by --exclude/--only")
-            .GroupBy(r => r, StringComparer.Ordinal).OrderByDescending(g => g.Count()).Take(3)
-            .Select(g => $"{g.Count()}x '{g.Key}'");
-        return $"none of its {withProducers.Count} layer groups can be pruned ({string.Join("; ", reasons)})";
+        var reasons = withProducers.Select(r => graph.Spaces.BlockReasons(r) is { Count: > 0 } br ? br[0] : "excluded by --exclude/--only");
+        return $"none of its {withProducers.Count} layer groups can be pruned ({Reasons.Commonest(reasons, 3)})";
     }
 
     /// <summary>The groups that may be pruned: they have a producing layer, are not blocked and not excluded.</summary>
