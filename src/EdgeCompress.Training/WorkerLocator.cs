@@ -43,13 +43,15 @@ public static class WorkerLocator
         {
             env["OMP_WAIT_POLICY"] = "PASSIVE";
         }
-        // libtorch 2.10's oneDNN AVX-512 convolutions return all-NaN outputs, intermittently, for some input channel
-        // counts that are not a multiple of 16 (seen on an AMD EPYC with AVX-512/VNNI: a pruned conv with 24 input
-        // channels on 2 threads failed 4 runs of 5, on AVX2 hosts never; the same run under this cap 20 of 20 fine).
-        // Capping oneDNN at AVX2 avoids that kernel family at little cost for these small convs. A user's setting wins.
+        // libtorch 2.10's oneDNN convolutions produce NaN, intermittently, for channel counts that are not a multiple
+        // of 16 (seen on an AMD EPYC with AVX-512/VNNI): the AVX-512 kernels gave all-NaN forward outputs for a pruned
+        // conv with 24 input channels (4 of 5 two-thread fine-tunes); under an AVX2 cap 20 of 20 were fine, but the
+        // AVX2 kernels still left NaN weights after two steps in 5 of 10 fine-tunes of a 1->11 channel conv (finite
+        // loss). Under an SSE4.1 cap: 0 of 10. It costs about a fifth of the training throughput on these nets
+        // (1,100 -> 860 img/s). A user's setting wins.
         if (System.Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") is null && System.Environment.GetEnvironmentVariable("DNNL_MAX_CPU_ISA") is null)
         {
-            env["ONEDNN_MAX_CPU_ISA"] = "AVX2";
+            env["ONEDNN_MAX_CPU_ISA"] = "SSE41";
         }
         if (DotnetRoot() is { } root)
         {
