@@ -45,7 +45,7 @@ public static class WorkerLocator
         }
         // libtorch 2.10's oneDNN convolutions produce NaN, intermittently, for channel counts that are not a multiple
         // of 16 (seen on an AMD EPYC with AVX-512/VNNI): the AVX-512 kernels gave all-NaN forward outputs for a pruned
-        // conv with 24 input channels (4 of 5 two-thread fine-tunes); under an AVX2 cap 20 of 20 were fine, but the
+        // conv with 24 input channels (14 of 16 two-thread fine-tunes); under an AVX2 cap 20 of 20 were fine, but the
         // AVX2 kernels still left NaN weights after two steps in 5 of 10 fine-tunes of a 1->11 channel conv (finite
         // loss). Under an SSE4.1 cap: 0 of 10. It costs about a fifth of the training throughput on these nets
         // (1,100 -> 860 img/s). A user's setting wins.
