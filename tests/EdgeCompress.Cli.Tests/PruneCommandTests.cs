@@ -133,7 +133,8 @@ public sealed class PruneCommandTests : IDisposable
     {
         var (code, stdout, _) = await Run("prune", _model, "--out", OutPath, "--channels", "0.5", "--eval", "fashion-mnist:test@64", "--bench");
         Assert.Equal(0, code);
-        Assert.Matches(@"accuracy on 64 rows: \d+\.\d\d% -> \d+\.\d\d% \([+-]\d+\.\d\d points\); output cosine [01]\.\d{4}", stdout);
+        Assert.Matches(@"quality vs the original on fashion-mnist:test@64, 64 samples:", stdout);
+        Assert.Matches(@"top-1 accuracy \d+\.\d\d% -> \d+\.\d\d% \([+-]?\d+\.\d\d pt\)", stdout);
         Assert.Matches(@"latency \(1 thread, batch 1, median of 300\): \d+\.\d{3} ms -> \d+\.\d{3} ms \(\d+\.\d\dx faster\)", stdout);
     }
 }

@@ -32,8 +32,9 @@ public sealed class QuantizeCommandTests : IDisposable
         Assert.True(code == 0, stderr);
         Assert.Contains("size ", stdout, StringComparison.Ordinal);
         Assert.Contains("2 quantized", stdout, StringComparison.Ordinal);
-        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(stdout, @"fidelity\s+cosine (0\.99\d+|1\.00000)"), stdout);
-        Assert.Matches(@"accuracy top-1\s+\d+\.\d\d % -> \d+\.\d\d %", stdout);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(stdout, @"output 'logits': logits: top-1 agrees \d+\.\d%, cosine (0\.99\d+|1\.00000)"), stdout);
+        Assert.Matches(@"top-1 accuracy \d+\.\d\d% -> \d+\.\d\d% \([+-]?\d+\.\d\d pt\)", stdout);
+        Assert.Contains("guard: pass by top-1 accuracy", stdout, StringComparison.Ordinal);
         // A 31 KB model carries ~2 KB of Q/DQ nodes and scales; the 0.27x bar is checked on a real-size model.
         Assert.True(new FileInfo(output).Length <= 0.33 * new FileInfo(input).Length);
         Assert.Contains("QuantizeLinear", OnnxModel.Load(output).Graph.Nodes.Select(n => n.OpType));
@@ -53,7 +54,7 @@ public sealed class QuantizeCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Accuracy_budget_that_cannot_hold_exits_1_but_still_writes_the_best_model_with_the_reason()
+    public async Task Accuracy_budget_that_cannot_hold_exits_1_with_the_reason_and_writes_nothing()
     {
         var input = Save(QuantizeCliModels.Centroid(offset: 5000), "offset.onnx");
         var output = Path.Combine(_dir, "offset.int8.onnx");
@@ -61,8 +62,8 @@ public sealed class QuantizeCommandTests : IDisposable
             "--eval-data", "fashion-mnist:test@500", "--accuracy-budget", "1", "--exclude", "fc", "scale", "offset_fc");
         Assert.True(code == 1, stdout + stderr);
         Assert.Contains("budget          MISSED", stdout, StringComparison.Ordinal);
-        Assert.Contains("edgec: accuracy budget missed", stderr, StringComparison.Ordinal);
-        Assert.True(File.Exists(output));
+        Assert.Contains("edgec: quality budget missed: with up to", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
     }
 
     [Fact]
@@ -133,6 +134,6 @@ public sealed class QuantizeCommandTests : IDisposable
         var (code, stdout, stderr) = await Edgec("quantize", input, "--out", output, "--calibration", "synthetic:8");
         Assert.Equal(0, code);
         Assert.Contains("warning: calibrating on synthetic (random) inputs", stderr, StringComparison.Ordinal);
-        Assert.Contains("accuracy        not measured: the data has no labels", stdout, StringComparison.Ordinal);
+        Assert.Contains("quality vs the original on synthetic:8, 8 samples (random inputs: shows how far outputs moved, not accuracy)", stdout, StringComparison.Ordinal);
     }
 }

@@ -74,4 +74,73 @@ public sealed class ScoreGuardTests : IDisposable
         Assert.DoesNotContain("int8", manifest.Chosen ?? "", StringComparison.Ordinal);
         Assert.Contains("guard:", run.Stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Quantize_prints_the_score_that_moved_and_fails_the_guard_instead_of_a_pooled_cosine_of_one()
+    {
+        var model = WriteScoreHead(_dir);
+        var output = Path.Combine(_dir, "score.int8.onnx");
+        var run = await CliRunner.RunAsync("quantize", model, "--out", output, "--mode", "static", "--calibration", "synthetic:64");
+
+        // No budget given: the model is written, but the guard says what happened to the score, and warns.
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Matches(@"output 'score': score: max \|diff\| 0\.[1-9]\d*, mean \|diff\| \d\.\d+, decisions agree \d+\.\d% \(threshold 0\.5\)", run.Stdout);
+        Assert.Contains("guard: FAIL by worst output: 'score'", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("warning: the quality guard fails by worst output", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("guard: pass", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Quantize_with_a_score_budget_exits_1_and_writes_nothing_when_the_score_moves_too_far()
+    {
+        var model = WriteScoreHead(_dir);
+        var output = Path.Combine(_dir, "score.int8.onnx");
+        var run = await CliRunner.RunAsync("quantize", model, "--out", output, "--mode", "static", "--calibration", "synthetic:64",
+            "--max-score-diff", "0.1", "--per-tensor");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith("edgec: quality budget missed: ", run.Stderr.Split('\n').Last(l => l.StartsWith("edgec:", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public async Task A_metric_command_judges_the_model_in_its_own_units_and_fails_a_drop_above_max_drop()
+    {
+        var model = WriteScoreHead(_dir);
+        var output = Path.Combine(_dir, "score.int8.onnx");
+        // A stand-in for the user's evaluator: 0.93 for the original, an object with one number for any other file.
+        var script = Path.Combine(_dir, "metric.sh");
+        File.WriteAllText(script, "#!/bin/sh\ncase \"$1\" in *score-head.onnx) echo 0.93 ;; *) echo '{\"map\": 0.41}' ;; esac\n");
+        var run = await CliRunner.RunAsync("quantize", model, "--out", output, "--mode", "dynamic",
+            "--metric-command", $"sh {script} {{model}} {{data}}", "--max-drop", "0.05");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("metric (sh) 0.93 -> 0.41", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("guard: FAIL by metric (sh): metric (sh) 0.93 -> 0.41: worse by 0.52, more than the 0.05 allowed", run.Stdout, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public async Task A_metric_command_that_prints_no_number_is_a_one_line_input_error()
+    {
+        var model = WriteScoreHead(_dir);
+        var run = await CliRunner.RunAsync("quantize", model, "--out", Path.Combine(_dir, "o.onnx"), "--mode", "dynamic",
+            "--metric-command", "echo not-a-number {model}");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--metric-command printed no JSON number on score-head.onnx (last line: 'not-a-number ", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Prune_prints_the_guard_without_being_asked_measured_on_random_inputs_and_says_so()
+    {
+        var model = WriteScoreHead(_dir);
+        var output = Path.Combine(_dir, "p.onnx");
+        var run = await CliRunner.RunAsync("prune", model, "--out", output, "--sparsity", "0.5", "--unstructured", "--all-layers");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("quality vs the original on synthetic:32, 32 samples (random inputs", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("output 'score': score: max |diff|", run.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"guard: (pass|FAIL) by worst output", run.Stdout);
+    }
 }

@@ -75,7 +75,7 @@ public class CliTrainingTests
         var (ptqCode, ptqOut, ptqErr) = await Edgec("quantize", model, "--calibration-method", "entropy", "--calibration", "fashion-mnist:train@500",
             "--eval-data", "fashion-mnist:test@1000", "--out", ptq);
         Assert.True(ptqCode == 0, ptqErr);
-        Assert.Contains("accuracy top-1", ptqOut, StringComparison.Ordinal);
+        Assert.Contains("top-1 accuracy", ptqOut, StringComparison.Ordinal);
         Assert.Contains($"to win it back: edgec qat {model} --calibration-method entropy --freeze-ranges", ptqErr, StringComparison.Ordinal);
 
         var (qatCode, _, qatErr) = await Edgec("qat", model, "--calibration-method", "entropy", "--freeze-ranges", "--data", "fashion-mnist:train@6000",

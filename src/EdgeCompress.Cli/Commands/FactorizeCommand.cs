@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using EdgeCompress.Compression.Evaluation;
 using EdgeCompress.Compression.Factorization;
 using EdgeCompress.Compression.Passes;
 using EdgeCompress.Compression.Runtime;
@@ -29,6 +30,7 @@ internal static class FactorizeCommand
         var calibration = new Option<string?>("--calibration") { Description = "with --params: spread ranks by the output error each layer's cut causes on this data SPEC (e.g. fashion-mnist:train@256)" };
         var finetune = new Option<string?>("--finetune") { Description = "fine-tune on this data SPEC afterwards to recover accuracy (distils from the original)" };
         var finetuneFlags = new FineTuneFlags();
+        var guardFlags = new GuardFlags();
         var check = new Option<string?>("--check") { Description = "compare outputs (and accuracy, for labelled data) with the original on this data SPEC" };
         var command = new Command("factorize", "Low-rank factorization: SVD for Gemm/MatMul, Tucker-2 or CP for convolutions.");
         command.Arguments.Add(model);
@@ -37,6 +39,7 @@ internal static class FactorizeCommand
             command.Options.Add(o);
         }
         finetuneFlags.AddTo(command);
+        guardFlags.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
         {
             var input = parse.GetValue(model)!;
@@ -50,6 +53,7 @@ internal static class FactorizeCommand
                 parse.GetValue(method)!, parse.GetValue(roundTo), parse.GetValue(minSaving), parse.GetValue(exclude) ?? [], calibrationSpec);
             var finetuneSpec = parse.GetValue(finetune) is { } f ? DataSpec.Parse(f) : null;
             var finetuneOptions = finetuneFlags.Options(parse);
+            var guardSettings = guardFlags.Settings(parse);
             var checkSpec = parse.GetValue(check) is { } c ? DataSpec.Parse(c) : null;
             var original = OnnxModel.Load(input.FullName);
 
@@ -71,12 +75,20 @@ internal static class FactorizeCommand
             {
                 factorized = await FineTuneAsync(factorized, original, finetuneSpec, finetuneOptions, ctx, ct).ConfigureAwait(false);
             }
-            factorized.Save(outFile.FullName);
-            FactorizeReport.Write(ctx.Out, result.Record, outFile.FullName);
-            if (checkSpec is not null)
+            FactorizeReport.Write(ctx.Out, result.Record);
+            // The guard always runs: on --check, else the data the run already used, else random inputs (said so).
+            var (judgeData, whyNone) = GuardReport.DataFor(original, checkSpec, finetuneSpec, calibrationSpec);
+            if (judgeData is null)
             {
-                WriteComparison(ctx, original, factorized, checkSpec, ct);
+                GuardReport.PrintNotMeasured(ctx, whyNone!, guardSettings);
             }
+            else if (!GuardReport.Print(ctx, Judge(original, factorized, judgeData, guardSettings, ct), guardSettings))
+            {
+                await ctx.Error.WriteLineAsync("edgec: quality budget missed (see the guard line above); nothing written").ConfigureAwait(false);
+                return EdgecApp.ExitCheckFailed;
+            }
+            factorized.Save(outFile.FullName);
+            await ctx.Out.WriteLineAsync($"wrote {outFile.FullName}").ConfigureAwait(false);
             if (options.Selection == RankSelection.ParamsFraction && result.Record.Totals["params_ratio"] > options.ParamsFraction + 0.005)
             {
                 await ctx.Error.WriteLineAsync($"edgec: parameter target {options.ParamsFraction:0.###} not reached ({result.Record.Totals["params_ratio"]:0.###}x); the model was written anyway").ConfigureAwait(false);
@@ -145,22 +157,15 @@ internal static class FactorizeCommand
     private static Task<OnnxModel> FineTuneAsync(OnnxModel factorized, OnnxModel original, DataSpec spec, FineTuneOptions options, CliContext ctx, CancellationToken cancellationToken) =>
         new TrainingFineTuner(options).FineTuneAsync(factorized, original, spec, new LineProgress(ctx.Error, "factorize: "), cancellationToken);
 
-    private static void WriteComparison(CliContext ctx, OnnxModel original, OnnxModel factorized, DataSpec spec, CancellationToken ct)
+    private static QualityResult Judge(OnnxModel original, OnnxModel factorized, DataSpec spec, QualitySettings settings, CancellationToken ct)
     {
         try
         {
-            var c = OutputComparison.Compare(original, factorized, spec, cancellationToken: ct);
-            ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"check on {spec.Text}: {c.Samples} samples, output cosine {c.Cosine:F5}, max abs error {c.MaxAbsError:G4}"));
-            if (c.ReferenceAccuracy is { } ra && c.CandidateAccuracy is { } ca)
-            {
-                ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"accuracy: original {ra * 100:F2}%, factorized {ca * 100:F2}% ({(ca - ra) * 100:+0.00;-0.00} points, before fine-tuning)"));
-            }
+            return QualityCheck.Compare(original, factorized, spec, settings, cancellationToken: ct);
         }
         catch (ModelRunException e)
         {
-            throw new UsageException($"--check {spec.Text}: {e.Message}", e);
+            throw new UsageException($"{spec.Text}: {e.Message}", e);
         }
     }
 }

@@ -8,7 +8,7 @@ internal static class FactorizeReport
 {
     private static readonly string[] Header = ["node", "op", "action", "params", "MACs", "rel.error"];
 
-    public static void Write(TextWriter o, PassRecord record, string outPath)
+    public static void Write(TextWriter o, PassRecord record)
     {
         var rows = new List<string[]> { Header };
         foreach (var l in record.Layers)
@@ -35,7 +35,6 @@ internal static class FactorizeReport
         {
             o.WriteLine($"ranks spread by {sensitivity}");
         }
-        o.WriteLine($"wrote {outPath}");
     }
 
     private static string Count(double v) => v switch

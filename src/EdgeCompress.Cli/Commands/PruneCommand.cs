@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using EdgeCompress.Compression.Evaluation;
 using EdgeCompress.Compression.Passes;
 using EdgeCompress.Compression.Pruning;
 using EdgeCompress.Compression.Runtime;
@@ -17,6 +18,9 @@ internal static class PruneCommand
 {
     /// <summary>Fine-tuning after pruning: distillation from the unpruned model in the training worker.</summary>
     private static readonly FineTuneFlags FineTuneSettings = new();
+
+    /// <summary>The quality guard's budgets and metric.</summary>
+    private static readonly GuardFlags Guard = new();
 
     private sealed record Opts(
         Argument<FileInfo> Model, Option<FileInfo?> Out, Option<double?> Sparsity, Option<bool> Unstructured, Option<bool> PerLayer,
@@ -56,6 +60,7 @@ internal static class PruneCommand
             command.Options.Add(option);
         }
         FineTuneSettings.AddTo(command);
+        Guard.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) => RunAsync(ctx, parse, o, ct)));
         return command;
     }
@@ -81,6 +86,7 @@ internal static class PruneCommand
             throw new UsageException("--unstructured needs --sparsity X");
         }
         FineTuneSettings.Options(parse);
+        var guardSettings = Guard.Settings(parse);
         if (channels is null && sweep is null && (parse.GetValue(o.TailRatio) is not null || parse.GetValue(o.LayerRatio) is { Length: > 0 }))
         {
             throw new UsageException("--tail-ratio and --layer-ratio apply to structured pruning (--channels X)");
@@ -127,9 +133,16 @@ internal static class PruneCommand
                 pruned = await FineTuneAsync(parse, pruned, model, fineTuneData, progress ?? new LineProgress(ctx.Error, "prune: "), ct).ConfigureAwait(false);
             }
             PruneOutput.Print(ctx, modelFile.Name, outFile!.Name, result.Record);
-            if (eval is not null)
+            // The guard always runs: on --eval, else the data the run already used, else random inputs (said so).
+            var (judgeData, whyNone) = GuardReport.DataFor(model, eval, Spec(parse.GetValue(o.FineTune)), Spec(parse.GetValue(o.Calibration)), Spec(parse.GetValue(o.RecalibrateBn)));
+            if (judgeData is null)
             {
-                PruneOutput.PrintQuality(ctx, PruneStudy.Evaluate(model, model, eval, ct), PruneStudy.Evaluate(model, pruned, eval, ct));
+                GuardReport.PrintNotMeasured(ctx, whyNone!, guardSettings);
+            }
+            else if (!GuardReport.Print(ctx, QualityCheck.Compare(model, pruned, judgeData, guardSettings, progress, ct), guardSettings))
+            {
+                await ctx.Error.WriteLineAsync("edgec: quality budget missed (see the guard line above); nothing written").ConfigureAwait(false);
+                return EdgecApp.ExitCheckFailed;
             }
             if (parse.GetValue(o.Bench))
             {

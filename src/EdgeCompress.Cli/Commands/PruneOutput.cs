@@ -50,19 +50,6 @@ internal static class PruneOutput
         }
     }
 
-    public static void PrintQuality(CliContext ctx, QualityFigures before, QualityFigures after)
-    {
-        if (before.Accuracy is not null && after.Accuracy is not null)
-        {
-            ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"accuracy on {after.Rows} rows: {Percent(before.Accuracy)} -> {Percent(after.Accuracy)} ({(after.Accuracy - before.Accuracy) * 100:+0.00;-0.00} points); output cosine {after.Cosine:0.0000}"));
-        }
-        else
-        {
-            ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"output cosine vs. the original on {after.Rows} rows: {after.Cosine:0.0000} (unlabelled data: accuracy cannot be judged)"));
-        }
-    }
-
     public static void PrintLatency(CliContext ctx, LatencyComparison l) =>
         ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"latency (1 thread, batch 1, median of {l.Runs}): {l.BaselineMedianMs:0.000} ms -> {l.CandidateMedianMs:0.000} ms ({l.Speedup:0.00}x faster)"));

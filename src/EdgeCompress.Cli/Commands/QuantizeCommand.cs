@@ -31,20 +31,21 @@ internal static class QuantizeCommand
         var reduceRange = new Option<bool?>("--reduce-range") { Description = "7-bit weights: needed by x86 hosts without VNNI (default: the profile's setting, else on exactly when this host is one; --reduce-range false to force 8-bit)" };
         var weightOnlyRecurrent = new Option<bool>("--weight-only-recurrent") { Description = "dynamic mode: store GRU/RNN weights int8 although ONNX Runtime has no int8 kernel for them (4x smaller, but slower)" };
         var profile = new Option<string?>("--profile") { Description = "device profile id (see device-profiles/) or a profile .json: decides activation type, reduce-range and per-channel unless a flag says otherwise" };
-        var budget = new Option<double?>("--accuracy-budget") { Description = "maximum top-1 drop in points; keeps sensitive layers float to hold it" };
-        var evalData = new Option<string?>("--eval-data") { Description = "labelled data for accuracy figures and the budget (default: the calibration data if labelled)" };
+        var guardFlags = new GuardFlags("--accuracy-budget");
+        var evalData = new Option<string?>("--eval-data") { Description = "data the quality guard judges on (default: the calibration data; labelled data adds top-1/top-5)" };
         var command = new Command("quantize", "Quantize a model to int8 (static QDQ or dynamic) and report size, fidelity and accuracy.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { output, mode, calibration, method, percentile, perChannel, perTensor, exclude, activation, reduceRange, profile, weightOnlyRecurrent, budget, evalData })
+        foreach (var o in new Option[] { output, mode, calibration, method, percentile, perChannel, perTensor, exclude, activation, reduceRange, profile, weightOnlyRecurrent, evalData })
         {
             command.Options.Add(o);
         }
+        guardFlags.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) =>
         {
             var request = new QuantizeRequest(
                 parse.GetValue(model)!.FullName, parse.GetValue(output)!.FullName, parse.GetValue(mode), parse.GetValue(calibration),
                 parse.GetValue(method)!, parse.GetValue(percentile), parse.GetValue(perChannel), parse.GetValue(perTensor),
-                parse.GetValue(exclude) ?? [], parse.GetValue(activation), parse.GetValue(reduceRange), parse.GetValue(budget), parse.GetValue(evalData),
+                parse.GetValue(exclude) ?? [], parse.GetValue(activation), parse.GetValue(reduceRange), guardFlags.Settings(parse), parse.GetValue(evalData),
                 parse.GetValue(profile), parse.GetValue(weightOnlyRecurrent));
             return Task.FromResult(Run(ctx, request, ct));
         }));
@@ -52,7 +53,7 @@ internal static class QuantizeCommand
     }
 
     internal sealed record QuantizeRequest(string Model, string Out, string? Mode, string? Calibration, string Method, double Percentile,
-        bool PerChannel, bool PerTensor, string[] Exclude, string? Activation, bool? ReduceRange, double? Budget, string? EvalData, string? Profile, bool WeightOnlyRecurrent);
+        bool PerChannel, bool PerTensor, string[] Exclude, string? Activation, bool? ReduceRange, QualitySettings Guard, string? EvalData, string? Profile, bool WeightOnlyRecurrent);
 
     private static int Run(CliContext ctx, QuantizeRequest r, CancellationToken ct)
     {
@@ -65,10 +66,6 @@ internal static class QuantizeCommand
             throw new UsageException("--per-channel and --per-tensor exclude each other");
         }
         CheckPercentile(r.Percentile);
-        if (r.Budget is { } b && (b < 0 || double.IsNaN(b)))
-        {
-            throw new UsageException("--accuracy-budget must be 0 or more points");
-        }
         // The profile is checked before the model is read, so a mistyped id is the only line printed.
         var deviceProfile = QuantizeScheme.LoadProfile(r.Profile);
         var input = OnnxModel.Load(r.Model);
@@ -86,11 +83,7 @@ internal static class QuantizeCommand
         {
             throw new UsageException("static quantization needs --calibration SPEC (real samples; synthetic:N if you have none), or use --mode dynamic");
         }
-        var evaluation = r.EvalData is not null ? DataSpec.Parse(r.EvalData) : calibration is { IsLabelled: true } ? calibration : null;
-        if (r.Budget is not null && evaluation is not { IsLabelled: true })
-        {
-            throw new UsageException("--accuracy-budget needs labelled data: give --eval-data fashion-mnist:test (or labelled --calibration)");
-        }
+        var evaluation = r.EvalData is not null ? DataSpec.Parse(r.EvalData) : calibration;
         if (calibration is { Kind: DataKind.Synthetic } && quantMode == QuantizationMode.Static)
         {
             ctx.Warn("calibrating on synthetic (random) inputs: activation ranges may not match real data, and accuracy cannot be judged");
@@ -116,11 +109,17 @@ internal static class QuantizeCommand
         try
         {
             var (prepared, cal) = QuantizationPipeline.PrepareAndCalibrate(input, options, calibration, progress, ct);
+            var (judgeData, whyNone) = GuardReport.DataFor(input, evaluation);
+            if (judgeData is null && (r.Guard.Enforced || r.Guard.Metric is not null))
+            {
+                throw new UsageException($"the quality budget needs data to judge on (--eval-data SPEC): {whyNone}");
+            }
+            QualityResult Judge(OnnxModel m) => QualityCheck.Compare(input, m, judgeData!, r.Guard, progress, ct);
             PassResult result;
             GuardOutcome? guard = null;
-            if (r.Budget is { } points)
+            if (r.Guard.Enforced || r.Guard.Metric is not null)
             {
-                guard = AccuracyGuard.Run(prepared.Model, options, cal, evaluation!, points, progress, ct);
+                guard = AccuracyGuard.Run(prepared.Model, options, cal, judgeData!, Judge, progress, ct);
                 result = guard.Best;
             }
             else
@@ -133,10 +132,17 @@ internal static class QuantizeCommand
                 ctx.Error.WriteLine($"edgec: {nothing}; nothing written");
                 return EdgecApp.ExitCheckFailed;
             }
-            // Measure before writing: a model ONNX Runtime cannot run is never saved.
-            var figures = QuantizeSummary.Measure(input, result.Model, evaluation ?? calibration ?? DataSpec.Parse("synthetic:16"), progress, ct);
+            // Judge before writing: a model ONNX Runtime cannot run, or one that fails a budget, is never saved.
+            var quality = guard?.Quality ?? (judgeData is null ? null : Judge(result.Model));
+            var figures = new QuantizeFigures(quality, input.Proto.CalculateSize(), result.Model.Proto.CalculateSize());
+            var passed = QuantizeSummary.Print(ctx, r.Model, r.Out, options, scheme, prepared.Record, result.Record, figures, guard, cal, r.Guard, whyNone);
+            if (!passed || guard is { Met: false })
+            {
+                ctx.Error.WriteLine($"edgec: quality budget missed: {guard?.Why ?? quality?.Failure}; nothing written");
+                return EdgecApp.ExitCheckFailed;
+            }
             result.Model.Save(r.Out);
-            QuantizeSummary.Print(ctx.Out, r.Model, r.Out, options, scheme, prepared.Record, result.Record, figures, guard, cal);
+            ctx.Out.WriteLine($"wrote {r.Out}");
             foreach (var w in prepared.Record.Warnings.Concat(result.Record.Warnings))
             {
                 ctx.Warn(w);
@@ -154,17 +160,12 @@ internal static class QuantizeCommand
             {
                 ctx.Warn("8-bit weights on an x86 host without VNNI: ONNX Runtime's int8 kernels here saturate, so the figures above understate the model on ARM/VNNI");
             }
-            if (options.Mode == QuantizationMode.Static && figures.FloatTop1 - figures.QuantTop1 > QatHintPoints)
+            if (options.Mode == QuantizationMode.Static && figures.Top1Drop > QatHintPoints)
             {
                 // Quantisation-aware training retrains the weights under the same int8 ranges (measured: ResNet 1.42 pt
                 // lost with entropy ranges -> 0.05 pt after one QAT epoch with them frozen).
                 ctx.Warn(string.Create(CultureInfo.InvariantCulture,
-                    $"static int8 lost {figures.FloatTop1 - figures.QuantTop1:F2} pt; to win it back: edgec qat {r.Model} {QatFlags(options, r.Method)} --out QAT.onnx"));
-            }
-            if (guard is { Met: false })
-            {
-                ctx.Error.WriteLine($"edgec: accuracy budget missed: {guard.Why}; wrote the best model found to {r.Out}");
-                return EdgecApp.ExitCheckFailed;
+                    $"static int8 lost {figures.Top1Drop:F2} pt; to win it back: edgec qat {r.Model} {QatFlags(options, r.Method)} --out QAT.onnx"));
             }
             return EdgecApp.ExitOk;
         }

@@ -8,29 +8,23 @@ using EdgeCompress.Onnx;
 namespace EdgeCompress.Cli.Commands;
 
 /// <summary>Figures measured on a quantized model before it is written.</summary>
-/// <param name="Data">The data they were measured on.</param>
-/// <param name="Fidelity">Outputs of the quantized model against the float model.</param>
-/// <param name="FloatTop1">Top-1 of the float model (labelled data only).</param>
-/// <param name="QuantTop1">Top-1 of the quantized model (labelled data only).</param>
+/// <param name="Quality">The quality guard's comparison with the float model (null when no data could be made).</param>
 /// <param name="FloatBytes">Serialized size of the float model.</param>
 /// <param name="QuantBytes">Serialized size of the quantized model.</param>
-internal sealed record QuantizeFigures(string Data, Fidelity Fidelity, double? FloatTop1, double? QuantTop1, long FloatBytes, long QuantBytes);
+internal sealed record QuantizeFigures(QualityResult? Quality, long FloatBytes, long QuantBytes)
+{
+    /// <summary>Top-1 points lost (labelled data only).</summary>
+    public double? Top1Drop => Quality?.Top1 is var (a, b) ? a - b : null;
+}
 
-/// <summary>The table every quantize run ends with: size, layers, fidelity, accuracy.</summary>
+/// <summary>The table every quantize run ends with: size, layers, and the quality guard.</summary>
 internal static class QuantizeSummary
 {
-    /// <summary>Runs both models over the data: fidelity, and accuracy when labelled.</summary>
-    public static QuantizeFigures Measure(OnnxModel original, OnnxModel quantized, DataSpec data, IProgress<string> progress, CancellationToken ct)
+    /// <summary>Prints the table; returns false when the quality guard failed a budget the user set.</summary>
+    public static bool Print(CliContext ctx, string input, string output, QuantizationOptions o, QuantizeScheme scheme, PassRecord prep, PassRecord quant,
+        QuantizeFigures f, GuardOutcome? guard, CalibrationResult? cal, QualitySettings settings, string? whyNotMeasured)
     {
-        progress.Report($"measuring fidelity on {data.Text}");
-        var report = ModelEvaluator.Evaluate(quantized, data, original, new EvaluationOptions { LatencyRuns = 0, BatchSize = 64 }, null, ct);
-        return new QuantizeFigures(data.Text, report.VersusBaseline!, report.BaselineTop1Percent, report.Top1Percent,
-            original.Proto.CalculateSize(), quantized.Proto.CalculateSize());
-    }
-
-    public static void Print(TextWriter w, string input, string output, QuantizationOptions o, QuantizeScheme scheme, PassRecord prep, PassRecord quant,
-        QuantizeFigures f, GuardOutcome? guard, CalibrationResult? cal)
-    {
+        var w = ctx.Out;
         var inv = CultureInfo.InvariantCulture;
         var quantized = quant.Layers.Count(l => l.Action.StartsWith("quantized", StringComparison.Ordinal));
         var kept = quant.Layers.Where(l => !l.Action.StartsWith("quantized", StringComparison.Ordinal)).ToList();
@@ -60,15 +54,6 @@ internal static class QuantizeSummary
         {
             w.WriteLine(string.Create(inv, $"                  - ... {kept.Count - 8} more"));
         }
-        w.WriteLine(string.Create(inv, $"  fidelity        cosine {f.Fidelity.Cosine:F5}, max abs error {f.Fidelity.MaxAbsError:G4} vs the float model on {f.Data}"));
-        if (f.FloatTop1 is { } a && f.QuantTop1 is { } b)
-        {
-            w.WriteLine(string.Create(inv, $"  accuracy top-1  {a:F2} % -> {b:F2} % ({b - a:+0.00;-0.00;0.00} pt) on {f.Data}"));
-        }
-        else
-        {
-            w.WriteLine("  accuracy        not measured: the data has no labels");
-        }
         if (guard is not null)
         {
             w.WriteLine(guard.Met
@@ -79,6 +64,12 @@ internal static class QuantizeSummary
                 w.WriteLine(string.Create(inv, $"                  sensitivity {s.Node}: relative output error {s.RelativeError:E2}"));
             }
         }
+        if (f.Quality is null)
+        {
+            GuardReport.PrintNotMeasured(ctx, whyNotMeasured ?? "no data", settings, "  ");
+            return true;
+        }
+        return GuardReport.Print(ctx, f.Quality, settings, "  ");
     }
 
     private static string MethodName(QuantizationOptions o) => o.Method switch

@@ -18,6 +18,12 @@ public sealed class EvaluationOptions
 
     /// <summary>Skip the accuracy/fidelity pass (latency only).</summary>
     public bool LatencyOnly { get; init; }
+
+    /// <summary>Decision threshold of score outputs (a scalar sigmoid) in the per-output comparison.</summary>
+    public double Threshold { get; init; } = 0.5;
+
+    /// <summary>Stop after this many samples (rows); null for all the data gives.</summary>
+    public int? MaxRows { get; init; }
 }
 
 /// <summary>What an evaluation measured. Accuracy figures are null when the data has no labels.</summary>
@@ -38,8 +44,11 @@ public sealed class EvaluationReport
     /// <summary>Top-5 accuracy of the baseline, percent.</summary>
     public double? BaselineTop5Percent { get; init; }
 
-    /// <summary>Output fidelity against the baseline model.</summary>
+    /// <summary>Output fidelity against the baseline model, pooled over every output (kept for eval's summary line).</summary>
     public Fidelity? VersusBaseline { get; init; }
+
+    /// <summary>Every output against the baseline's, each by the measure that fits it (null without a baseline).</summary>
+    public OutputGuard? PerOutput { get; init; }
 
     /// <summary>Output fidelity against expected outputs stored beside the inputs (ONNX test_data_set folders).</summary>
     public Fidelity? VersusStored { get; init; }
@@ -70,6 +79,7 @@ public static class ModelEvaluator
         var accuracy = data.IsLabelled ? new Accuracy() : null;
         var baseAccuracy = data.IsLabelled && reference is not null ? new Accuracy() : null;
         var versusBaseline = reference is null ? null : new Fidelity();
+        var perOutput = reference is null ? null : new OutputGuard(options.Threshold);
         var stored = data.Kind == DataKind.TensorFolder ? StoredOutputs.Enumerate(data).GetEnumerator() : null;
         var versusStored = stored is null ? null : new Fidelity();
         var rows = 0;
@@ -90,6 +100,7 @@ public static class ModelEvaluator
                 {
                     var expected = Run(reference, sample, data);
                     baseAccuracy?.Add(expected[0].Values, sample.Labels);
+                    perOutput!.Add(expected, outputs);
                     for (var i = 0; i < Math.Min(expected.Count, outputs.Count); i++)
                     {
                         versusBaseline!.Add(expected[i].Values, outputs[i].Values);
@@ -109,6 +120,10 @@ public static class ModelEvaluator
                 if (rows % 2000 < Rows(sample))
                 {
                     progress?.Report($"evaluating: {rows} samples");
+                }
+                if (options.MaxRows is { } max && rows >= max)
+                {
+                    break;
                 }
             }
         }
@@ -139,6 +154,7 @@ public static class ModelEvaluator
             BaselineTop1Percent = baseAccuracy is { Count: > 0 } ? baseAccuracy.Top1Percent : null,
             BaselineTop5Percent = baseAccuracy is { Count: > 0 } ? baseAccuracy.Top5Percent : null,
             VersusBaseline = rows > 0 ? versusBaseline : null,
+            PerOutput = rows > 0 ? perOutput : null,
             VersusStored = versusStored is { Count: > 0 } ? versusStored : null,
             Latency = latency,
             BaselineLatency = baseLatency,

@@ -45,6 +45,9 @@ public sealed class OutputFidelity
     /// <summary>What the output holds (null until the first batch).</summary>
     public OutputKind? Kind { get; private set; }
 
+    /// <summary>Values per sample (classes, for a classifier's output).</summary>
+    public long Width { get; private set; }
+
     /// <summary>Decision threshold for a score.</summary>
     public double Threshold { get; }
 
@@ -73,6 +76,7 @@ public sealed class OutputFidelity
         ArgumentNullException.ThrowIfNull(candidate);
         Kind ??= KindOf(reference);
         _fidelity.Add(reference.Values, candidate.Values);
+        Width = reference.Values.Length / (reference.Dims.Length == 0 ? 1 : Math.Max(1, reference.Dims[0]));
         if (Kind is OutputKind.Dense)
         {
             return;

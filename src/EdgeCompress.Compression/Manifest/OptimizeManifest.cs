@@ -190,7 +190,7 @@ public sealed class ManifestLayerSensitivity
     public double Value { get; set; }
 }
 
-/// <summary>One output of a variant compared with the baseline's (see OutputComparison).</summary>
+/// <summary>One output of a variant compared with the baseline's (see Evaluation.OutputFidelity).</summary>
 public sealed class ManifestOutput
 {
     /// <summary>Output name.</summary>

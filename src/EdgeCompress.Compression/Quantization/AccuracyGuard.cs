@@ -12,70 +12,63 @@ namespace EdgeCompress.Compression.Quantization;
 public sealed record LayerSensitivity(string Node, double RelativeError);
 
 /// <summary>Outcome of a guarded run.</summary>
-/// <param name="Best">The model kept: the first that met the budget, else the most accurate one tried.</param>
-/// <param name="Met">True when the accuracy drop is within the budget.</param>
-/// <param name="FloatTop1Percent">Top-1 of the float model.</param>
-/// <param name="BestTop1Percent">Top-1 of the kept model.</param>
-/// <param name="Sensitivity">Per-layer sensitivity, most sensitive first (empty when the full model met the budget).</param>
+/// <param name="Best">The model kept: the first that passed the guard, else the best one tried.</param>
+/// <param name="Met">True when the kept model passes the guard.</param>
+/// <param name="Quality">The kept model judged against the float model.</param>
+/// <param name="Sensitivity">Per-layer sensitivity, most sensitive first (empty when the full model passed).</param>
 /// <param name="KeptFloat">Layers the guard kept in float.</param>
-/// <param name="Why">When the budget was missed: why, in one sentence.</param>
-public sealed record GuardOutcome(PassResult Best, bool Met, double FloatTop1Percent, double BestTop1Percent,
+/// <param name="Why">When the guard was not met: why, in one sentence.</param>
+public sealed record GuardOutcome(PassResult Best, bool Met, QualityResult Quality,
     IReadOnlyList<LayerSensitivity> Sensitivity, IReadOnlyList<string> KeptFloat, string? Why);
 
 /// <summary>
-/// Holds a quantized model to an accuracy budget (maximum drop in top-1 points on labelled data): quantize all; if
-/// the drop is too large, rank layers by sensitivity (quantize one layer at a time, measure the output error) and
-/// keep the most sensitive ones float, one more at a time, until the budget holds.
+/// Holds a quantized model to the quality guard (<see cref="QualityCheck"/>: top-1 drop on labelled data, the
+/// user's metric, or every output by its own measure): quantize all; if the guard fails, rank layers by sensitivity
+/// (quantize one layer at a time, measure the output error) and keep the most sensitive ones float, one more at a
+/// time, until the guard passes.
 /// </summary>
 public static class AccuracyGuard
 {
     /// <summary>Rows used to rank layer sensitivity (output error needs far fewer rows than accuracy).</summary>
     public const int SensitivityRows = 256;
 
-    /// <summary>Runs the guarded quantization of a prepared float model.</summary>
+    /// <summary>Runs the guarded quantization of a prepared float model; <paramref name="judge"/> compares a
+    /// quantized model with the float one, and <paramref name="evaluation"/> feeds the sensitivity ranking.</summary>
     public static GuardOutcome Run(OnnxModel prepared, QuantizationOptions options, CalibrationResult? calibration, DataSpec evaluation,
-        double budgetPoints, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+        Func<OnnxModel, QualityResult> judge, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prepared);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(evaluation);
-        if (!evaluation.IsLabelled)
-        {
-            throw new DataException($"data spec '{evaluation.Text}' has no labels; an accuracy budget needs labelled data");
-        }
-        double floatTop1;
-        using (var runner = ModelRunner.Create(prepared, "float model"))
-        {
-            floatTop1 = ModelEvaluator.Top1(runner, evaluation, cancellationToken: cancellationToken);
-        }
+        ArgumentNullException.ThrowIfNull(judge);
         var full = QuantizationPipeline.Quantize(prepared, options, calibration, null, cancellationToken);
-        var fullTop1 = Top1(full.Model, evaluation, cancellationToken);
-        progress?.Report($"accuracy guard: float {floatTop1:F2} %, all layers int8 {fullTop1:F2} % (budget {budgetPoints:F2} pt)");
-        if (floatTop1 - fullTop1 <= budgetPoints)
+        var fullQuality = judge(full.Model);
+        progress?.Report($"quality guard: all layers int8: {(fullQuality.Passed ? "passes" : fullQuality.Failure)}");
+        if (fullQuality.Passed)
         {
-            return new GuardOutcome(full, true, floatTop1, fullTop1, [], [], null);
+            return new GuardOutcome(full, true, fullQuality, [], [], null);
         }
         var layers = full.Record.Layers.Where(l => l.Action.StartsWith("quantized", StringComparison.Ordinal)).Select(l => l.Node).ToList();
         var ranking = Rank(prepared, options, calibration, evaluation, layers, progress, cancellationToken);
-        var best = (Result: full, Top1: fullTop1, Kept: new List<string>());
+        var best = (Result: full, Quality: fullQuality, Kept: new List<string>());
         for (var k = 1; k < ranking.Count; k++)
         {
             var kept = ranking.Take(k).Select(r => r.Node).ToList();
             var trial = QuantizationPipeline.Quantize(prepared, WithExcluded(options, kept), calibration, null, cancellationToken);
-            var top1 = Top1(trial.Model, evaluation, cancellationToken);
-            progress?.Report($"accuracy guard: {k} most sensitive layer(s) float -> {top1:F2} %");
-            if (top1 > best.Top1)
+            var quality = judge(trial.Model);
+            progress?.Report($"quality guard: {k} most sensitive layer(s) float: {(quality.Passed ? "passes" : quality.Failure)}");
+            if (quality.Score > best.Quality.Score)
             {
-                best = (trial, top1, kept);
+                best = (trial, quality, kept);
             }
-            if (floatTop1 - top1 <= budgetPoints)
+            if (quality.Passed)
             {
-                return new GuardOutcome(trial, true, floatTop1, top1, ranking, kept, null);
+                return new GuardOutcome(trial, true, quality, ranking, kept, null);
             }
         }
-        var why = $"with up to {Math.Max(0, ranking.Count - 1)} of {ranking.Count} quantized layers kept float the best drop is "
-            + $"{floatTop1 - best.Top1:F2} pt (float {floatTop1:F2} %, best {best.Top1:F2} %), above the {budgetPoints:F2} pt budget";
-        return new GuardOutcome(best.Result, false, floatTop1, best.Top1, ranking, best.Kept, why);
+        var why = $"with up to {Math.Max(0, ranking.Count - 1)} of {ranking.Count} quantized layers kept float no model passed ({best.Quality.Budget}); "
+            + $"the best ({best.Kept.Count} kept float) fails: {best.Quality.Failure}";
+        return new GuardOutcome(best.Result, false, best.Quality, ranking, best.Kept, why);
     }
 
     /// <summary>
@@ -99,8 +92,12 @@ public static class AccuracyGuard
     {
         using var reference = ModelRunner.Create(prepared, "float model");
         var samples = data.Open(reference.Inputs, 64).TakeWhileRows(SensitivityRows).ToList();
-        var expected = samples.Select(s => reference.Run(s)[0].Values).ToList();
-        var power = expected.Sum(e => e.Sum(v => (double)v * v)) / Math.Max(1, expected.Sum(e => e.Length));
+        // Every output counts, each relative to its own power: a small score head next to a large feature map is
+        // judged by its own error, not drowned by the map's (the layer's sensitivity is its worst output's error).
+        var expected = samples.Select(s => reference.Run(s).Select(o => o.Values).ToList()).ToList();
+        var outputs = expected.Count == 0 ? 0 : expected[0].Count;
+        var power = Enumerable.Range(0, outputs)
+            .Select(k => expected.Sum(e => e[k].Sum(v => (double)v * v)) / Math.Max(1, expected.Sum(e => e[k].Length))).ToArray();
         var result = new List<LayerSensitivity>(layers.Count);
         for (var i = 0; i < layers.Count; i++)
         {
@@ -108,12 +105,17 @@ public static class AccuracyGuard
             var others = layers.Where((_, j) => j != i).ToList();
             var single = QuantizationPipeline.Quantize(prepared, WithExcluded(options, others), calibration, null, cancellationToken);
             using var runner = ModelRunner.Create(single.Model, layers[i]);
-            var f = new Fidelity();
+            var f = Enumerable.Range(0, outputs).Select(_ => new Fidelity()).ToArray();
             for (var s = 0; s < samples.Count; s++)
             {
-                f.Add(expected[s], runner.Run(samples[s])[0].Values);
+                var got = runner.Run(samples[s]);
+                for (var k = 0; k < outputs; k++)
+                {
+                    f[k].Add(expected[s][k], got[k].Values);
+                }
             }
-            result.Add(new LayerSensitivity(layers[i], power > 0 ? f.MeanSquaredError / power : f.MeanSquaredError));
+            var error = Enumerable.Range(0, outputs).Select(k => power[k] > 0 ? f[k].MeanSquaredError / power[k] : f[k].MeanSquaredError).DefaultIfEmpty(0).Max();
+            result.Add(new LayerSensitivity(layers[i], error));
             progress?.Report($"sensitivity {i + 1}/{layers.Count}: {layers[i]} relative error {result[^1].RelativeError:E2}");
         }
         return result.OrderByDescending(r => r.RelativeError).ToList();
@@ -143,10 +145,4 @@ public static class AccuracyGuard
         ReduceRange = o.ReduceRange,
         Exclude = new HashSet<string>(o.Exclude.Concat(more), StringComparer.Ordinal),
     };
-
-    private static double Top1(OnnxModel model, DataSpec data, CancellationToken cancellationToken)
-    {
-        using var runner = ModelRunner.Create(model, "quantized model");
-        return ModelEvaluator.Top1(runner, data, cancellationToken: cancellationToken);
-    }
 }

@@ -60,8 +60,8 @@ public class ParamsSensitivityTests
 
         // Held data the calibration never saw; about 70% against 61% on the full test set.
         var test = DataSpec.Parse("fashion-mnist:test@2000");
-        var accuracyDataFree = OutputComparison.Compare(baseline, dataFree.Model, test).CandidateAccuracy!.Value;
-        var accuracyCalibrated = OutputComparison.Compare(baseline, calibrated.Model, test).CandidateAccuracy!.Value;
+        var accuracyDataFree = QualityCheck.Compare(baseline, dataFree.Model, test, new QualitySettings()).Top1!.Value.Candidate / 100;
+        var accuracyCalibrated = QualityCheck.Compare(baseline, calibrated.Model, test, new QualitySettings()).Top1!.Value.Candidate / 100;
         Assert.True(accuracyCalibrated >= accuracyDataFree + 0.04, $"top-1 before fine-tuning: calibrated {accuracyCalibrated:P2}, data-free {accuracyDataFree:P2}");
     }
 
