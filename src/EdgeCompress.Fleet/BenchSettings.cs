@@ -20,6 +20,9 @@ public sealed class BenchSettings
     /// <summary>Sample power when the device has a sensor.</summary>
     public bool Power { get; init; }
 
+    /// <summary>Shapes for the model's inputs (name -> dims, batch included): sizes dynamic axes; null for the model's own.</summary>
+    public IReadOnlyDictionary<string, long[]>? InputShapes { get; init; }
+
     /// <summary>The request sent for a stored model, checked by the same rules the daemon applies.</summary>
     public BenchmarkRequest ToRequest(string model, int? version)
     {
@@ -33,6 +36,7 @@ public sealed class BenchSettings
             DurationSeconds = DurationSeconds,
             Power = Power,
             IdleSeconds = Power ? 1 : 0,
+            InputShapes = InputShapes is { Count: > 0 } shapes ? shapes.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal) : null,
         };
         if (EdgeCompress.Runtime.BenchmarkRequestRules.Normalize(request) is { } problem)
         {

@@ -26,6 +26,7 @@ internal static class BenchCommand
         var export = new Option<string?>("--export") { Description = "export the results database instead of benchmarking: csv or json" };
         var exportOut = new Option<string?>("--out") { Description = "file for --export (default: stdout)" };
         var targets = new FleetTargets();
+        var shapeFlag = new InputShapeFlag();
         var command = new Command("bench", "Benchmark a model on devices through edged (or --device local in process); results go to the local results database.");
         command.Arguments.Add(model);
         foreach (var option in new Option[] { threads, iterations, duration, warmup, power, name, json, export, exportOut })
@@ -34,6 +35,7 @@ internal static class BenchCommand
         }
 
         targets.AddTo(command);
+        shapeFlag.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
         {
             if (parse.GetValue(export) is { } format)
@@ -58,6 +60,7 @@ internal static class BenchCommand
                 DurationSeconds = parse.GetValue(duration),
                 Warmup = parse.GetValue(warmup),
                 Power = parse.GetValue(power),
+                InputShapes = shapeFlag.Shapes(parse),
             };
             var opened = FleetTargets.Guard(() => ModelFile.Open(modelPath));
             var storeName = FleetTargets.Guard(() => parse.GetValue(name) is { } given ? ModelFile.CheckName(given) : opened.DefaultName);

@@ -23,12 +23,14 @@ internal static class EvalCommand
         var runs = new Option<int?>("--runs") { Description = "timed single-sample runs (default 30; 200 with --bench; 0 skips timing)" };
         var bench = new Option<bool>("--bench") { Description = "latency benchmark only: skip accuracy, time --runs runs interleaved with the baseline" };
         var batch = new Option<int>("--batch") { Description = "rows per batch for the accuracy pass", DefaultValueFactory = _ => 64 };
+        var shapeFlag = new InputShapeFlag();
         var command = new Command("eval", "Measure accuracy (top-1/top-5), fidelity against a baseline, and latency on this host.");
         command.Arguments.Add(model);
         foreach (var o in new Option[] { data, baseline, json, threads, runs, bench, batch })
         {
             command.Options.Add(o);
         }
+        shapeFlag.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) =>
         {
             var threadCount = parse.GetValue(threads);
@@ -37,8 +39,8 @@ internal static class EvalCommand
             {
                 throw new UsageException("--threads and --batch must be at least 1, --runs at least 0");
             }
-            var m = OnnxModel.Load(parse.GetValue(model)!.FullName);
-            var b = parse.GetValue(baseline) is { } bf ? OnnxModel.Load(bf.FullName) : null;
+            var (m, _) = shapeFlag.Load(parse, parse.GetValue(model)!.FullName);
+            var b = parse.GetValue(baseline) is { } bf ? shapeFlag.Load(parse, bf.FullName).Model : null;
             var spec = DataSpec.Parse(parse.GetValue(data)!);
             var options = new EvaluationOptions { BatchSize = parse.GetValue(batch), Threads = threadCount, LatencyRuns = runCount, LatencyOnly = parse.GetValue(bench) };
             EvaluationReport report;
@@ -85,9 +87,10 @@ internal static class EvalCommand
         {
             w.WriteLine("  accuracy  not measured: the data has no labels");
         }
-        if (r.VersusBaseline is { } f)
+        // Per output, never pooled: one cosine over a score and a feature map hides the score (see OutputFidelity).
+        foreach (var o2 in r.PerOutput?.Outputs ?? [])
         {
-            w.WriteLine(string.Create(inv, $"  fidelity  cosine {f.Cosine:F5}, max abs error {f.MaxAbsError:G4}, mse {f.MeanSquaredError:G4} vs {baseName}"));
+            w.WriteLine(string.Create(inv, $"  output '{o2.Name}' vs {baseName}: {o2.Describe()}"));
         }
         if (r.VersusStored is { } s)
         {
@@ -123,6 +126,24 @@ internal static class EvalCommand
                 Number(j, "baseline_top5_percent", r.BaselineTop5Percent);
             }
             Fid(j, "fidelity_vs_baseline", r.VersusBaseline);
+            if (r.PerOutput is { } guard)
+            {
+                j.WriteStartArray("outputs_vs_baseline");
+                foreach (var o2 in guard.Outputs.Select(x => x.ToManifest()))
+                {
+                    j.WriteStartObject();
+                    j.WriteString("name", o2.Name);
+                    j.WriteString("kind", o2.Kind);
+                    j.WriteNumber("cosine", o2.Cosine);
+                    j.WriteNumber("max_abs_difference", o2.MaxAbsDifference);
+                    j.WriteNumber("mean_abs_difference", o2.MeanAbsDifference);
+                    Number(j, "agreement_percent", o2.AgreementPercent);
+                    Number(j, "sqnr_db", o2.SqnrDb);
+                    j.WriteString("summary", o2.Summary);
+                    j.WriteEndObject();
+                }
+                j.WriteEndArray();
+            }
             Fid(j, "fidelity_vs_stored", r.VersusStored);
             j.WriteNumber("threads", o.Threads);
             Lat(j, "latency", r.Latency);

@@ -31,6 +31,7 @@ internal static class FactorizeCommand
         var finetune = new Option<string?>("--finetune") { Description = "fine-tune on this data SPEC afterwards to recover accuracy (distils from the original)" };
         var finetuneFlags = new FineTuneFlags();
         var guardFlags = new GuardFlags();
+        var shapeFlag = new InputShapeFlag();
         var check = new Option<string?>("--check") { Description = "compare outputs (and accuracy, for labelled data) with the original on this data SPEC" };
         var command = new Command("factorize", "Low-rank factorization: SVD for Gemm/MatMul, Tucker-2 or CP for convolutions.");
         command.Arguments.Add(model);
@@ -40,6 +41,7 @@ internal static class FactorizeCommand
         }
         finetuneFlags.AddTo(command);
         guardFlags.AddTo(command);
+        shapeFlag.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
         {
             var input = parse.GetValue(model)!;
@@ -55,7 +57,7 @@ internal static class FactorizeCommand
             var finetuneOptions = finetuneFlags.Options(parse);
             var guardSettings = guardFlags.Settings(parse);
             var checkSpec = parse.GetValue(check) is { } c ? DataSpec.Parse(c) : null;
-            var original = OnnxModel.Load(input.FullName);
+            var (original, shapes) = shapeFlag.Load(parse, input.FullName);
 
             PassResult result;
             try
@@ -87,6 +89,7 @@ internal static class FactorizeCommand
                 await ctx.Error.WriteLineAsync("edgec: quality budget missed (see the guard line above); nothing written").ConfigureAwait(false);
                 return EdgecApp.ExitCheckFailed;
             }
+            shapes.Restore(factorized);
             factorized.Save(outFile.FullName);
             await ctx.Out.WriteLineAsync($"wrote {outFile.FullName}").ConfigureAwait(false);
             if (options.Selection == RankSelection.ParamsFraction && result.Record.Totals["params_ratio"] > options.ParamsFraction + 0.005)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using EdgeCompress.Compression.Runtime;
 using EdgeCompress.Compression.Search;
 using EdgeCompress.Data;
 using EdgeCompress.Fleet;
@@ -23,6 +24,7 @@ internal static class OptimizeCommand
         var threads = new Option<int?>("--threads") { Description = "threads for local latency (default: the profile's)" };
         var fineTune = new Option<string?>("--finetune") { Description = "data SPEC to fine-tune pruned/factorized candidates on (distilled from the input model)" };
         var fineTuneFlags = new FineTuneFlags();
+        var shapeFlag = new InputShapeFlag();
         var device = new Option<string?>("--device") { Description = "registered device (edgec devices add) to measure latency and energy on, through its edged" };
         var command = new Command("optimize", "Search compression settings for a device profile; keep every candidate, mark the Pareto set, choose the best balance of speed-up and size reduction within budget.");
         command.Arguments.Add(model);
@@ -31,6 +33,7 @@ internal static class OptimizeCommand
             command.Options.Add(o);
         }
         fineTuneFlags.AddTo(command);
+        shapeFlag.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
         {
             DeviceProfile p;
@@ -43,7 +46,8 @@ internal static class OptimizeCommand
                 throw new UsageException(e.Message, e);
             }
             var modelPath = parse.GetValue(model)!.FullName;
-            OnnxModel.Load(modelPath);
+            var inputShapes = shapeFlag.Shapes(parse);
+            InputShapeOverride.Apply(OnnxModel.Load(modelPath), inputShapes);
             var dataSpec = DataSpec.Parse(parse.GetValue(data)!);
             var calSpec = parse.GetValue(calibration);
             var fineTuneSpec = FineTuneFlags.LabelledData(parse.GetValue(fineTune));
@@ -59,10 +63,10 @@ internal static class OptimizeCommand
                 throw new UsageException($"--max-drop {drop}: must be between 0 and 100 points");
             }
             var runThreads = parse.GetValue(threads) ?? (p.Id == "x64-host" ? p.Runtime.IntraOpThreads : 1);
-            var (measurer, onBoard, registry) = ChooseMeasurer(ctx, parse.GetValue(device), p, dataSpec, runThreads, parse.GetValue(threads));
+            var (measurer, onBoard, registry) = ChooseMeasurer(ctx, parse.GetValue(device), p, dataSpec, runThreads, parse.GetValue(threads), inputShapes);
             if (!dataSpec.IsLabelled)
             {
-                ctx.Warn($"{dataSpec.Text} has no labels: accuracy cannot be judged, the budget uses output fidelity (cosine >= 0.99) instead");
+                ctx.Warn($"{dataSpec.Text} has no labels: accuracy cannot be judged; the budget judges every output against the input model's by its own measure (decision agreement, score difference, SQNR), the worst output deciding");
             }
             var options = new OptimizeOptions
             {
@@ -74,6 +78,7 @@ internal static class OptimizeCommand
                 FineTuneSpec = fineTuneSpec,
                 TimeBudget = timeBudget,
                 MaxAccuracyDropPoints = drop,
+                InputShapes = inputShapes,
                 Tool = $"edgec {typeof(OptimizeCommand).Assembly.GetName().Version}",
             };
             OptimizeOutcome outcome;
@@ -102,7 +107,7 @@ internal static class OptimizeCommand
     /// cost model, scaled by whatever the results database measured on that profile's boards.
     /// </summary>
     private static (IVariantMeasurer Measurer, DeviceMeasurer? OnBoard, DeviceRegistry? Registry) ChooseMeasurer(
-        CliContext ctx, string? deviceName, DeviceProfile p, DataSpec dataSpec, int runThreads, int? threadsGiven)
+        CliContext ctx, string? deviceName, DeviceProfile p, DataSpec dataSpec, int runThreads, int? threadsGiven, IReadOnlyDictionary<string, long[]> inputShapes)
     {
         var database = new ResultsDatabase();
         if (deviceName is not null)
@@ -115,20 +120,21 @@ internal static class OptimizeCommand
                 Warmup = 20,
                 Iterations = 200,
                 Power = p.Power.Kind is { Length: > 0 } kind && kind != "none",
+                InputShapes = inputShapes,
             };
-            var onBoard = new DeviceMeasurer(new LocalMeasurer(dataSpec, runThreads, iterations: 0), entry, settings, EdgedClient.DefaultRequestTimeout, database);
+            var onBoard = new DeviceMeasurer(new LocalMeasurer(dataSpec, runThreads, iterations: 0, inputShapes: inputShapes), entry, settings, EdgedClient.DefaultRequestTimeout, database);
             ctx.Warn($"latency measured on {deviceName} through its edged ({settings.Threads} thread(s), 200 iterations per candidate); accuracy on this host");
             return (onBoard, onBoard, registry);
         }
         if (p.Cpu.Architecture == "x86_64")
         {
-            return (new LocalMeasurer(dataSpec, runThreads), null, null);
+            return (new LocalMeasurer(dataSpec, runThreads, inputShapes: inputShapes), null, null);
         }
         var calibration = FleetTargets.Guard(() => DeviceMeasurer.CalibrationFor(p, database));
         ctx.Warn(calibration is null
             ? $"no device given for {p.Id}: latency is estimated from the profile's cost model, not measured"
             : $"no device given for {p.Id}: latency is estimated from the profile's cost model, scaled x{calibration.Scale:F2} by {calibration.Measurements} model(s) measured on {p.Id} boards");
-        return (new EstimatingMeasurer(new LocalMeasurer(dataSpec, runThreads, iterations: 0), p, calibration), null, null);
+        return (new EstimatingMeasurer(new LocalMeasurer(dataSpec, runThreads, iterations: 0, inputShapes: inputShapes), p, calibration), null, null);
     }
 
     /// <summary>Parses 90s, 30m, 2h, or a TimeSpan (00:30:00).</summary>

@@ -22,6 +22,9 @@ internal static class PruneCommand
     /// <summary>The quality guard's budgets and metric.</summary>
     private static readonly GuardFlags Guard = new();
 
+    /// <summary>--input-shape: dynamic axes sized for the work, kept dynamic in the output.</summary>
+    private static readonly InputShapeFlag InputShape = new();
+
     private sealed record Opts(
         Argument<FileInfo> Model, Option<FileInfo?> Out, Option<double?> Sparsity, Option<bool> Unstructured, Option<bool> PerLayer,
         Option<bool> AllLayers, Option<double?> Channels, Option<string> Importance, Option<bool> Global, Option<bool> Uniform,
@@ -61,6 +64,7 @@ internal static class PruneCommand
         }
         FineTuneSettings.AddTo(command);
         Guard.AddTo(command);
+        InputShape.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) => RunAsync(ctx, parse, o, ct)));
         return command;
     }
@@ -107,7 +111,7 @@ internal static class PruneCommand
         {
             throw new UsageException($"{outFile}: refusing to overwrite the input model; choose another output path");
         }
-        var model = OnnxModel.Load(modelFile.FullName);
+        var (model, shapes) = InputShape.Load(parse, modelFile.FullName);
         // Progress only on a terminal: piped output stays results, warnings and errors.
         IProgress<string>? progress = ctx.Interactive ? new LineProgress(ctx.Error, "... ") : null;
         try
@@ -148,6 +152,7 @@ internal static class PruneCommand
             {
                 PruneOutput.PrintLatency(ctx, PruneStudy.CompareLatency(model, pruned, cancellationToken: ct));
             }
+            shapes.Restore(pruned);
             pruned.Save(outFile.FullName);
             await ctx.Out.WriteLineAsync($"wrote {outFile.FullName}").ConfigureAwait(false);
             return EdgecApp.ExitOk;

@@ -32,6 +32,7 @@ internal static class QuantizeCommand
         var weightOnlyRecurrent = new Option<bool>("--weight-only-recurrent") { Description = "dynamic mode: store GRU/RNN weights int8 although ONNX Runtime has no int8 kernel for them (4x smaller, but slower)" };
         var profile = new Option<string?>("--profile") { Description = "device profile id (see device-profiles/) or a profile .json: decides activation type, reduce-range and per-channel unless a flag says otherwise" };
         var guardFlags = new GuardFlags("--accuracy-budget");
+        var shapeFlag = new InputShapeFlag();
         var evalData = new Option<string?>("--eval-data") { Description = "data the quality guard judges on (default: the calibration data; labelled data adds top-1/top-5)" };
         var command = new Command("quantize", "Quantize a model to int8 (static QDQ or dynamic) and report size, fidelity and accuracy.");
         command.Arguments.Add(model);
@@ -40,20 +41,22 @@ internal static class QuantizeCommand
             command.Options.Add(o);
         }
         guardFlags.AddTo(command);
+        shapeFlag.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) =>
         {
             var request = new QuantizeRequest(
                 parse.GetValue(model)!.FullName, parse.GetValue(output)!.FullName, parse.GetValue(mode), parse.GetValue(calibration),
                 parse.GetValue(method)!, parse.GetValue(percentile), parse.GetValue(perChannel), parse.GetValue(perTensor),
                 parse.GetValue(exclude) ?? [], parse.GetValue(activation), parse.GetValue(reduceRange), guardFlags.Settings(parse), parse.GetValue(evalData),
-                parse.GetValue(profile), parse.GetValue(weightOnlyRecurrent));
+                parse.GetValue(profile), parse.GetValue(weightOnlyRecurrent), shapeFlag.Shapes(parse));
             return Task.FromResult(Run(ctx, request, ct));
         }));
         return command;
     }
 
     internal sealed record QuantizeRequest(string Model, string Out, string? Mode, string? Calibration, string Method, double Percentile,
-        bool PerChannel, bool PerTensor, string[] Exclude, string? Activation, bool? ReduceRange, QualitySettings Guard, string? EvalData, string? Profile, bool WeightOnlyRecurrent);
+        bool PerChannel, bool PerTensor, string[] Exclude, string? Activation, bool? ReduceRange, QualitySettings Guard, string? EvalData, string? Profile, bool WeightOnlyRecurrent,
+        IReadOnlyDictionary<string, long[]> InputShapes);
 
     private static int Run(CliContext ctx, QuantizeRequest r, CancellationToken ct)
     {
@@ -69,6 +72,7 @@ internal static class QuantizeCommand
         // The profile is checked before the model is read, so a mistyped id is the only line printed.
         var deviceProfile = QuantizeScheme.LoadProfile(r.Profile);
         var input = OnnxModel.Load(r.Model);
+        var shapes = InputShapeOverride.Apply(input, r.InputShapes);
         QuantizedModelCheck.ThrowIfQuantized(input);
         CheckExcludes(input, r.Exclude);
         var hasConv = input.Graph.Nodes.Any(n => n.OpType is "Conv" or "ConvTranspose");
@@ -141,6 +145,7 @@ internal static class QuantizeCommand
                 ctx.Error.WriteLine($"edgec: quality budget missed: {guard?.Why ?? quality?.Failure}; nothing written");
                 return EdgecApp.ExitCheckFailed;
             }
+            shapes.Restore(result.Model);
             result.Model.Save(r.Out);
             ctx.Out.WriteLine($"wrote {r.Out}");
             foreach (var w in prepared.Record.Warnings.Concat(result.Record.Warnings))

@@ -141,7 +141,7 @@ public sealed class EstimatingMeasurer : IVariantMeasurer
     public async Task<VariantMeasurement> MeasureAsync(string modelPath, string baselinePath, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var m = await _accuracy.MeasureAsync(modelPath, baselinePath, progress, cancellationToken).ConfigureAwait(false);
-        var estimate = CostModelEstimator.EstimateMs(OnnxModel.Load(modelPath), _profile) * (_calibration?.Scale ?? 1);
+        var estimate = CostModelEstimator.EstimateMs(_accuracy.Load(modelPath), _profile) * (_calibration?.Scale ?? 1);
         var where = _calibration is null
             ? $"cost-model:{_profile.Id}"
             : $"cost-model:{_profile.Id} calibrated x{_calibration.Scale:F2} by {_calibration.Measurements} measured model(s)";

@@ -32,6 +32,9 @@ public sealed class OptimizeOptions
     /// <summary>Recipes to try, in order; null for <see cref="CandidateGrid.For"/>.</summary>
     public IReadOnlyList<Recipe>? Recipes { get; init; }
 
+    /// <summary>--input-shape sizes for dynamic input axes (the variants written keep them dynamic).</summary>
+    public IReadOnlyDictionary<string, long[]> InputShapes { get; init; } = new Dictionary<string, long[]>();
+
     /// <summary>Name and version written into the manifest.</summary>
     public string Tool { get; init; } = "edgec";
 }

@@ -1,4 +1,5 @@
 using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Compression.Runtime;
 using EdgeCompress.Onnx;
 
 namespace EdgeCompress.Compression.Search;
@@ -27,6 +28,10 @@ public sealed class OptimizeRunner
     {
         ArgumentNullException.ThrowIfNull(options);
         var started = _time.GetTimestamp();
+        // Loaded and sized first: a bad --input-shape is refused before any folder is made.
+        var source = OnnxModel.Load(options.ModelPath);
+        var declared = source.Proto.Clone();
+        var shapes = InputShapeOverride.Apply(source, options.InputShapes);
         var outDir = Path.GetFullPath(options.OutputDirectory);
         var newFolder = !Directory.Exists(outDir);
         Directory.CreateDirectory(Path.Combine(outDir, "variants"));
@@ -35,10 +40,9 @@ public sealed class OptimizeRunner
         var manifest = Resume(manifestPath, baselineSha, options, progress) ?? NewManifest(options, baselineSha);
 
         var baselinePath = Path.Combine(outDir, "baseline.onnx");
-        var source = OnnxModel.Load(options.ModelPath);
         if (!manifest.Variants.Any(v => v.Id == manifest.Baseline) || !File.Exists(baselinePath))
         {
-            new OnnxModel(source.Proto.Clone()).Save(baselinePath);
+            new OnnxModel(declared).Save(baselinePath);
             manifest.Variants.RemoveAll(v => v.Id == manifest.Baseline);
             progress?.Report("measuring the baseline");
             VariantMeasurement m;
@@ -52,7 +56,7 @@ public sealed class OptimizeRunner
                 Directory.Delete(outDir, recursive: true);
                 throw;
             }
-            manifest.Variants.Insert(0, ToVariant(manifest.Baseline, baselinePath, outDir, [], m, "the input model, unchanged"));
+            manifest.Variants.Insert(0, ToVariant(manifest.Baseline, baselinePath, outDir, [], m, "the input model, unchanged", options.InputShapes));
             Select(manifest, options);
             ManifestFile.Save(manifest, manifestPath);
         }
@@ -100,6 +104,7 @@ public sealed class OptimizeRunner
                 {
                     // prune-0.3+int8 starts from prune-0.3's file: the fine-tuning it cost is not paid twice.
                     model = OnnxModel.Load(Path.Combine(outDir, prefix.Variant.File));
+                    InputShapeOverride.Apply(model, options.InputShapes);
                     passes.AddRange(prefix.Variant.Passes);
                     progress?.Report($"{recipe.Id}: starting from {prefix.Variant.Id}");
                 }
@@ -113,6 +118,7 @@ public sealed class OptimizeRunner
                         .Select(l => new ManifestLayerSensitivity { Node = l.Node, Metric = "relative output error when only this layer is int8", Value = l.Metrics![DefaultPassCatalog.SensitivityMetric] }));
                     passes.Add(new ManifestPass { Pass = step.Pass, Settings = new(result.Record.Settings.Count > 0 ? result.Record.Settings : step.Settings) });
                 }
+                shapes.Restore(model);
                 model.Save(file);
                 if (IdenticalTo(file, outDir, manifest) is { } twin)
                 {
@@ -127,7 +133,7 @@ public sealed class OptimizeRunner
                 }
                 var m = await _measurer.MeasureAsync(file, baselinePath, progress, cancellationToken).ConfigureAwait(false);
                 manifest.Variants.RemoveAll(v => v.Id == recipe.Id);
-                var variant = ToVariant(recipe.Id, file, outDir, passes, m, recipe.Why);
+                var variant = ToVariant(recipe.Id, file, outDir, passes, m, recipe.Why, options.InputShapes);
                 variant.Sensitivity = sensitivity.Count > 0 ? sensitivity.OrderByDescending(x => x.Value).ToList() : null;
                 manifest.Variants.Add(variant);
             }
@@ -210,9 +216,11 @@ public sealed class OptimizeRunner
         BaselineSha256 = sha,
     };
 
-    private static ManifestVariant ToVariant(string id, string file, string outDir, List<ManifestPass> passes, VariantMeasurement m, string why)
+    private static ManifestVariant ToVariant(string id, string file, string outDir, List<ManifestPass> passes, VariantMeasurement m, string why,
+        IReadOnlyDictionary<string, long[]> inputShapes)
     {
         var model = OnnxModel.Load(file);
+        InputShapeOverride.Apply(model, inputShapes);
         return new ManifestVariant
         {
             Id = id,

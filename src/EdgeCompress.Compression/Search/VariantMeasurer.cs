@@ -45,13 +45,26 @@ public sealed class LocalMeasurer : IVariantMeasurer
     /// <summary>Creates a measurer over a data SPEC, with the benchmark's thread count and loop sizes
     /// (<paramref name="iterations"/> 0: accuracy and fidelity only, no latency; otherwise at least that many timed
     /// runs, more while they fit in <paramref name="targetSeconds"/>).</summary>
-    public LocalMeasurer(DataSpec data, int threads = 1, int warmup = 20, int iterations = 300, double targetSeconds = DefaultTargetSeconds)
+    public LocalMeasurer(DataSpec data, int threads = 1, int warmup = 20, int iterations = 300, double targetSeconds = DefaultTargetSeconds,
+        IReadOnlyDictionary<string, long[]>? inputShapes = null)
     {
+        InputShapes = inputShapes ?? new Dictionary<string, long[]>();
         _data = data;
         _threads = threads;
         _warmup = warmup;
         _iterations = iterations;
         _targetSeconds = targetSeconds;
+    }
+
+    /// <summary>--input-shape sizes for dynamic axes, applied to every model measured.</summary>
+    public IReadOnlyDictionary<string, long[]> InputShapes { get; }
+
+    /// <summary>Loads a model with <see cref="InputShapes"/> applied.</summary>
+    public OnnxModel Load(string path)
+    {
+        var model = OnnxModel.Load(path);
+        InputShapeOverride.Apply(model, InputShapes);
+        return model;
     }
 
     /// <summary>Seconds of timed runs a measurement aims for by default (small models get many runs, big ones the minimum).</summary>
@@ -79,8 +92,8 @@ public sealed class LocalMeasurer : IVariantMeasurer
     private VariantMeasurement Measure(string modelPath, string baselinePath, IProgress<string>? progress, CancellationToken ct)
     {
         var options = new RunnerOptions { Threads = _threads };
-        using var candidate = ModelRunner.Create(OnnxModel.Load(modelPath), Path.GetFileName(modelPath), options);
-        using var baseline = ModelRunner.Create(OnnxModel.Load(baselinePath), Path.GetFileName(baselinePath), options);
+        using var candidate = ModelRunner.Create(Load(modelPath), Path.GetFileName(modelPath), options);
+        using var baseline = ModelRunner.Create(Load(baselinePath), Path.GetFileName(baselinePath), options);
         var guard = new OutputGuard();
         var accuracy = new Accuracy();
         foreach (var batch in _data.Open(candidate.Inputs, batchSize: 64))
