@@ -27,17 +27,18 @@ public static class HtmlReport
         html.Append("<p><b>Chosen:</b> ").Append(Enc(m.Chosen ?? "none met the budget")).Append(m.ChosenReason is null ? "" : " — " + Enc(m.ChosenReason)).Append("</p>");
 
         html.Append("<h2>Trade-offs</h2>");
-        Figure(html, "accuracy-vs-latency", "Accuracy vs latency", ReportPlots.AccuracyVsLatency(m));
-        Figure(html, "accuracy-vs-size", "Accuracy vs size", ReportPlots.AccuracyVsSize(m));
+        var quality = QualityAxis.Of(m).Name;
+        Figure(html, "accuracy-vs-latency", $"{quality} vs latency", ReportPlots.QualityVsLatency(m));
+        Figure(html, "accuracy-vs-size", $"{quality} vs size", ReportPlots.QualityVsSize(m));
         html.Append("<h2>Latency distribution</h2>");
-        Figure(html, "latency-distribution", "Latency distribution per variant", ReportPlots.LatencyDistribution(m));
+        Figure(html, "latency-distribution", "Latency per variant", LatencyPlot.Of(m));
         html.Append("<h2>Power and energy</h2>");
         var energyWhyNot = m.Variants.SelectMany(v => v.Notes).Where(n => n.StartsWith(EnergyNotMeasuredNote, StringComparison.Ordinal))
             .Select(n => n[EnergyNotMeasuredNote.Length..]).Distinct(StringComparer.Ordinal).ToList();
         Figure(html, "energy", "Energy per inference", ReportPlots.EnergyPerInference(m),
             energyWhyNot.Count == 0 ? null : "the benchmark asked for power, but " + string.Join("; ", energyWhyNot));
         html.Append("<h2>Per-layer sensitivity</h2>");
-        Figure(html, "sensitivity", "Per-layer sensitivity", ReportPlots.Sensitivity(m));
+        Figure(html, "sensitivity", "Per-layer sensitivity", SensitivityPlot.Of(m));
 
         html.Append("<h2>Variants</h2>");
         AppendTable(html, m);
@@ -67,23 +68,37 @@ public static class HtmlReport
     /// <summary>Start of a variant note saying why a benchmark that asked for power got none; the rest is the reason.</summary>
     public const string EnergyNotMeasuredNote = "energy not measured: ";
 
-    private static void Figure(StringBuilder html, string id, string caption, byte[]? png, string? whyNoData = null)
+    private static void Figure(StringBuilder html, string id, string caption, ReportChart? chart, string? whyNoData = null)
     {
-        if (png is null)
+        if (chart is null)
         {
             html.Append("<p class=\"note\" id=\"").Append(id).Append("\">").Append(Enc(caption)).Append(": no data recorded for this chart")
                 .Append(whyNoData is null ? "" : " (" + Enc(whyNoData) + ")").Append(".</p>");
             return;
         }
-        html.Append("<figure id=\"").Append(id).Append("\"><img alt=\"").Append(Enc(caption)).Append("\" src=\"data:image/png;base64,")
-            .Append(Convert.ToBase64String(png)).Append("\"><figcaption>").Append(Enc(caption)).Append("</figcaption></figure>");
+        // The caption repeats what the axes measured, so the text of the report says it too (and a screen reader).
+        html.Append("<figure id=\"").Append(id).Append("\"><img alt=\"").Append(Enc(chart.Title)).Append("\" src=\"data:image/png;base64,")
+            .Append(Convert.ToBase64String(chart.Png)).Append("\"><figcaption>").Append(Enc(chart.Title))
+            .Append("<br><span class=\"note\">x: ").Append(Enc(chart.XAxis)).Append(" · y: ").Append(Enc(chart.YAxis)).Append("</span>");
+        if (chart.Note is not null)
+        {
+            html.Append("<br><span class=\"note\">").Append(Enc(chart.Note)).Append("</span>");
+        }
+        if (chart.Key.Count > 0)
+        {
+            html.Append("<br><span class=\"note key\">key: ").Append(Enc(string.Join(" · ", chart.Key))).Append("</span>");
+        }
+        html.Append("</figcaption></figure>");
     }
 
     private static void AppendTable(StringBuilder html, OptimizeManifest m)
     {
         var baseline = m.Variants.FirstOrDefault(v => v.Id == m.Baseline);
-        html.Append("<table><tr><th class=\"l\">variant</th><th class=\"l\">passes</th><th>accuracy %</th><th>Δ points</th><th>size MiB</th>")
-            .Append("<th>params</th><th>MACs</th><th>p50 ms</th><th class=\"l\">latency source</th><th>speed-up</th><th>energy mJ</th><th class=\"l\">worst output</th><th>Pareto</th><th>budget</th></tr>");
+        var measure = WorstOutput.MeasureOf(m);
+        html.Append("<table id=\"variants\"><tr><th class=\"l\">variant</th><th class=\"l\">passes</th><th>accuracy %</th><th>Δ points</th><th>size MiB</th>")
+            .Append("<th>params</th><th>MACs</th><th>p50 ms</th><th class=\"l\">latency source</th><th>speed-up</th><th>energy mJ</th>")
+            .Append("<th class=\"l\">worst output (by ").Append(Enc(WorstOutput.MeasureName(measure))).Append(")</th>")
+            .Append("<th class=\"l\">quality guard</th><th>Pareto</th><th>budget</th></tr>");
         foreach (var v in m.Variants)
         {
             html.Append(v.Id == m.Chosen ? "<tr class=\"chosen\">" : "<tr>")
@@ -98,17 +113,19 @@ public static class HtmlReport
                 .Append("<td class=\"l\">").Append(Enc(v.Latency is null ? "—" : $"{v.Latency.Source} ({v.Latency.Where})")).Append("</td>")
                 .Append(Cell(v.SpeedupOver(baseline), "0.00'x'"))
                 .Append(Cell(v.EnergyPerInferenceMillijoules, "F3"))
-                .Append("<td class=\"l\">").Append(Enc(WorstOutput(v))).Append("</td>")
+                .Append("<td class=\"l\">").Append(Enc(WorstOutput.Describe(v, measure))).Append("</td>")
+                .Append("<td class=\"l\">").Append(Enc(GuardVerdict(v, m))).Append("</td>")
                 .Append("<td>").Append(v.Pareto ? "yes" : "").Append("</td><td>").Append(v.MeetsBudget ? "meets" : "misses").Append("</td></tr>");
         }
         html.Append("</table>");
     }
 
-    /// <summary>The guard's verdict on the variant's outputs: the failing one, else the lowest-cosine one's figures.</summary>
-    private static string WorstOutput(EdgeCompress.Compression.Manifest.ManifestVariant v) =>
-        v.GuardFailure is { } failure ? "fails: " + failure
-        : v.Outputs is { Count: > 0 } outs ? outs.MinBy(o => o.Cosine)!.Name + ": " + outs.MinBy(o => o.Cosine)!.Summary
-        : "—";
+    /// <summary>The quality guard's verdict: the reference, its failure, a pass, or that it was not run (no output figures).</summary>
+    private static string GuardVerdict(ManifestVariant v, OptimizeManifest m) =>
+        v.Id == m.Baseline ? "reference"
+        : v.GuardFailure is { } failure ? "fails: " + failure
+        : v.Outputs is { Count: > 0 } ? "passes"
+        : "not run";
 
     private static string Cell(double? value, string format) =>
         "<td>" + (value is null ? "—" : value.Value.ToString(format, CultureInfo.InvariantCulture)) + "</td>";

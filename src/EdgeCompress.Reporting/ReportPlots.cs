@@ -1,38 +1,55 @@
-using EdgeCompress.Compression.Evaluation;
+using System.Globalization;
 using EdgeCompress.Compression.Manifest;
 using ScottPlot;
 
 namespace EdgeCompress.Reporting;
 
-/// <summary>The report's charts, drawn with ScottPlot and returned as PNG bytes (null when the manifest has no
-/// data for that chart).</summary>
+/// <summary>The report's trade-off and energy charts, drawn with ScottPlot (null when the manifest has no data for
+/// that chart); the latency and sensitivity charts are <see cref="LatencyPlot"/> and <see cref="SensitivityPlot"/>.</summary>
 public static class ReportPlots
 {
-    private const int Width = 760;
-    private const int Height = 440;
+    internal const int Width = 760;
+    internal const int Height = 440;
 
-    /// <summary>Accuracy against p50 latency, Pareto front joined by a line, the chosen variant highlighted.</summary>
-    public static byte[]? AccuracyVsLatency(OptimizeManifest m) =>
-        Tradeoff(m, v => v.Latency?.P50Ms, "p50 latency (ms)", "Accuracy vs latency");
-
-    /// <summary>Accuracy against file size in MiB.</summary>
-    public static byte[]? AccuracyVsSize(OptimizeManifest m) =>
-        Tradeoff(m, v => v.SizeBytes / (1024.0 * 1024.0), "model size (MiB)", "Accuracy vs size");
-
-    private static byte[]? Tradeoff(OptimizeManifest m, Func<ManifestVariant, double?> x, string xLabel, string title)
+    /// <summary>Quality (<see cref="QualityAxis"/>) against p50 latency, the front joined by a line, the chosen variant highlighted.</summary>
+    public static ReportChart? QualityVsLatency(OptimizeManifest m)
     {
-        var points = m.Variants.Where(v => v.AccuracyPercent is not null && x(v) is not null).ToList();
+        ArgumentNullException.ThrowIfNull(m);
+        return Tradeoff(m, v => v.Latency?.P50Ms, $"p50 latency, ms ({LatencyProvenance(m.Variants)})", "latency", logWhenWide: true);
+    }
+
+    /// <summary>Quality against model file size in MiB.</summary>
+    public static ReportChart? QualityVsSize(OptimizeManifest m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        return Tradeoff(m, v => v.SizeBytes / (1024.0 * 1024.0), "model file size, MiB", "size", logWhenWide: false);
+    }
+
+    /// <summary>Latencies spanning more than this ratio go on a log axis, so the fast variants do not pile up at zero.</summary>
+    internal const double LogScaleRatio = 10;
+
+    private static ReportChart? Tradeoff(OptimizeManifest m, Func<ManifestVariant, double?> x, string xLabel, string xName, bool logWhenWide)
+    {
+        var quality = QualityAxis.Of(m);
+        double Y(ManifestVariant v) => quality.Value(v)!.Value;
+        var withX = m.Variants.Where(v => x(v) is { } value && double.IsFinite(value)).ToList();
+        var points = withX.Where(v => quality.Value(v) is { } y && double.IsFinite(y)).ToList();
         if (points.Count == 0)
         {
             return null;
         }
+        var (lo, hi) = (points.Min(v => x(v)!.Value), points.Max(v => x(v)!.Value));
+        var log = logWhenWide && lo > 0 && hi / lo > LogScaleRatio;
+        double X(ManifestVariant v) => log ? Math.Log10(x(v)!.Value) : x(v)!.Value;
+        xLabel = log ? xLabel.Replace(" (", " (log scale; ", StringComparison.Ordinal) : xLabel;
+        var keys = VariantKeys.For(m);
         var plot = NewPlot();
-        // The front of this chart's two axes (the manifest's Pareto flag is over accuracy, latency and size together,
-        // which does not draw as a line in two dimensions): sorted by x, each point more accurate than all cheaper ones.
+        // The front of this chart's two axes (the manifest's Pareto flag is over quality, latency and size together,
+        // which does not draw as a line in two dimensions): sorted by x, each point better than all cheaper ones.
         var front = new List<ManifestVariant>();
-        foreach (var v in points.OrderBy(v => x(v)).ThenByDescending(v => v.AccuracyPercent))
+        foreach (var v in points.OrderBy(v => x(v)).ThenByDescending(Y))
         {
-            if (front.Count == 0 || v.AccuracyPercent > front[^1].AccuracyPercent)
+            if (front.Count == 0 || Y(v) > Y(front[^1]))
             {
                 front.Add(v);
             }
@@ -40,109 +57,102 @@ public static class ReportPlots
         var others = points.Except(front).ToList();
         if (others.Count > 0)
         {
-            var s = plot.Add.ScatterPoints(others.Select(v => x(v)!.Value).ToArray(), others.Select(v => v.AccuracyPercent!.Value).ToArray());
+            var s = plot.Add.ScatterPoints(others.Select(X).ToArray(), others.Select(Y).ToArray());
             s.MarkerSize = 9;
             s.Color = Colors.Gray;
             s.LegendText = "dominated here";
         }
-        var line = plot.Add.Scatter(front.Select(v => x(v)!.Value).ToArray(), front.Select(v => v.AccuracyPercent!.Value).ToArray());
+        var line = plot.Add.Scatter(front.Select(X).ToArray(), front.Select(Y).ToArray());
         line.MarkerSize = 11;
         line.LineWidth = 1.5f;
         line.Color = Colors.C0;
-        line.LegendText = "front (accuracy vs this axis)";
+        line.LegendText = $"front ({char.ToLowerInvariant(quality.Name[0])}{quality.Name[1..]} vs {xName})";
         foreach (var v in points)
         {
-            var label = plot.Add.Text(v.Id == m.Chosen ? $"{v.Id} (chosen)" : v.Id, x(v)!.Value, v.AccuracyPercent!.Value);
+            var label = plot.Add.Text(v.Id == m.Chosen ? $"{keys.Label(v.Id)} (chosen)" : keys.Label(v.Id), X(v), Y(v));
             label.LabelFontSize = 11;
             label.LabelFontColor = v.Id == m.Chosen ? Colors.DarkGreen : Colors.Black;
             label.LabelBold = v.Id == m.Chosen;
             label.OffsetX = 6;
             label.OffsetY = -4;
         }
-        var sources = points.Select(v => v.Latency?.Source).Where(s => s is not null).Distinct().ToList();
-        plot.Title(sources.Count == 1 && xLabel.Contains("latency", StringComparison.Ordinal) ? $"{title} ({sources[0]})" : title);
+        var key = keys.Key(points.Select(v => v.Id));
+        AddKey(plot, key);
+        var title = $"{quality.Name} vs {xName}" + (m.Data is null ? "" : $" · data: {m.Data}");
+        plot.Title(title);
         plot.XLabel(xLabel);
-        plot.YLabel("top-1 accuracy (%)");
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.YLabel(quality.AxisTitle);
+        if (key.Count == 0)
+        {
+            // Below the plot: inside, it hid the dominated points that sit in the lower right.
+            plot.ShowLegend(Edge.Bottom);
+        }
         // Room on the right and top for the point labels.
         plot.Axes.Margins(left: 0.08, right: 0.25, bottom: 0.12, top: 0.12);
-        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
-    }
-
-    /// <summary>Latency distribution per variant as box plots (5th-95th percentile whiskers).</summary>
-    public static byte[]? LatencyDistribution(OptimizeManifest m)
-    {
-        var measured = m.Variants.Where(v => v.Latency?.SamplesMs is { Count: > 0 }).ToList();
-        if (measured.Count == 0)
+        if (log)
         {
-            return null;
+            var (low, high) = LogScale.Apply(plot.Axes.Bottom, lo, hi);
+            plot.Axes.SetLimitsX(low, high + (0.25 * (high - low)));
         }
-        var plot = NewPlot();
-        var boxes = new List<Box>();
-        for (var i = 0; i < measured.Count; i++)
+        var missing = withX.Except(points).Select(v => v.Id).ToList();
+        return new ReportChart(plot.GetImageBytes(Width, Height, ImageFormat.Png), title, xLabel, quality.AxisTitle)
         {
-            var s = measured[i].Latency!.SamplesMs!.Order().ToArray();
-            boxes.Add(new Box
-            {
-                Position = i,
-                WhiskerMin = Percentiles.OfSorted(s, 5),
-                BoxMin = Percentiles.OfSorted(s, 25),
-                BoxMiddle = Percentiles.OfSorted(s, 50),
-                BoxMax = Percentiles.OfSorted(s, 75),
-                WhiskerMax = Percentiles.OfSorted(s, 95),
-            });
-        }
-        plot.Add.Boxes(boxes);
-        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, measured.Count).Select(i => (double)i).ToArray(), measured.Select(v => v.Id).ToArray());
-        plot.Title("Latency distribution per variant (measured)");
-        plot.YLabel("latency (ms)");
-        plot.Axes.Margins(bottom: 0);
-        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+            Key = key,
+            Note = missing.Count == 0 ? null
+                : $"not plotted, no {quality.AxisTitle} recorded: {string.Join(", ", missing)}" + (quality.WhyMissing is null ? "" : $" ({quality.WhyMissing})"),
+        };
     }
 
     /// <summary>Energy per inference per variant, where a power sensor measured it.</summary>
-    public static byte[]? EnergyPerInference(OptimizeManifest m)
+    public static ReportChart? EnergyPerInference(OptimizeManifest m)
     {
+        ArgumentNullException.ThrowIfNull(m);
         var withEnergy = m.Variants.Where(v => v.EnergyPerInferenceMillijoules is not null).ToList();
         if (withEnergy.Count == 0)
         {
             return null;
         }
-        return Bars(withEnergy.Select(v => v.Id).ToArray(), withEnergy.Select(v => v.EnergyPerInferenceMillijoules!.Value).ToArray(),
-            "Energy per inference (measured)", "energy (mJ)");
-    }
-
-    /// <summary>Per-layer sensitivity of the variant that recorded it (the chosen one first).</summary>
-    public static byte[]? Sensitivity(OptimizeManifest m)
-    {
-        var v = m.Variants.Where(v => v.Sensitivity is { Count: > 0 }).OrderByDescending(v => v.Id == m.Chosen).FirstOrDefault();
-        if (v is null)
-        {
-            return null;
-        }
-        var layers = v.Sensitivity!.Take(40).ToList();
-        return Bars(layers.Select(l => l.Node).ToArray(), layers.Select(l => l.Value).ToArray(),
-            $"Per-layer sensitivity ({v.Id})", layers[0].Metric);
-    }
-
-    private static byte[] Bars(string[] labels, double[] values, string title, string yLabel)
-    {
+        var keys = VariantKeys.For(m);
+        var labels = withEnergy.Select(v => keys.Label(v.Id)).ToArray();
         var plot = NewPlot();
-        plot.Add.Bars(values);
+        plot.Add.Bars(withEnergy.Select(v => v.EnergyPerInferenceMillijoules!.Value).ToArray());
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, labels.Length).Select(i => (double)i).ToArray(), labels);
-        if (labels.Length > 6)
-        {
-            plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
-            plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
-            plot.Axes.Bottom.MinimumSize = 120;
-        }
+        var key = keys.Key(withEnergy.Select(v => v.Id));
+        AddKey(plot, key);
+        const string title = "Energy per inference (measured by a power sensor)";
+        var xLabel = keys.AxisTitle;
+        const string yLabel = "energy per inference, mJ";
         plot.Title(title);
+        plot.XLabel(xLabel);
         plot.YLabel(yLabel);
         plot.Axes.Margins(bottom: 0);
-        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+        return new ReportChart(plot.GetImageBytes(Width, Height, ImageFormat.Png), title, xLabel, yLabel) { Categories = labels, Key = key };
     }
 
-    private static Plot NewPlot()
+    /// <summary>Where and how the variants' latencies were taken, e.g. "measured, local, 1 thread", when they agree.</summary>
+    internal static string LatencyProvenance(IEnumerable<ManifestVariant> variants)
+    {
+        var kinds = variants.Select(v => v.Latency).OfType<ManifestLatency>()
+            .Select(l => string.Join(", ", new[] { l.Source, l.Where, string.Create(CultureInfo.InvariantCulture, $"{l.Threads} thread{(l.Threads == 1 ? "" : "s")}") }
+                .Where(s => s.Length > 0)))
+            .Distinct(StringComparer.Ordinal).ToList();
+        return kinds.Count == 1 ? kinds[0] : "sources differ, see the table";
+    }
+
+    /// <summary>A legend listing what each numbered label stands for, beside the plot.</summary>
+    internal static void AddKey(Plot plot, IReadOnlyList<string> key)
+    {
+        foreach (var line in key)
+        {
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = line, MarkerStyle = MarkerStyle.None, LineStyle = LineStyle.None });
+        }
+        if (key.Count > 0)
+        {
+            plot.ShowLegend(Edge.Right);
+        }
+    }
+
+    internal static Plot NewPlot()
     {
         var plot = new Plot();
         plot.Font.Set("DejaVu Sans");

@@ -34,6 +34,20 @@ public partial class HtmlReportTests
     }
 
     [Fact]
+    public void The_variants_table_names_each_variants_worst_output_and_the_quality_guards_verdict()
+    {
+        var html = HtmlReport.Render(SampleManifests.Unlabelled());
+        var table = Regex.Match(html, "<table id=\"variants\">(.*?)</table>").Groups[1].Value;
+        string Row(string id) => Regex.Match(table, $"<tr[^>]*><td class=\"l\">{Regex.Escape(id)}</td>(.*?)</tr>").Groups[1].Value;
+
+        Assert.Contains("<th class=\"l\">worst output (by decision agreement)</th><th class=\"l\">quality guard</th>", table, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"l\">reference</td>", Row("baseline"), StringComparison.Ordinal);
+        Assert.Contains("<td class=\"l\">scores: score: max |diff| 0.0009, mean |diff| 0.0002, decisions agree 99.2% (threshold 0.5), cosine 0.99910</td><td class=\"l\">passes</td>",
+            Row("int8-static"), StringComparison.Ordinal);
+        Assert.Contains("<td class=\"l\">fails: &#39;scores&#39; decisions agree on 96.5% of samples (at least 99.0% needed)</td>", Row("prune-0.7"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Candidates_that_failed_or_were_dropped_are_listed_with_their_reasons()
     {
         var m = SampleManifests.ThreeVariants();

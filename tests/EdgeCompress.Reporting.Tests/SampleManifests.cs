@@ -32,4 +32,87 @@ internal static class SampleManifests
             ],
         };
     }
+
+    /// <summary>The three variants measured on data without labels: no accuracy, the guard's per-output figures instead.</summary>
+    public static OptimizeManifest Unlabelled()
+    {
+        var m = ThreeVariants();
+        m.Data = "synthetic:input=1x3x32x32,n=256";
+        foreach (var v in m.Variants)
+        {
+            v.AccuracyPercent = null;
+        }
+        m.Variants[0].Outputs = [Score("scores", 100, 1), Dense("embedding", null, 1)];
+        m.Variants[1].Outputs = [Score("scores", 99.2, 0.9991), Dense("embedding", 31.4, 0.9996)];
+        m.Variants[2].Outputs = [Score("scores", 96.5, 0.9902), Dense("embedding", 18.2, 0.9921)];
+        m.Variants[2].GuardFailure = "'scores' decisions agree on 96.5% of samples (at least 99.0% needed)";
+        return m;
+    }
+
+    /// <summary>Unlabelled, and every output dense (an embedding model): nothing has a decision to agree on.</summary>
+    public static OptimizeManifest UnlabelledDense()
+    {
+        var m = Unlabelled();
+        foreach (var v in m.Variants)
+        {
+            v.Outputs = v.Outputs!.Where(o => o.Kind == "dense").ToList();
+        }
+        m.Variants[2].GuardFailure = "'embedding' SQNR 18.2 dB (at least 20 dB needed)";
+        return m;
+    }
+
+    /// <summary>Twelve variants from 0.2 ms to 40 ms, with ids as long as a search writes them.</summary>
+    public static OptimizeManifest TwelveVariants()
+    {
+        var r = new Random(7);
+        var m = ThreeVariants();
+        m.Variants.Clear();
+        var medians = new[] { 40.0, 22, 12, 8, 5, 3, 1.8, 1.1, 0.7, 0.45, 0.3, 0.2 };
+        for (var i = 0; i < medians.Length; i++)
+        {
+            var median = medians[i];
+            m.Variants.Add(new()
+            {
+                Id = i == 0 ? "baseline" : $"prune-0.{i % 10}+int8-static-{i}",
+                SizeBytes = 1_200_000 - (i * 80_000),
+                AccuracyPercent = 92.4 - (i * 0.3),
+                Latency = new()
+                {
+                    Source = "measured", Where = "local", P50Ms = median,
+                    SamplesMs = Enumerable.Range(0, 100).Select(_ => median * (0.95 + (0.1 * r.NextDouble()))).ToList(),
+                },
+            });
+        }
+        m.Chosen = m.Variants[5].Id;
+        return m;
+    }
+
+    /// <summary>The three variants, int8-static with a per-layer sensitivity study of <paramref name="layers"/> layers
+    /// whose sensitivity falls with the layer's index (layer 0 the most sensitive), listed in shuffled order.</summary>
+    public static OptimizeManifest SensitivityStudy(int layers)
+    {
+        var shuffle = new Random(3);
+        var m = ThreeVariants();
+        m.Variants[1].Sensitivity = Enumerable.Range(0, layers)
+            .Select(i => new ManifestLayerSensitivity
+            {
+                Node = $"/features/features.{i}/Conv",
+                Metric = "relative output error when only this layer is int8",
+                Value = 0.05 / (i + 1),
+            })
+            .OrderBy(_ => shuffle.Next()).ToList();
+        return m;
+    }
+
+    private static ManifestOutput Score(string name, double agree, double cosine) => new()
+    {
+        Name = name, Kind = "score", Cosine = cosine, AgreementPercent = agree, MaxAbsDifference = 1 - cosine, MeanAbsDifference = (1 - cosine) / 4,
+        Summary = FormattableString.Invariant($"score: max |diff| {1 - cosine:F4}, mean |diff| {(1 - cosine) / 4:F4}, decisions agree {agree:F1}% (threshold 0.5), cosine {cosine:F5}"),
+    };
+
+    private static ManifestOutput Dense(string name, double? sqnr, double cosine) => new()
+    {
+        Name = name, Kind = "dense", Cosine = cosine, SqnrDb = sqnr, MaxAbsDifference = 1 - cosine, MeanAbsDifference = (1 - cosine) / 4,
+        Summary = FormattableString.Invariant($"dense: SQNR {sqnr ?? double.PositiveInfinity:F1} dB, relative L2 {1 - cosine:F4}, cosine {cosine:F5}"),
+    };
 }
