@@ -41,6 +41,7 @@ public static class EdgecApp
         yield return DistillCommand.Create(ctx);
         yield return QatCommand.Create(ctx);
         yield return EvalCommand.Create(ctx);
+        yield return DataCommand.Create(ctx);
         yield return OptimizeCommand.Create(ctx);
         yield return DevicesCommand.Create(ctx);
         yield return PushCommand.Create(ctx);

@@ -15,6 +15,11 @@ public static class FashionMnist
     public static IReadOnlyList<string> ClassNames { get; } =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
+    /// <summary>Class names as folder names ('/' and ' ' replaced by '_'), in label order: what
+    /// `edgec data export` names the class folders and writes to labels.txt.</summary>
+    public static IReadOnlyList<string> FolderNames { get; } =
+        ["T-shirt_top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle_boot"];
+
     /// <summary>Image side length.</summary>
     public const int Side = 28;
 
@@ -66,4 +71,44 @@ public static class FashionMnist
             yield return (values, label[0]);
         }
     }
+
+    /// <summary>Batches of [N,1,28,28] pixels with their labels, for a model whose one input takes them.</summary>
+    internal static IEnumerable<Sample> Batches(string specText, string split, int? count, IReadOnlyList<InputSpec> inputs, int batchSize)
+    {
+        var input = inputs[0];
+        if (inputs.Count != 1 || !FitsImage(input))
+        {
+            throw new DataException(
+                $"data spec '{specText}': gives Nx1x28x28 float images, but model input '{input.Name}' is {EdgeCompress.Onnx.DataTypes.Name(input.ElementType)} [{string.Join("x", input.Dims.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]"
+                + (inputs.Count != 1 ? $" and the model has {inputs.Count} inputs" : ""));
+        }
+        var batch = input.Dims[0] > 0 ? (int)input.Dims[0] : Math.Max(1, batchSize);
+        var pixels = new List<float>(batch * 784);
+        var labels = new List<int>(batch);
+        foreach (var (p, label) in Read(split, count))
+        {
+            pixels.AddRange(p);
+            labels.Add(label);
+            if (labels.Count == batch)
+            {
+                yield return Make();
+            }
+        }
+        if (labels.Count > 0 && input.Dims[0] <= 0)
+        {
+            yield return Make();
+        }
+
+        Sample Make()
+        {
+            var s = new Sample([new SampleTensor(input.Name, [labels.Count, 1, 28, 28], pixels.ToArray(), null, EdgeCompress.Onnx.Protos.TensorProto.Types.DataType.Float)], labels.ToArray());
+            pixels.Clear();
+            labels.Clear();
+            return s;
+        }
+    }
+
+    private static bool FitsImage(InputSpec input) =>
+        input.ElementType == EdgeCompress.Onnx.Protos.TensorProto.Types.DataType.Float && input.Dims.Length == 4
+        && (input.Dims[1] is 1 or < 0) && (input.Dims[2] is 28 or < 0) && (input.Dims[3] is 28 or < 0);
 }

@@ -12,7 +12,12 @@ public sealed record SampleTensor(string? Name, long[] Dims, float[]? Floats, lo
 
 /// <summary>One sample (or batch) for a model: its input tensors and, for labelled data, the class labels
 /// (one per batch row).</summary>
-public sealed record Sample(IReadOnlyList<SampleTensor> Inputs, int[]? Labels);
+public sealed record Sample(IReadOnlyList<SampleTensor> Inputs, int[]? Labels)
+{
+    /// <summary>Where each batch row came from, for data read from files: the path relative to the data folder
+    /// ('/'-separated, with "#row" for a row of a file that holds a batch); null for other data.</summary>
+    public IReadOnlyList<string>? Sources { get; init; }
+}
 
 /// <summary>A model input as data sources need it: name, element type, dims (-1 where dynamic).</summary>
 public sealed record InputSpec(string Name, TensorProto.Types.DataType ElementType, long[] Dims);

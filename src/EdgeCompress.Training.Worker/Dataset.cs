@@ -23,16 +23,18 @@ internal sealed class Dataset : IDisposable
     public long Count => Inputs.shape[0];
 
     /// <summary>
-    /// Loads a DataSpec for a model input (Fashion-MNIST as [N,1,28,28] pixels in [0,1]; a tensor folder as the
-    /// concatenation of its input tensors, unlabelled). Bad specs and missing files come out as input errors that
-    /// name the file, and for Fashion-MNIST the Debian package.
+    /// Loads a DataSpec for a model input: Fashion-MNIST as [N,1,28,28] pixels in [0,1]; any other kind as the
+    /// concatenation of its batches, with labels when the kind has them (image class folders, labels.csv). Image
+    /// folders are preprocessed by <paramref name="preprocessJson"/> (the job's Preprocess) or else the folder's
+    /// preprocess.json or the input's defaults, as the CLI reads them. Bad specs and missing files come out as input
+    /// errors that name the file, and for Fashion-MNIST the Debian package.
     /// </summary>
-    public static Dataset Load(string spec, InputSpec input)
+    public static Dataset Load(string spec, InputSpec input, string? preprocessJson = null)
     {
-        DataSpec parsed;
         try
         {
-            parsed = DataSpec.Parse(spec);
+            var preprocess = preprocessJson is null ? null : Preprocess.FromJson(preprocessJson, "the job's preprocess");
+            var parsed = DataSpec.Parse(spec, preprocess);
             if (parsed.Kind == DataKind.FashionMnist)
             {
                 var pixels = new List<float>(784 * (parsed.Count ?? 60000));
@@ -45,6 +47,7 @@ internal sealed class Dataset : IDisposable
                 return new Dataset(tensor(pixels.ToArray(), [labels.Count, 1, 28, 28]), tensor(labels.ToArray()), spec);
             }
             var values = new List<float>();
+            var rowLabels = parsed.IsLabelled ? new List<long>() : null;
             long[]? rowShape = null;
             long rows = 0;
             foreach (var sample in parsed.Open([input], batchSize: 256))
@@ -57,12 +60,16 @@ internal sealed class Dataset : IDisposable
                 rowShape ??= t.Dims[1..];
                 values.AddRange(t.Floats);
                 rows += t.Dims[0];
+                if (rowLabels is not null)
+                {
+                    rowLabels.AddRange((sample.Labels ?? throw new TrainingInputException($"data spec '{spec}': a batch came without labels")).Select(l => (long)l));
+                }
             }
             if (rowShape is null || rows == 0)
             {
                 throw new TrainingInputException($"data spec '{spec}': holds no samples");
             }
-            return new Dataset(tensor(values.ToArray(), [rows, .. rowShape]), null, spec);
+            return new Dataset(tensor(values.ToArray(), [rows, .. rowShape]), rowLabels is null ? null : tensor(rowLabels.ToArray()), spec);
         }
         catch (DataException e)
         {

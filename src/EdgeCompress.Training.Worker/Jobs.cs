@@ -50,8 +50,8 @@ internal sealed class Jobs(WorkerRequest request, EventSink events, Cancellation
         }
         using var model = new GraphModule(start);
         var input = Dataset.InputOf(start.Graph.Input.First(i => i.Name == model.InputName));
-        using var train = Dataset.Load(request.Data, input);
-        using var eval = request.EvalData is { } e ? Dataset.Load(e, input) : null;
+        using var train = Dataset.Load(request.Data, input, request.Preprocess);
+        using var eval = request.EvalData is { } e ? Dataset.Load(e, input, request.Preprocess) : null;
         // With feature pairs the teacher runs per batch (its logits come with the features); so it does when the
         // batches are augmented, since every epoch shows it new images; otherwise its logits are computed once over
         // the whole set.
@@ -155,7 +155,7 @@ internal sealed class Jobs(WorkerRequest request, EventSink events, Cancellation
     {
         var proto = Load(Require(request.ModelPath, "model"), "model");
         using var model = new GraphModule(proto);
-        using var data = Dataset.Load(request.EvalData ?? request.Data, Dataset.InputOf(proto.Graph.Input.First(i => i.Name == model.InputName)));
+        using var data = Dataset.Load(request.EvalData ?? request.Data, Dataset.InputOf(proto.Graph.Input.First(i => i.Name == model.InputName)), request.Preprocess);
         if (data.Labels is null)
         {
             throw new TrainingInputException($"data '{data.Spec}' has no labels, so accuracy cannot be measured");

@@ -23,8 +23,8 @@ internal sealed class QatJob(WorkerRequest request, EventSink events, Cancellati
         var quant = new FakeQuant(folded, request.ActivationType == "int8", request.PerChannelWeights, request.ReduceRange);
         quant.Attach(model);
         var input = Dataset.InputOf(folded.Graph.Input.First(i => i.Name == model.InputName));
-        using var train = Dataset.Load(request.Data, input);
-        using var eval = request.EvalData is { } e ? Dataset.Load(e, input) : null;
+        using var train = Dataset.Load(request.Data, input, request.Preprocess);
+        using var eval = request.EvalData is { } e ? Dataset.Load(e, input, request.Preprocess) : null;
 
         quant.Enabled = false;
         quant.Observing = false;

@@ -27,6 +27,12 @@ public sealed record WorkerRequest
     /// <summary>Held-out data SPEC for accuracy after each epoch; null skips evaluation.</summary>
     public string? EvalData { get; init; }
 
+    /// <summary>
+    /// How image-folder data (Data and EvalData) becomes tensors: preprocess JSON as EdgeCompress.Data.Preprocess.ToJson
+    /// writes it. Null takes the folder's preprocess.json, else the model input's defaults; other data kinds ignore it.
+    /// </summary>
+    public string? Preprocess { get; init; }
+
     /// <summary>Where the trained ONNX model goes (written atomically at the end).</summary>
     public string? OutputPath { get; init; }
 
