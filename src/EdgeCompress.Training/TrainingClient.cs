@@ -72,12 +72,13 @@ public sealed class TrainingClient
     /// result to <paramref name="outputPath"/> (which may equal <paramref name="modelPath"/>; written atomically).
     /// </summary>
     public static Task<TrainingResult> FineTuneAsync(string modelPath, string? teacherPath, string dataSpec, string outputPath,
-        FineTuneOptions options, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+        FineTuneOptions options, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, string? preprocessJson = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var request = new WorkerRequest
         {
             Command = "finetune",
+            Preprocess = preprocessJson,
             ModelPath = Path.GetFullPath(modelPath),
             TeacherPath = teacherPath is null ? null : Path.GetFullPath(teacherPath),
             Data = dataSpec,

@@ -24,6 +24,7 @@ internal static class EvalCommand
         var bench = new Option<bool>("--bench") { Description = "latency benchmark only: skip accuracy, time --runs runs interleaved with the baseline" };
         var batch = new Option<int>("--batch") { Description = "rows per batch for the accuracy pass", DefaultValueFactory = _ => 64 };
         var shapeFlag = new InputShapeFlag();
+        var preprocessFlag = new PreprocessFlag();
         var command = new Command("eval", "Measure accuracy (top-1/top-5), fidelity against a baseline, and latency on this host.");
         command.Arguments.Add(model);
         foreach (var o in new Option[] { data, baseline, json, threads, runs, bench, batch })
@@ -31,6 +32,7 @@ internal static class EvalCommand
             command.Options.Add(o);
         }
         shapeFlag.AddTo(command);
+        preprocessFlag.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) =>
         {
             var threadCount = parse.GetValue(threads);
@@ -41,7 +43,11 @@ internal static class EvalCommand
             }
             var (m, _) = shapeFlag.Load(parse, parse.GetValue(model)!.FullName);
             var b = parse.GetValue(baseline) is { } bf ? shapeFlag.Load(parse, bf.FullName).Model : null;
-            var spec = DataSpec.Parse(parse.GetValue(data)!);
+            var spec = PreprocessFlag.Spec(parse.GetValue(data)!, preprocessFlag.Resolve(parse, m))!;
+            if (!parse.GetValue(json))
+            {
+                PreprocessFlag.Describe(ctx, ModelInputs.Of(m), spec);
+            }
             var options = new EvaluationOptions { BatchSize = parse.GetValue(batch), Threads = threadCount, LatencyRuns = runCount, LatencyOnly = parse.GetValue(bench) };
             EvaluationReport report;
             try

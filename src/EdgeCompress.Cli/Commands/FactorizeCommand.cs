@@ -32,6 +32,7 @@ internal static class FactorizeCommand
         var finetuneFlags = new FineTuneFlags();
         var guardFlags = new GuardFlags();
         var shapeFlag = new InputShapeFlag();
+        var preprocessFlag = new PreprocessFlag();
         var check = new Option<string?>("--check") { Description = "compare outputs (and accuracy, for labelled data) with the original on this data SPEC" };
         var command = new Command("factorize", "Low-rank factorization: SVD for Gemm/MatMul, Tucker-2 or CP for convolutions.");
         command.Arguments.Add(model);
@@ -42,6 +43,7 @@ internal static class FactorizeCommand
         finetuneFlags.AddTo(command);
         guardFlags.AddTo(command);
         shapeFlag.AddTo(command);
+        preprocessFlag.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
         {
             var input = parse.GetValue(model)!;
@@ -50,14 +52,16 @@ internal static class FactorizeCommand
             {
                 throw new UsageException($"--out {outFile}: is the input model; choose another output path");
             }
-            var calibrationSpec = parse.GetValue(calibration) is { } cal ? DataSpec.Parse(cal) : null;
+            var (original, shapes) = shapeFlag.Load(parse, input.FullName);
+            var pre = preprocessFlag.Resolve(parse, original);
+            var calibrationSpec = PreprocessFlag.Spec(parse.GetValue(calibration), pre);
             var options = BuildOptions(parse.GetValue(energy), parse.GetValue(paramsTarget), parse.GetValue(auto), parse.GetValue(rank) ?? [],
                 parse.GetValue(method)!, parse.GetValue(roundTo), parse.GetValue(minSaving), parse.GetValue(exclude) ?? [], calibrationSpec);
-            var finetuneSpec = parse.GetValue(finetune) is { } f ? DataSpec.Parse(f) : null;
+            var finetuneSpec = PreprocessFlag.Spec(parse.GetValue(finetune), pre);
             var finetuneOptions = finetuneFlags.Options(parse);
             var guardSettings = guardFlags.Settings(parse);
-            var checkSpec = parse.GetValue(check) is { } c ? DataSpec.Parse(c) : null;
-            var (original, shapes) = shapeFlag.Load(parse, input.FullName);
+            var checkSpec = PreprocessFlag.Spec(parse.GetValue(check), pre);
+            PreprocessFlag.Describe(ctx, ModelInputs.Of(original), calibrationSpec, finetuneSpec, checkSpec);
 
             PassResult result;
             try
@@ -90,6 +94,7 @@ internal static class FactorizeCommand
                 return EdgecApp.ExitCheckFailed;
             }
             shapes.Restore(factorized);
+            ModelMetadata.Record(factorized, finetuneSpec ?? calibrationSpec ?? checkSpec, ModelInputs.Of(original), guardSettings.Metric?.Template);
             factorized.Save(outFile.FullName);
             await ctx.Out.WriteLineAsync($"wrote {outFile.FullName}").ConfigureAwait(false);
             if (options.Selection == RankSelection.ParamsFraction && result.Record.Totals["params_ratio"] > options.ParamsFraction + 0.005)

@@ -25,6 +25,7 @@ internal static class OptimizeCommand
         var fineTune = new Option<string?>("--finetune") { Description = "data SPEC to fine-tune pruned/factorized candidates on (distilled from the input model)" };
         var fineTuneFlags = new FineTuneFlags();
         var shapeFlag = new InputShapeFlag();
+        var preprocessFlag = new PreprocessFlag();
         var device = new Option<string?>("--device") { Description = "registered device (edgec devices add) to measure latency and energy on, through its edged" };
         var command = new Command("optimize", "Search compression settings for a device profile; keep every candidate, mark the Pareto set, choose the best balance of speed-up and size reduction within budget.");
         command.Arguments.Add(model);
@@ -34,6 +35,7 @@ internal static class OptimizeCommand
         }
         fineTuneFlags.AddTo(command);
         shapeFlag.AddTo(command);
+        preprocessFlag.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
         {
             DeviceProfile p;
@@ -47,13 +49,16 @@ internal static class OptimizeCommand
             }
             var modelPath = parse.GetValue(model)!.FullName;
             var inputShapes = shapeFlag.Shapes(parse);
-            InputShapeOverride.Apply(OnnxModel.Load(modelPath), inputShapes);
-            var dataSpec = DataSpec.Parse(parse.GetValue(data)!);
+            var source = OnnxModel.Load(modelPath);
+            InputShapeOverride.Apply(source, inputShapes);
+            var preprocess = preprocessFlag.Resolve(parse, source);
+            var dataSpec = DataSpec.Parse(parse.GetValue(data)!, preprocess);
+            PreprocessFlag.Describe(ctx, ModelInputs.Of(source), dataSpec);
             var calSpec = parse.GetValue(calibration);
             var fineTuneSpec = FineTuneFlags.LabelledData(parse.GetValue(fineTune));
             if (calSpec is not null)
             {
-                DataSpec.Parse(calSpec);
+                DataSpec.Parse(calSpec, preprocess);
             }
             var training = fineTuneSpec is null ? null : new TrainingFineTuner(fineTuneFlags.Options(parse));
             var timeBudget = ParseDuration(parse.GetValue(budget)!);
@@ -79,6 +84,7 @@ internal static class OptimizeCommand
                 TimeBudget = timeBudget,
                 MaxAccuracyDropPoints = drop,
                 InputShapes = inputShapes,
+                Preprocess = preprocess,
                 Tool = $"edgec {typeof(OptimizeCommand).Assembly.GetName().Version}",
             };
             OptimizeOutcome outcome;

@@ -25,6 +25,9 @@ internal static class PruneCommand
     /// <summary>--input-shape: dynamic axes sized for the work, kept dynamic in the output.</summary>
     private static readonly InputShapeFlag InputShape = new();
 
+    /// <summary>--preprocess: how image folders become tensors.</summary>
+    private static readonly PreprocessFlag PreprocessSetting = new();
+
     private sealed record Opts(
         Argument<FileInfo> Model, Option<FileInfo?> Out, Option<double?> Sparsity, Option<bool> Unstructured, Option<bool> PerLayer,
         Option<bool> AllLayers, Option<double?> Channels, Option<string> Importance, Option<bool> Global, Option<bool> Uniform,
@@ -65,6 +68,7 @@ internal static class PruneCommand
         FineTuneSettings.AddTo(command);
         Guard.AddTo(command);
         InputShape.AddTo(command);
+        PreprocessSetting.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) => RunAsync(ctx, parse, o, ct)));
         return command;
     }
@@ -76,7 +80,7 @@ internal static class PruneCommand
         var sparsity = parse.GetValue(o.Sparsity);
         var channels = parse.GetValue(o.Channels);
         var sweep = parse.GetValue(o.Sweep);
-        var eval = Spec(parse.GetValue(o.Eval));
+        var evalText = parse.GetValue(o.Eval);
         if (sparsity is null == channels is null && sweep is null)
         {
             throw new UsageException("say how to prune: --sparsity X --unstructured, or --channels X");
@@ -99,7 +103,7 @@ internal static class PruneCommand
         {
             throw new UsageException("--global and --uniform exclude each other");
         }
-        if (sweep is not null && eval is null)
+        if (sweep is not null && evalText is null)
         {
             throw new UsageException("--sweep needs --eval SPEC (the data the curve is measured on)");
         }
@@ -112,13 +116,16 @@ internal static class PruneCommand
             throw new UsageException($"{outFile}: refusing to overwrite the input model; choose another output path");
         }
         var (model, shapes) = InputShape.Load(parse, modelFile.FullName);
+        var pre = PreprocessSetting.Resolve(parse, model);
+        var eval = Spec(evalText, pre);
+        PreprocessFlag.Describe(ctx, ModelInputs.Of(model), eval, Spec(parse.GetValue(o.FineTune), pre));
         // Progress only on a terminal: piped output stays results, warnings and errors.
         IProgress<string>? progress = ctx.Interactive ? new LineProgress(ctx.Error, "... ") : null;
         try
         {
             if (sweep is not null)
             {
-                PrintSweep(ctx, model, ParseRatios(sweep), r => ChannelOptions(parse, o, r), eval!, progress, ct);
+                PrintSweep(ctx, model, ParseRatios(sweep), r => ChannelOptions(parse, o, r, pre), eval!, progress, ct);
                 return EdgecApp.ExitOk;
             }
             var result = sparsity is not null
@@ -129,16 +136,16 @@ internal static class PruneCommand
                     IncludeFirstAndLast = parse.GetValue(o.AllLayers),
                     Exclude = parse.GetValue(o.Exclude) ?? [],
                 }).Apply(model, progress, ct)
-                : new ChannelPruningPass(ChannelOptions(parse, o, channels!.Value)).Apply(model, progress, ct);
+                : new ChannelPruningPass(ChannelOptions(parse, o, channels!.Value, pre)).Apply(model, progress, ct);
             var pruned = result.Model;
-            if (Spec(parse.GetValue(o.FineTune)) is { } fineTuneData)
+            if (Spec(parse.GetValue(o.FineTune), pre) is { } fineTuneData)
             {
                 // Fine-tuning takes minutes: its progress goes to stderr even when pruning itself stays quiet.
                 pruned = await FineTuneAsync(parse, pruned, model, fineTuneData, progress ?? new LineProgress(ctx.Error, "prune: "), ct).ConfigureAwait(false);
             }
             PruneOutput.Print(ctx, modelFile.Name, outFile!.Name, result.Record);
             // The guard always runs: on --eval, else the data the run already used, else random inputs (said so).
-            var (judgeData, whyNone) = GuardReport.DataFor(model, eval, Spec(parse.GetValue(o.FineTune)), Spec(parse.GetValue(o.Calibration)), Spec(parse.GetValue(o.RecalibrateBn)));
+            var (judgeData, whyNone) = GuardReport.DataFor(model, eval, Spec(parse.GetValue(o.FineTune), pre), Spec(parse.GetValue(o.Calibration), pre), Spec(parse.GetValue(o.RecalibrateBn), pre));
             if (judgeData is null)
             {
                 GuardReport.PrintNotMeasured(ctx, whyNone!, guardSettings);
@@ -153,6 +160,7 @@ internal static class PruneCommand
                 PruneOutput.PrintLatency(ctx, PruneStudy.CompareLatency(model, pruned, cancellationToken: ct));
             }
             shapes.Restore(pruned);
+            ModelMetadata.Record(pruned, Spec(parse.GetValue(o.FineTune), pre) ?? eval, ModelInputs.Of(model), guardSettings.Metric?.Template);
             pruned.Save(outFile.FullName);
             await ctx.Out.WriteLineAsync($"wrote {outFile.FullName}").ConfigureAwait(false);
             return EdgecApp.ExitOk;
@@ -167,7 +175,7 @@ internal static class PruneCommand
         }
     }
 
-    private static ChannelPruningOptions ChannelOptions(ParseResult parse, Opts o, double ratio) => new()
+    private static ChannelPruningOptions ChannelOptions(ParseResult parse, Opts o, double ratio, Preprocess? pre) => new()
     {
         Ratio = ratio,
         Importance = parse.GetValue(o.Importance) switch
@@ -182,8 +190,8 @@ internal static class PruneCommand
         RoundTo = parse.GetValue(o.RoundTo),
         Exclude = parse.GetValue(o.Exclude) ?? [],
         Only = parse.GetValue(o.Only) ?? [],
-        Calibration = Spec(parse.GetValue(o.Calibration)),
-        RecalibrateBatchNorm = Spec(parse.GetValue(o.RecalibrateBn)),
+        Calibration = Spec(parse.GetValue(o.Calibration), pre),
+        RecalibrateBatchNorm = Spec(parse.GetValue(o.RecalibrateBn), pre),
         TailRatio = parse.GetValue(o.TailRatio),
         LayerRatios = LayerRatios(parse.GetValue(o.LayerRatio) ?? []),
     };
@@ -204,7 +212,7 @@ internal static class PruneCommand
         return result;
     }
 
-    private static DataSpec? Spec(string? text) => text is null ? null : DataSpec.Parse(text);
+    private static DataSpec? Spec(string? text, Preprocess? pre) => PreprocessFlag.Spec(text, pre);
 
     private static Task<OnnxModel> FineTuneAsync(ParseResult parse, OnnxModel pruned, OnnxModel teacher, DataSpec data, IProgress<string>? progress, CancellationToken ct) =>
         new TrainingFineTuner(FineTuneSettings.Options(parse)).FineTuneAsync(pruned, teacher, data, progress, ct);

@@ -33,6 +33,7 @@ internal static class QuantizeCommand
         var profile = new Option<string?>("--profile") { Description = "device profile id (see device-profiles/) or a profile .json: decides activation type, reduce-range and per-channel unless a flag says otherwise" };
         var guardFlags = new GuardFlags("--accuracy-budget");
         var shapeFlag = new InputShapeFlag();
+        var preprocessFlag = new PreprocessFlag();
         var evalData = new Option<string?>("--eval-data") { Description = "data the quality guard judges on (default: the calibration data; labelled data adds top-1/top-5)" };
         var command = new Command("quantize", "Quantize a model to int8 (static QDQ or dynamic) and report size, fidelity and accuracy.");
         command.Arguments.Add(model);
@@ -42,13 +43,15 @@ internal static class QuantizeCommand
         }
         guardFlags.AddTo(command);
         shapeFlag.AddTo(command);
+        preprocessFlag.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) =>
         {
             var request = new QuantizeRequest(
                 parse.GetValue(model)!.FullName, parse.GetValue(output)!.FullName, parse.GetValue(mode), parse.GetValue(calibration),
                 parse.GetValue(method)!, parse.GetValue(percentile), parse.GetValue(perChannel), parse.GetValue(perTensor),
                 parse.GetValue(exclude) ?? [], parse.GetValue(activation), parse.GetValue(reduceRange), guardFlags.Settings(parse), parse.GetValue(evalData),
-                parse.GetValue(profile), parse.GetValue(weightOnlyRecurrent), shapeFlag.Shapes(parse));
+                parse.GetValue(profile), parse.GetValue(weightOnlyRecurrent), shapeFlag.Shapes(parse),
+                parse.GetValue(preprocessFlag.Option));
             return Task.FromResult(Run(ctx, request, ct));
         }));
         return command;
@@ -56,7 +59,7 @@ internal static class QuantizeCommand
 
     internal sealed record QuantizeRequest(string Model, string Out, string? Mode, string? Calibration, string Method, double Percentile,
         bool PerChannel, bool PerTensor, string[] Exclude, string? Activation, bool? ReduceRange, QualitySettings Guard, string? EvalData, string? Profile, bool WeightOnlyRecurrent,
-        IReadOnlyDictionary<string, long[]> InputShapes);
+        IReadOnlyDictionary<string, long[]> InputShapes, FileInfo? Preprocess);
 
     private static int Run(CliContext ctx, QuantizeRequest r, CancellationToken ct)
     {
@@ -82,12 +85,14 @@ internal static class QuantizeCommand
             "dynamic" => QuantizationMode.Dynamic,
             _ => hasConv || r.Calibration is not null ? QuantizationMode.Static : QuantizationMode.Dynamic,
         };
-        var calibration = r.Calibration is null ? null : DataSpec.Parse(r.Calibration);
+        var preprocess = r.Preprocess is { } pf ? Preprocess.Load(pf.FullName) : ModelMetadata.PreprocessOf(input);
+        var calibration = PreprocessFlag.Spec(r.Calibration, preprocess);
         if (quantMode == QuantizationMode.Static && calibration is null)
         {
             throw new UsageException("static quantization needs --calibration SPEC (real samples; synthetic:N if you have none), or use --mode dynamic");
         }
-        var evaluation = r.EvalData is not null ? DataSpec.Parse(r.EvalData) : calibration;
+        var evaluation = r.EvalData is not null ? PreprocessFlag.Spec(r.EvalData, preprocess) : calibration;
+        PreprocessFlag.Describe(ctx, ModelInputs.Of(input), calibration, evaluation);
         if (calibration is { Kind: DataKind.Synthetic } && quantMode == QuantizationMode.Static)
         {
             ctx.Warn("calibrating on synthetic (random) inputs: activation ranges may not match real data, and accuracy cannot be judged");
@@ -146,6 +151,7 @@ internal static class QuantizeCommand
                 return EdgecApp.ExitCheckFailed;
             }
             shapes.Restore(result.Model);
+            ModelMetadata.Record(result.Model, calibration ?? evaluation, ModelInputs.Of(input), r.Guard.Metric?.Template);
             result.Model.Save(r.Out);
             ctx.Out.WriteLine($"wrote {r.Out}");
             foreach (var w in prepared.Record.Warnings.Concat(result.Record.Warnings))

@@ -28,7 +28,7 @@ internal sealed class TrainingFineTuner : IPruneFineTuner, IStudentTrainer
         {
             var studentPath = Path.Combine(Path.GetDirectoryName(outputPath)!, "student.onnx");
             new OnnxModel(student.Proto).Save(studentPath);
-            return TrainingClient.FineTuneAsync(studentPath, teacherPath, data.Text, outputPath, _options, relay, cancellationToken);
+            return TrainingClient.FineTuneAsync(studentPath, teacherPath, data.Text, outputPath, _options, relay, cancellationToken, data.Preprocess?.ToJson());
         });
     }
 
@@ -42,6 +42,7 @@ internal sealed class TrainingFineTuner : IPruneFineTuner, IStudentTrainer
             TeacherPath = teacherPath,
             Arch = arch,
             Data = data.Text,
+            Preprocess = data.Preprocess?.ToJson(),
             EvalData = _options.EvalData,
             OutputPath = outputPath,
             Epochs = epochs,

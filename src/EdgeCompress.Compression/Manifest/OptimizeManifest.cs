@@ -22,6 +22,9 @@ public sealed class OptimizeManifest
     /// <summary>Data SPEC used for accuracy.</summary>
     public string? Data { get; set; }
 
+    /// <summary>How the data's images became tensors (preprocess JSON), for image folders; also in each model's metadata.</summary>
+    public string? Preprocess { get; set; }
+
     /// <summary>The uncompressed model, also listed as a variant with id "baseline".</summary>
     public string Baseline { get; set; } = "baseline";
 

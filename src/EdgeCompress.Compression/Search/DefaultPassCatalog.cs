@@ -50,7 +50,7 @@ public sealed class DefaultPassCatalog : IPassCatalog
                 PerChannel = Get(s, "perChannel", "true") == "true",
                 Activations = Get(s, "scheme", "S8S8") == "U8S8" ? ActivationType.U8 : ActivationType.S8,
                 ReduceRange = Get(s, "reduceRange", "false") == "true",
-            }, context.CalibrationSpec is null ? null : DataSpec.Parse(context.CalibrationSpec), step.Pass, Get(s, "sensitivity", "false") == "true"),
+            }, context.CalibrationSpec is null ? null : context.Spec(context.CalibrationSpec), step.Pass, Get(s, "sensitivity", "false") == "true"),
             "prune-channels" => new FineTuned(new ChannelPruningPass(new ChannelPruningOptions
             {
                 Ratio = double.Parse(Get(s, "ratio", "0.3"), CultureInfo.InvariantCulture),
@@ -63,13 +63,13 @@ public sealed class DefaultPassCatalog : IPassCatalog
                 Selection = RankSelection.ParamsFraction,
                 ParamsFraction = double.Parse(Get(s, "params", "0.5"), CultureInfo.InvariantCulture),
                 RoundTo = int.Parse(Get(s, "roundTo", "1"), CultureInfo.InvariantCulture),
-                Calibration = FactorCalibration(context.CalibrationSpec),
+                Calibration = FactorCalibration(context),
             }), Get(s, "fineTune", "false") == "true" ? _fineTuner : null, context),
             "distill-student" => new DistillStudentPass(
                 _students ?? throw new ArgumentException("recipe step distill-student needs the training worker"),
                 Get(s, "arch", "thin@0.5"),
                 int.Parse(Get(s, "epochs", "3"), CultureInfo.InvariantCulture),
-                DataSpec.Parse(context.FineTuneSpec ?? throw new ArgumentException("recipe step distill-student needs fine-tuning data (--finetune SPEC)"))),
+                context.Spec(context.FineTuneSpec ?? throw new ArgumentException("recipe step distill-student needs fine-tuning data (--finetune SPEC)"))),
             _ => throw new ArgumentException($"unknown pass '{step.Pass}'; this build has {string.Join(", ", Names)}"),
         };
     }
@@ -78,13 +78,13 @@ public sealed class DefaultPassCatalog : IPassCatalog
     /// Calibration for factorize's rank spread: it holds every sample in memory and runs each about 11 times per layer,
     /// so a whole Fashion-MNIST split is cut to 256 images (what the factorization study used).
     /// </summary>
-    private static DataSpec? FactorCalibration(string? spec)
+    private static DataSpec? FactorCalibration(PassContext context)
     {
-        if (spec is null)
+        if (context.CalibrationSpec is null)
         {
             return null;
         }
-        var data = DataSpec.Parse(spec);
+        var data = context.Spec(context.CalibrationSpec);
         return data.Kind == DataKind.FashionMnist && data.Count is null or > 256 ? DataSpec.Parse($"fashion-mnist:{data.Split}@256") : data;
     }
 
@@ -138,7 +138,7 @@ public sealed class DefaultPassCatalog : IPassCatalog
                 result.Record.Warnings.Add("not fine-tuned: accuracy was not recovered (training unavailable)");
                 return result;
             }
-            var tuned = tuner.FineTuneAsync(result.Model, model, DataSpec.Parse(context.FineTuneSpec), progress, cancellationToken)
+            var tuned = tuner.FineTuneAsync(result.Model, model, context.Spec(context.FineTuneSpec), progress, cancellationToken)
                 .GetAwaiter().GetResult();
             result.Record.Settings["fineTuned"] = context.FineTuneSpec;
             return new PassResult(tuned, result.Record);

@@ -35,6 +35,9 @@ public sealed class OptimizeOptions
     /// <summary>--input-shape sizes for dynamic input axes (the variants written keep them dynamic).</summary>
     public IReadOnlyDictionary<string, long[]> InputShapes { get; init; } = new Dictionary<string, long[]>();
 
+    /// <summary>--preprocess: how image-folder data becomes tensors (null: the folder's preprocess.json or defaults).</summary>
+    public Data.Preprocess? Preprocess { get; init; }
+
     /// <summary>Name and version written into the manifest.</summary>
     public string Tool { get; init; } = "edgec";
 }

@@ -64,7 +64,8 @@ public sealed class OptimizeRunner
         var matMulHeavy = !source.Graph.Nodes.Any(n => n.OpType is "Conv" or "ConvTranspose")
             && source.Graph.Nodes.Any(n => n.OpType is "MatMul" or "Gemm" or "LSTM" or "GRU");
         var recipes = options.Recipes ?? CandidateGrid.For(options.Profile, matMulHeavy, options.FineTuneSpec is not null);
-        var context = new PassContext(baselinePath, options.CalibrationSpec ?? options.DataSpec, options.FineTuneSpec);
+        var context = new PassContext(baselinePath, options.CalibrationSpec ?? options.DataSpec, options.FineTuneSpec, options.Preprocess);
+        manifest.Preprocess = context.Spec(options.DataSpec).PreprocessFor(ModelInputs.Of(source))?.ToJson();
         var index = 0;
         foreach (var recipe in recipes)
         {
@@ -119,6 +120,7 @@ public sealed class OptimizeRunner
                     passes.Add(new ManifestPass { Pass = step.Pass, Settings = new(result.Record.Settings.Count > 0 ? result.Record.Settings : step.Settings) });
                 }
                 shapes.Restore(model);
+                ModelMetadata.Record(model, context.Spec(options.DataSpec), ModelInputs.Of(source));
                 model.Save(file);
                 if (IdenticalTo(file, outDir, manifest) is { } twin)
                 {

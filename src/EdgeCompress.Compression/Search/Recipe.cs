@@ -26,4 +26,9 @@ public interface IPassCatalog
 /// <param name="BaselinePath">The uncompressed model (teacher for fine-tuning).</param>
 /// <param name="CalibrationSpec">Data SPEC for calibration (a train split, never the evaluation data).</param>
 /// <param name="FineTuneSpec">Data SPEC for fine-tuning, or null when training is unavailable.</param>
-public sealed record PassContext(string BaselinePath, string? CalibrationSpec, string? FineTuneSpec);
+/// <param name="Preprocess">How image-folder data becomes tensors (null: the folder's preprocess.json or defaults).</param>
+public sealed record PassContext(string BaselinePath, string? CalibrationSpec, string? FineTuneSpec, Data.Preprocess? Preprocess = null)
+{
+    /// <summary>Parses one of the context's specs with its preprocessing.</summary>
+    public Data.DataSpec Spec(string text) => Data.DataSpec.Parse(text, Preprocess);
+}
