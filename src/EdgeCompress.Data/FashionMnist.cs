@@ -101,7 +101,7 @@ public static class FashionMnist
 
         Sample Make()
         {
-            var s = new Sample([new SampleTensor(input.Name, [labels.Count, 1, 28, 28], pixels.ToArray(), null, EdgeCompress.Onnx.Protos.TensorProto.Types.DataType.Float)], labels.ToArray());
+            var s = new Sample([new SampleTensor(input.Name, [labels.Count, 1, 28, 28], pixels.ToArray(), null, input.ElementType)], labels.ToArray());
             pixels.Clear();
             labels.Clear();
             return s;
@@ -109,6 +109,6 @@ public static class FashionMnist
     }
 
     private static bool FitsImage(InputSpec input) =>
-        input.ElementType == EdgeCompress.Onnx.Protos.TensorProto.Types.DataType.Float && input.Dims.Length == 4
+        input.ElementType is EdgeCompress.Onnx.Protos.TensorProto.Types.DataType.Float or EdgeCompress.Onnx.Protos.TensorProto.Types.DataType.Float16 && input.Dims.Length == 4
         && (input.Dims[1] is 1 or < 0) && (input.Dims[2] is 28 or < 0) && (input.Dims[3] is 28 or < 0);
 }

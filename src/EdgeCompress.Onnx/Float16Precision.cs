@@ -132,6 +132,80 @@ public static class Float16Precision
         return new OnnxModel(proto, result.SourcePath);
     }
 
+    /// <summary>The sentence quantize prints for a float16 model.</summary>
+    public const string QuantizedNote = "float16 model: quantized in float32; its inputs and outputs stay float16 (Cast at the edges), layers kept float compute in float32";
+
+    /// <summary>
+    /// Keeps a float16 model's interface on a float32 result whose inside cannot go back to float16 (a QDQ model:
+    /// QuantizeLinear's input and scale must share one type): graph inputs and outputs that were float16 are float16
+    /// again, with a Cast to float32 after each input and a Cast to float16 before each output.
+    /// </summary>
+    public static OnnxModel KeepInterface(OnnxModel result, Float16Record record)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(record);
+        var proto = result.Proto.Clone();
+        var g = proto.Graph;
+        var initializers = g.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var casts = new List<NodeProto>();
+        foreach (var v in g.Input.Where(v => record.Values.Contains(v.Name) && !initializers.Contains(v.Name) && v.Type?.TensorType?.ElemType == F32))
+        {
+            var inside = v.Name + "_float32";
+            foreach (var n in g.Node)
+            {
+                for (var i = 0; i < n.Input.Count; i++)
+                {
+                    if (n.Input[i] == v.Name)
+                    {
+                        n.Input[i] = inside;
+                    }
+                }
+            }
+            casts.Add(CastNode(v.Name, inside, F32));
+            v.Type.TensorType.ElemType = F16;
+        }
+        var tail = new List<NodeProto>();
+        foreach (var v in g.Output.Where(v => record.Values.Contains(v.Name) && v.Type?.TensorType?.ElemType == F32))
+        {
+            var inside = v.Name + "_float32";
+            foreach (var n in g.Node)
+            {
+                for (var i = 0; i < n.Output.Count; i++)
+                {
+                    if (n.Output[i] == v.Name)
+                    {
+                        n.Output[i] = inside;
+                    }
+                }
+                for (var i = 0; i < n.Input.Count; i++)
+                {
+                    if (n.Input[i] == v.Name)
+                    {
+                        n.Input[i] = inside;
+                    }
+                }
+            }
+            tail.Add(CastNode(inside, v.Name, F16));
+            v.Type.TensorType.ElemType = F16;
+        }
+        for (var i = casts.Count - 1; i >= 0; i--)
+        {
+            g.Node.Insert(0, casts[i]);
+        }
+        g.Node.Add(tail);
+        g.ValueInfo.Clear();
+        return new OnnxModel(proto, result.SourcePath);
+    }
+
+    private static NodeProto CastNode(string from, string to, int type)
+    {
+        var node = new NodeProto { OpType = "Cast", Name = $"edgec_cast_{to}" };
+        node.Input.Add(from);
+        node.Output.Add(to);
+        node.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = type });
+        return node;
+    }
+
     private static TensorProto Convert(TensorProto t, int to)
     {
         var values = TensorData.ToFloats(t);

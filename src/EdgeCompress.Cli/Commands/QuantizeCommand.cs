@@ -76,6 +76,13 @@ internal static class QuantizeCommand
         var deviceProfile = QuantizeScheme.LoadProfile(r.Profile);
         var input = OnnxModel.Load(r.Model);
         var shapes = InputShapeOverride.Apply(input, r.InputShapes);
+        // A float16 model is quantized in float32 and keeps its float16 inputs and outputs (one rule for every pass).
+        var inputBytes = input.Proto.CalculateSize();
+        Float16Record? half = null;
+        if (Float16Precision.Applies(input))
+        {
+            (input, half) = Float16Precision.ToFloat32(input);
+        }
         QuantizedModelCheck.ThrowIfQuantized(input);
         CheckExcludes(input, r.Exclude);
         var hasConv = input.Graph.Nodes.Any(n => n.OpType is "Conv" or "ConvTranspose");
@@ -143,16 +150,21 @@ internal static class QuantizeCommand
             }
             // Judge before writing: a model ONNX Runtime cannot run, or one that fails a budget, is never saved.
             var quality = guard?.Quality ?? (judgeData is null ? null : Judge(result.Model));
-            var figures = new QuantizeFigures(quality, input.Proto.CalculateSize(), result.Model.Proto.CalculateSize());
+            var written = half is null ? result.Model : Float16Precision.KeepInterface(result.Model, half);
+            var figures = new QuantizeFigures(quality, inputBytes, written.Proto.CalculateSize());
             var passed = QuantizeSummary.Print(ctx, r.Model, r.Out, options, scheme, prepared.Record, result.Record, figures, guard, cal, r.Guard, whyNone);
             if (!passed || guard is { Met: false })
             {
                 ctx.Error.WriteLine($"edgec: quality budget missed: {guard?.Why ?? quality?.Failure}; nothing written");
                 return EdgecApp.ExitCheckFailed;
             }
-            shapes.Restore(result.Model);
-            ModelMetadata.Record(result.Model, calibration ?? evaluation, ModelInputs.Of(input), r.Guard.Metric?.Template);
-            result.Model.Save(r.Out);
+            shapes.Restore(written);
+            ModelMetadata.Record(written, calibration ?? evaluation, ModelInputs.Of(input), r.Guard.Metric?.Template);
+            written.Save(r.Out);
+            if (half is not null)
+            {
+                ctx.Warn(Float16Precision.QuantizedNote);
+            }
             ctx.Out.WriteLine($"wrote {r.Out}");
             foreach (var w in prepared.Record.Warnings.Concat(result.Record.Warnings))
             {

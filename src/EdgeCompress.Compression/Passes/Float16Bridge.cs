@@ -38,4 +38,23 @@ public static class Float16Bridge
         }
         return new PassResult(written, result.Record);
     }
+
+    /// <summary>
+    /// A quantizing pass on a float16 model: computed in float32, written with int8 weights and float32 inside, the
+    /// float16 inputs and outputs kept (<see cref="Float16Precision.KeepInterface"/>). Null when nothing is float16.
+    /// </summary>
+    public static PassResult? TryRunQuantizing(OnnxModel model, Func<OnnxModel, PassResult> apply)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(apply);
+        if (!Float16Precision.Applies(model))
+        {
+            return null;
+        }
+        var (float32, record) = Float16Precision.ToFloat32(model);
+        var result = apply(float32);
+        result.Record.Settings["precision"] = "float16 model (quantized in float32)";
+        result.Record.Warnings.Insert(0, Float16Precision.QuantizedNote);
+        return new PassResult(Float16Precision.KeepInterface(result.Model, record), result.Record);
+    }
 }

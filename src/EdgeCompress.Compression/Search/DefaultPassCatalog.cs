@@ -97,7 +97,10 @@ public sealed class DefaultPassCatalog : IPassCatalog
     {
         public string Name => name;
 
-        public PassResult Apply(OnnxModel model, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+        public PassResult Apply(OnnxModel model, IProgress<string>? progress = null, CancellationToken cancellationToken = default) =>
+            Float16Bridge.TryRunQuantizing(model, m => ApplyFloat32(m, progress, cancellationToken)) ?? ApplyFloat32(model, progress, cancellationToken);
+
+        private PassResult ApplyFloat32(OnnxModel model, IProgress<string>? progress, CancellationToken cancellationToken)
         {
             var outcome = QuantizationPipeline.Run(model, options, calibration, progress, cancellationToken);
             var record = outcome.Records[^1];
