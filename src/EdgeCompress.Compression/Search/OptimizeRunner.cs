@@ -311,10 +311,15 @@ public sealed class OptimizeRunner
         var limits = new Evaluation.GuardLimits { MaxDisagreementPoints = maxDrop };
         foreach (var v in manifest.Variants)
         {
-            v.GuardFailure = v.Outputs is { Count: > 0 } outs && v.Id != manifest.Baseline ? Evaluation.OutputGuard.Failure(outs, limits) : null;
-            var accuracyOk = baseline is null || (v.AccuracyPercent is not null && baseline.AccuracyPercent is not null
-                ? baseline.AccuracyPercent - v.AccuracyPercent <= maxDrop + 1e-9
-                : v.Outputs is { Count: > 0 } ? v.GuardFailure is null : (v.FidelityCosine ?? 0) >= 0.99);
+            // With labels accuracy decides (the per-output figures are still recorded); without, the worst output.
+            var labelled = v.AccuracyPercent is not null && baseline?.AccuracyPercent is not null;
+            v.GuardFailure = v.Id == manifest.Baseline ? null
+                : labelled ? (baseline!.AccuracyPercent - v.AccuracyPercent > maxDrop + 1e-9
+                    ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"top-1 {baseline.AccuracyPercent:F2}% -> {v.AccuracyPercent:F2}%: {baseline.AccuracyPercent - v.AccuracyPercent:F2} pt lost, more than the {maxDrop:G4} pt allowed")
+                    : null)
+                : v.Outputs is { Count: > 0 } outs ? Evaluation.OutputGuard.Failure(outs, limits) : null;
+            var accuracyOk = baseline is null || (labelled || v.Outputs is { Count: > 0 } ? v.GuardFailure is null : (v.FidelityCosine ?? 0) >= 0.99);
             v.MeetsBudget = accuracyOk
                 && v.SizeBytes <= budgets.MaxModelMb * 1024 * 1024
                 && (v.Latency is null || v.Latency.P50Ms <= budgets.TargetLatencyMs);

@@ -121,6 +121,30 @@ public sealed class OptimizeRunnerTests : IDisposable
     }
 
     [Fact]
+    public void With_labels_accuracy_decides_the_guard_and_the_per_output_agreement_is_only_recorded()
+    {
+        static ManifestVariant V(string id, double accuracy, double agreement) => new()
+        {
+            Id = id, SizeBytes = 100_000, AccuracyPercent = accuracy, Latency = new ManifestLatency { P50Ms = 0.01, Source = "measured" },
+            Outputs = [new ManifestOutput { Name = "logits", Kind = "logits", Cosine = 0.999, AgreementPercent = agreement }],
+        };
+        var manifest = new OptimizeManifest { Variants = [V("baseline", 92.05, 100), V("entropy", 92.40, 98.4), V("pruned", 90.75, 96.0)] };
+        OptimizeRunner.Select(manifest, new OptimizeOptions
+        {
+            ModelPath = "model.onnx",
+            OutputDirectory = _dir,
+            Profile = ProfileStore.Default().Load("x64-host"),
+            DataSpec = "fashion-mnist:test",
+            MaxAccuracyDropPoints = 0.5,
+        });
+
+        var entropy = manifest.Variants.Single(v => v.Id == "entropy");
+        Assert.Null(entropy.GuardFailure);
+        Assert.True(entropy.MeetsBudget);
+        Assert.Equal("top-1 92.05% -> 90.75%: 1.30 pt lost, more than the 0.5 pt allowed", manifest.Variants.Single(v => v.Id == "pruned").GuardFailure);
+    }
+
+    [Fact]
     public async Task A_failing_candidate_is_recorded_with_its_reason_an_identical_one_is_dropped_and_the_search_goes_on()
     {
         static Recipe Fail(string id, string kind) => new(id, [new RecipeStep("fail", new Dictionary<string, string> { ["kind"] = kind })], "test");
