@@ -16,7 +16,9 @@ internal static class NumpyBatches
     /// "FILE#ROW".</summary>
     public static IEnumerable<Sample> Read(IReadOnlyList<DataEntry> entries, IReadOnlyList<InputSpec> inputs, int batchSize, int? limit, Func<string, int?> csvLabel)
     {
-        var dynamicRows = inputs.All(i => i.Dims.Length == 0 || i.Dims[0] <= 0);
+        // A model with a scalar input (a sample rate, a threshold) has no batch axis to gather along: one file, one run.
+        var unbatched = inputs.Any(i => i.Dims.Length == 0);
+        var dynamicRows = !unbatched && inputs.All(i => i.Dims[0] <= 0);
         var pending = new List<(NpyArray[] Arrays, int Rows, int[]? Labels, string[] Sources)>();
         var pendingRows = 0;
         var taken = 0;
@@ -27,8 +29,8 @@ internal static class NumpyBatches
                 break;
             }
             var arrays = inputs.Select(input => Check(Load(entry, input, inputs.Count), input, entry.Path)).ToArray();
-            var rows = (int)arrays[0].Shape[0];
-            if (arrays.Any(a => a.Shape[0] != rows))
+            var rows = unbatched ? 1 : (int)arrays[0].Shape[0];
+            if (!unbatched && arrays.Any(a => a.Shape[0] != rows))
             {
                 throw new DataException($"{entry.Path}: its arrays hold different numbers of rows ({string.Join(", ", arrays.Select(a => a.Shape[0]))})");
             }
@@ -42,19 +44,26 @@ internal static class NumpyBatches
             taken += keep;
             if (!dynamicRows || pendingRows >= batchSize)
             {
-                yield return Emit(pending, inputs);
+                yield return Emit(pending, inputs, unbatched);
                 pending.Clear();
                 pendingRows = 0;
             }
         }
         if (pending.Count > 0)
         {
-            yield return Emit(pending, inputs);
+            yield return Emit(pending, inputs, unbatched);
         }
     }
 
-    private static Sample Emit(List<(NpyArray[] Arrays, int Rows, int[]? Labels, string[] Sources)> parts, IReadOnlyList<InputSpec> inputs)
+    private static Sample Emit(List<(NpyArray[] Arrays, int Rows, int[]? Labels, string[] Sources)> parts, IReadOnlyList<InputSpec> inputs, bool unbatched)
     {
+        if (unbatched)
+        {
+            var one = parts.Single();
+            var single = inputs.Select((input, k) => new SampleTensor(input.Name, one.Arrays[k].Shape.ToArray(),
+                one.Arrays[k].IsFloat ? one.Arrays[k].Floats : null, one.Arrays[k].IsFloat ? null : one.Arrays[k].Int64s, input.ElementType)).ToList();
+            return new Sample(single, one.Labels) { Sources = one.Sources };
+        }
         var rows = parts.Sum(p => p.Rows);
         var tensors = new List<SampleTensor>(inputs.Count);
         for (var k = 0; k < inputs.Count; k++)
@@ -143,7 +152,9 @@ internal static class NumpyBatches
         var dims = input.Dims;
         if (dims.Length == 0)
         {
-            throw new DataException($"{file}: model input '{input.Name}' is a scalar; .npy data feeds inputs with a batch axis");
+            return a.Shape.Length == 0 && a.IsFloat == DataSpec.IsFloat(input.ElementType)
+                ? a
+                : throw new DataException($"{file}: model input '{input.Name}' is a scalar {EdgeCompress.Onnx.DataTypes.Name(input.ElementType)}, the array is {a.Dtype} [{string.Join("x", a.Shape)}]");
         }
         var shape = a.Shape.Length == dims.Length - 1 ? [1, .. a.Shape] : a.Shape;
         if (shape.Length != dims.Length || shape.Where((d, i) => dims[i] > 0 && dims[i] != d).Any())

@@ -14,7 +14,7 @@ internal static class SyntheticData
             {
                 // A made-up size (1 was used before) fails deep inside the first Conv or Reshape; name the axis instead.
                 throw new DataException(
-                    $"{specText}: input '{input.Name}' [{string.Join(",", input.Dims.Select(d => d > 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?"))}] has a dynamic axis {dynamicAxis.Axis}, so synthetic inputs have no size for it; give data whose tensors fix it (a .pb tensor folder), or fix the axis in the model");
+                    $"{specText}: input '{input.Name}' [{string.Join(",", input.Dims.Select(d => d > 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?"))}] has a dynamic axis {dynamicAxis.Axis}, so synthetic inputs have no size for it; size it with --input-shape {input.Name}=DIMS, or give data whose tensors fix it");
             }
         }
         foreach (var sample in Generate(count ?? 1, inputs, batchSize, seed))

@@ -65,7 +65,7 @@ public sealed class SilentNoOpTests : IDisposable
 
         Assert.Equal(2, r.ExitCode);
         var line = Assert.Single(r.StderrLines, l => l.StartsWith("edgec:", StringComparison.Ordinal));
-        Assert.Equal("edgec: synthetic:4: input 'input' [?,1,28,?] has a dynamic axis 3, so synthetic inputs have no size for it; give data whose tensors fix it (a .pb tensor folder), or fix the axis in the model", line);
+        Assert.Equal("edgec: synthetic:4: input 'input' [?,1,28,?] has a dynamic axis 3, so synthetic inputs have no size for it; size it with --input-shape input=DIMS, or give data whose tensors fix it", line);
         Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(outDir), "a search that could not measure its baseline leaves no half-made folder");
     }

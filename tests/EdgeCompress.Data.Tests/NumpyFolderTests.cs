@@ -58,6 +58,27 @@ public sealed class NumpyFolderTests : IDisposable
     }
 
     [Fact]
+    public void A_scalar_input_such_as_a_sample_rate_is_fed_as_is_one_archive_per_run()
+    {
+        // Silero VAD's inputs: audio [1, 512], sr int64 scalar, state [2, 1, 64] (batch on axis 1): nothing to gather.
+        for (var i = 0; i < 3; i++)
+        {
+            WriteNpz($"{i}.npz", CompressionLevel.Optimal, ("input", Npy.Floats([1, 4], Values(i * 4, 4))), ("sr", Npy.Int64s([], [16000])),
+                ("h", Npy.Floats([2, 1, 2], Values(0, 4))));
+        }
+        InputSpec[] inputs = [new("input", TensorProto.Types.DataType.Float, [-1, -1]), new("sr", TensorProto.Types.DataType.Int64, []),
+            new("h", TensorProto.Types.DataType.Float, [2, -1, 2])];
+
+        var samples = DataSpec.Parse(_folder.Root).Open(inputs, batchSize: 64).ToList();
+
+        Assert.Equal(3, samples.Count);
+        Assert.Equal(Values(8, 4), samples[2].Inputs[0].Floats!);
+        Assert.Empty(samples[2].Inputs[1].Dims);
+        Assert.Equal([16000L], samples[2].Inputs[1].Int64s!);
+        Assert.Equal([2L, 1, 2], samples[2].Inputs[2].Dims);
+    }
+
+    [Fact]
     public void Per_sample_folders_hold_one_npy_per_input_and_are_labelled_by_folder_name()
     {
         _folder.Bytes("s1/x.npy", Npy.Floats([3, 2, 2], Values(0, 12)));

@@ -143,7 +143,7 @@ internal static class QuantizeCommand
                 result = QuantizationPipeline.Quantize(prepared.Model, options, cal, progress, ct);
             }
             // A run that turned nothing int8 would write a copy of the float model (larger, after the Q/DQ bookkeeping).
-            if (QuantizationPipeline.WhyNothingQuantized(result.Record, options.Mode) is { } nothing)
+            if (QuantizationPipeline.WhyNothingQuantized(result.Record, options.Mode, input) is { } nothing)
             {
                 ctx.Error.WriteLine($"edgec: {nothing}; nothing written");
                 return EdgecApp.ExitCheckFailed;

@@ -60,7 +60,7 @@ public static class QuantizationPipeline
 
     /// <summary>Why a quantization pass changed nothing, in one line (what the mode covers and what this model has
     /// instead), or null when it turned at least one layer int8.</summary>
-    public static string? WhyNothingQuantized(PassRecord record, QuantizationMode mode)
+    public static string? WhyNothingQuantized(PassRecord record, QuantizationMode mode, OnnxModel? model = null)
     {
         ArgumentNullException.ThrowIfNull(record);
         if (record.Layers.Any(l => l.Action.StartsWith("quantized", StringComparison.Ordinal) || l.Action.StartsWith("int8 weights", StringComparison.Ordinal)))
@@ -84,7 +84,16 @@ public static class QuantizationPipeline
         {
             parts.Add(string.Create(inv, $"{g.Count()} {g.Key.OpType} {g.Key.Action}"));
         }
-        var what = parts.Count == 0 ? "this model has none" : string.Join("; ", parts);
+        var nested = model is null ? [] : SubgraphOps(model.Graph.Proto.Node)
+            .Where(op => op is "Conv" or "ConvTranspose" or "Gemm" or "MatMul" or "LSTM" or "GRU").GroupBy(op => op).ToList();
+        var what = parts.Count > 0 ? string.Join("; ", parts)
+            : nested.Count > 0 ? $"the main graph has none: its {string.Join(", ", nested.Select(g => string.Create(inv, $"{g.Count()} {g.Key}")))} sit inside If/Loop/Scan subgraphs, which edgec does not quantize yet"
+            : "this model has none";
         return $"{(dynamic ? "dynamic" : "static")} quantization found nothing to quantize: it covers {covers}, and {what}";
     }
+
+    /// <summary>Op types of every node inside the subgraphs (If branches, Loop/Scan bodies) under <paramref name="nodes"/>.</summary>
+    private static IEnumerable<string> SubgraphOps(IEnumerable<Onnx.Protos.NodeProto> nodes) =>
+        nodes.SelectMany(n => n.Attribute).SelectMany(a => a.G is null ? a.Graphs : a.Graphs.Append(a.G))
+            .SelectMany(g => g.Node.Select(n => n.OpType).Concat(SubgraphOps(g.Node)));
 }
