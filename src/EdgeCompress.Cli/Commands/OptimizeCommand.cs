@@ -26,6 +26,8 @@ internal static class OptimizeCommand
         var fineTuneFlags = new FineTuneFlags();
         var shapeFlag = new InputShapeFlag();
         var preprocessFlag = new PreprocessFlag();
+        var minSqnr = new Option<double?>("--min-sqnr") { Description = "unlabelled data: dense outputs keep at least this SQNR in dB (default 20)" };
+        var maxScoreDiff = new Option<double?>("--max-score-diff") { Description = "unlabelled data: scores and probabilities move by at most this much (default 0.05)" };
         var device = new Option<string?>("--device") { Description = "registered device (edgec devices add) to measure latency and energy on, through its edged" };
         var command = new Command("optimize", "Search compression settings for a device profile; keep every candidate, mark the Pareto set, choose the best balance of speed-up and size reduction within budget.");
         command.Arguments.Add(model);
@@ -36,6 +38,8 @@ internal static class OptimizeCommand
         fineTuneFlags.AddTo(command);
         shapeFlag.AddTo(command);
         preprocessFlag.AddTo(command);
+        command.Options.Add(minSqnr);
+        command.Options.Add(maxScoreDiff);
         command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
         {
             DeviceProfile p;
@@ -85,6 +89,7 @@ internal static class OptimizeCommand
                 MaxAccuracyDropPoints = drop,
                 InputShapes = inputShapes,
                 Preprocess = preprocess,
+                GuardLimits = Limits(parse.GetValue(minSqnr), parse.GetValue(maxScoreDiff)),
                 Tool = $"edgec {typeof(OptimizeCommand).Assembly.GetName().Version}",
             };
             OptimizeOutcome outcome;
@@ -141,6 +146,21 @@ internal static class OptimizeCommand
             ? $"no device given for {p.Id}: latency is estimated from the profile's cost model, not measured"
             : $"no device given for {p.Id}: latency is estimated from the profile's cost model, scaled x{calibration.Scale:F2} by {calibration.Measurements} model(s) measured on {p.Id} boards");
         return (new EstimatingMeasurer(new LocalMeasurer(dataSpec, runThreads, iterations: 0, inputShapes: inputShapes), p, calibration), null, null);
+    }
+
+    /// <summary>The per-output limits the flags give; a usage error for values no guard can use.</summary>
+    private static EdgeCompress.Compression.Evaluation.GuardLimits Limits(double? minSqnr, double? maxScoreDiff)
+    {
+        var defaults = new EdgeCompress.Compression.Evaluation.GuardLimits();
+        if (minSqnr is { } q && double.IsNaN(q))
+        {
+            throw new UsageException("--min-sqnr: not a number");
+        }
+        if (maxScoreDiff is { } d && !(d >= 0))
+        {
+            throw new UsageException($"--max-score-diff {d.ToString(CultureInfo.InvariantCulture)}: must be 0 or more");
+        }
+        return defaults with { MinSqnrDb = minSqnr ?? defaults.MinSqnrDb, MaxScoreDifference = maxScoreDiff ?? defaults.MaxScoreDifference };
     }
 
     /// <summary>Parses 90s, 30m, 2h, or a TimeSpan (00:30:00).</summary>

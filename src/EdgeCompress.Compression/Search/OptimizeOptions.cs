@@ -32,6 +32,9 @@ public sealed class OptimizeOptions
     /// <summary>Recipes to try, in order; null for <see cref="CandidateGrid.For"/>.</summary>
     public IReadOnlyList<Recipe>? Recipes { get; init; }
 
+    /// <summary>Per-output limits for unlabelled data (--min-sqnr, --max-score-diff); the disagreement limit is the accuracy budget.</summary>
+    public Evaluation.GuardLimits GuardLimits { get; init; } = new();
+
     /// <summary>--input-shape sizes for dynamic input axes (the variants written keep them dynamic).</summary>
     public IReadOnlyDictionary<string, long[]> InputShapes { get; init; } = new Dictionary<string, long[]>();
 

@@ -308,7 +308,7 @@ public sealed class OptimizeRunner
         double Score(ManifestVariant v) => v.AccuracyPercent ?? (100.0 * (v.FidelityCosine ?? 0));
         // Without labels the guard judges every output by its own measure, the worst one deciding: decisions (a
         // score's threshold, argmax) may disagree on at most maxDrop percent of samples.
-        var limits = new Evaluation.GuardLimits { MaxDisagreementPoints = maxDrop };
+        var limits = options.GuardLimits with { MaxDisagreementPoints = maxDrop };
         foreach (var v in manifest.Variants)
         {
             // With labels accuracy decides (the per-output figures are still recorded); without, the worst output.

@@ -144,6 +144,32 @@ public sealed class OptimizeRunnerTests : IDisposable
         Assert.Equal("top-1 92.05% -> 90.75%: 1.30 pt lost, more than the 0.5 pt allowed", manifest.Variants.Single(v => v.Id == "pruned").GuardFailure);
     }
 
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData(15.0, true)]
+    public void Without_labels_a_dense_output_is_held_to_the_min_sqnr_given(double? minSqnr, bool meets)
+    {
+        static ManifestVariant V(string id, double? sqnr) => new()
+        {
+            Id = id, SizeBytes = 100_000, Latency = new ManifestLatency { P50Ms = 0.01, Source = "measured" },
+            Outputs = [new ManifestOutput { Name = "mask", Kind = "dense", Cosine = 0.995, SqnrDb = sqnr }],
+        };
+        var manifest = new OptimizeManifest { Variants = [V("baseline", null), V("int8", 18.2)] };
+        var defaults = new EdgeCompress.Compression.Evaluation.GuardLimits();
+        OptimizeRunner.Select(manifest, new OptimizeOptions
+        {
+            ModelPath = "model.onnx",
+            OutputDirectory = _dir,
+            Profile = ProfileStore.Default().Load("x64-host"),
+            DataSpec = "synthetic:16",
+            GuardLimits = defaults with { MinSqnrDb = minSqnr ?? defaults.MinSqnrDb },
+        });
+
+        var int8 = manifest.Variants.Single(v => v.Id == "int8");
+        Assert.Equal(meets, int8.MeetsBudget);
+        Assert.Equal(meets ? null : "'mask' SQNR 18.2 dB (at least 20 dB needed)", int8.GuardFailure);
+    }
+
     [Fact]
     public async Task A_failing_candidate_is_recorded_with_its_reason_an_identical_one_is_dropped_and_the_search_goes_on()
     {
