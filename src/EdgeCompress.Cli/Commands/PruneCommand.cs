@@ -118,7 +118,8 @@ internal static class PruneCommand
         var (model, shapes) = InputShape.Load(parse, modelFile.FullName);
         var pre = PreprocessSetting.Resolve(parse, model);
         var eval = Spec(evalText, pre);
-        PreprocessFlag.Describe(ctx, ModelInputs.Of(model), eval, Spec(parse.GetValue(o.FineTune), pre));
+        var fineTune = Spec(parse.GetValue(o.FineTune), pre);
+        PreprocessFlag.Describe(ctx, ModelInputs.Of(model), eval, fineTune);
         // Progress only on a terminal: piped output stays results, warnings and errors.
         IProgress<string>? progress = ctx.Interactive ? new LineProgress(ctx.Error, "... ") : null;
         try
@@ -138,14 +139,14 @@ internal static class PruneCommand
                 }).Apply(model, progress, ct)
                 : new ChannelPruningPass(ChannelOptions(parse, o, channels!.Value, pre)).Apply(model, progress, ct);
             var pruned = result.Model;
-            if (Spec(parse.GetValue(o.FineTune), pre) is { } fineTuneData)
+            if (fineTune is { } fineTuneData)
             {
                 // Fine-tuning takes minutes: its progress goes to stderr even when pruning itself stays quiet.
                 pruned = await FineTuneAsync(parse, pruned, model, fineTuneData, progress ?? new LineProgress(ctx.Error, "prune: "), ct).ConfigureAwait(false);
             }
             PruneOutput.Print(ctx, modelFile.Name, outFile!.Name, result.Record);
             // The guard always runs: on --eval, else the data the run already used, else random inputs (said so).
-            var (judgeData, whyNone) = GuardReport.DataFor(model, eval, Spec(parse.GetValue(o.FineTune), pre), Spec(parse.GetValue(o.Calibration), pre), Spec(parse.GetValue(o.RecalibrateBn), pre));
+            var (judgeData, whyNone) = GuardReport.DataFor(model, eval, fineTune, Spec(parse.GetValue(o.Calibration), pre), Spec(parse.GetValue(o.RecalibrateBn), pre));
             if (judgeData is null)
             {
                 GuardReport.PrintNotMeasured(ctx, whyNone!, guardSettings);
@@ -160,7 +161,7 @@ internal static class PruneCommand
                 PruneOutput.PrintLatency(ctx, PruneStudy.CompareLatency(model, pruned, cancellationToken: ct));
             }
             shapes.Restore(pruned);
-            ModelMetadata.Record(pruned, Spec(parse.GetValue(o.FineTune), pre) ?? eval, ModelInputs.Of(model), guardSettings.Metric?.Template);
+            ModelMetadata.Record(pruned, fineTune ?? eval, ModelInputs.Of(model), guardSettings.Metric?.Template);
             pruned.Save(outFile.FullName);
             await ctx.Out.WriteLineAsync($"wrote {outFile.FullName}").ConfigureAwait(false);
             return EdgecApp.ExitOk;

@@ -11,14 +11,11 @@ public static class Float16Bridge
     /// <summary>The pass's result in float16, or null when <paramref name="model"/> has nothing in float16.</summary>
     public static PassResult? TryRun(OnnxModel model, Func<OnnxModel, PassResult> apply)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(apply);
-        if (!Float16Precision.Applies(model))
+        if (InFloat32(model, apply) is not { } run)
         {
             return null;
         }
-        var (float32, record) = Float16Precision.ToFloat32(model);
-        var result = apply(float32);
+        var (result, record) = run;
         var written = Float16Precision.ToFloat16(result.Model, record);
         result.Record.Settings["precision"] = "float16 (computed in float32)";
         result.Record.Warnings.Insert(0, Float16Precision.Note);
@@ -45,6 +42,19 @@ public static class Float16Bridge
     /// </summary>
     public static PassResult? TryRunQuantizing(OnnxModel model, Func<OnnxModel, PassResult> apply)
     {
+        if (InFloat32(model, apply) is not { } run)
+        {
+            return null;
+        }
+        var (result, record) = run;
+        result.Record.Settings["precision"] = "float16 model (quantized in float32)";
+        result.Record.Warnings.Insert(0, Float16Precision.QuantizedNote);
+        return new PassResult(Float16Precision.KeepInterface(result.Model, record), result.Record);
+    }
+
+    /// <summary>The pass applied to a float32 copy of a float16 model, with what was float16; null when nothing was.</summary>
+    private static (PassResult Result, Float16Record Record)? InFloat32(OnnxModel model, Func<OnnxModel, PassResult> apply)
+    {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(apply);
         if (!Float16Precision.Applies(model))
@@ -52,9 +62,6 @@ public static class Float16Bridge
             return null;
         }
         var (float32, record) = Float16Precision.ToFloat32(model);
-        var result = apply(float32);
-        result.Record.Settings["precision"] = "float16 model (quantized in float32)";
-        result.Record.Warnings.Insert(0, Float16Precision.QuantizedNote);
-        return new PassResult(Float16Precision.KeepInterface(result.Model, record), result.Record);
+        return (apply(float32), record);
     }
 }

@@ -28,9 +28,16 @@ public static class ModelMetadata
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(inputs);
-        if (data?.PreprocessFor(inputs) is { } p)
+        Record(output, data?.PreprocessFor(inputs)?.ToJson(), metricCommand);
+    }
+
+    /// <summary>Records preprocess JSON already resolved (and the metric command), replacing older values.</summary>
+    public static void Record(OnnxModel output, string? preprocessJson, string? metricCommand = null)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (preprocessJson is not null)
         {
-            Set(output, Preprocess.MetadataKey, p.ToJson());
+            Set(output, Preprocess.MetadataKey, preprocessJson);
         }
         if (metricCommand is not null)
         {

@@ -120,7 +120,8 @@ public sealed class OptimizeRunner
                     passes.Add(new ManifestPass { Pass = step.Pass, Settings = new(result.Record.Settings.Count > 0 ? result.Record.Settings : step.Settings) });
                 }
                 shapes.Restore(model);
-                ModelMetadata.Record(model, context.Spec(options.DataSpec), ModelInputs.Of(source));
+                // Resolved once per search (manifest.Preprocess): parsing an image folder's spec lists the folder.
+                ModelMetadata.Record(model, manifest.Preprocess);
                 model.Save(file);
                 if (IdenticalTo(file, outDir, manifest) is { } twin)
                 {
