@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -54,7 +55,7 @@ public sealed partial record Preprocess
         {
             var field = e.Path is { Length: > 2 } p ? p[2..].Split('[', '.')[0] : null;
             throw new DataException(field is { Length: > 0 }
-                ? $"{sourceName}: field '{field}' has a value of the wrong type ({FirstLine(e.Message)})"
+                ? $"{sourceName}: field '{field}' must be {Expected(field)}"
                 : $"{sourceName}: not valid JSON ({FirstLine(e.Message)})", e);
         }
         return FromDocument(doc, sourceName);
@@ -82,9 +83,10 @@ public sealed partial record Preprocess
         {
             throw Bad("size", "must be [height, width] with both from 1 to 65535");
         }
-        if (d.PadValue is < 0 or > 255)
+        if (d.PadValue is { } pad && (pad is < 0 or > 255 || pad != Math.Floor(pad)))
         {
-            throw Bad("padValue", $"must be a pixel value from 0 to 255, not {d.PadValue}");
+            throw Bad("padValue", string.Create(CultureInfo.InvariantCulture,
+                $"must be a whole pixel value from 0 to 255, not {pad} (padding is applied to the pixels, before scale, mean and std)"));
         }
         if (d.Scale is { } scale && (!double.IsFinite(scale) || scale <= 0))
         {
@@ -104,7 +106,7 @@ public sealed partial record Preprocess
             Size = d.Size is { } s ? new ImageSize(s[0], s[1]) : null,
             Resize = d.Resize is { } r ? Names.Parse<ResizeMode>(r) ?? throw Bad("resize", $"is '{r}'; use stretch, shorter-side-then-center-crop, letterbox or keep-aspect-pad") : null,
             Align = d.Align is { } a ? Names.Parse<PadAlign>(a) ?? throw Bad("align", $"is '{a}'; use top-left or center") : null,
-            PadValue = d.PadValue,
+            PadValue = d.PadValue is { } v ? (int)v : null,
             Scale = d.Scale,
             Mean = d.Mean,
             Std = d.Std,
@@ -126,6 +128,14 @@ public sealed partial record Preprocess
         return p;
     }
 
+    private static string Expected(string field) => field switch
+    {
+        "size" => "[height, width], two whole numbers",
+        "mean" or "std" => "a list of 1 or 3 numbers",
+        "scale" or "padValue" => "a number",
+        _ => "a string",
+    };
+
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }
 
@@ -138,7 +148,7 @@ internal sealed class PreprocessDocument
 
     public string? Align { get; set; }
 
-    public int? PadValue { get; set; }
+    public double? PadValue { get; set; }
 
     public double? Scale { get; set; }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using EdgeCompress.Compression.Runtime;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
@@ -28,47 +29,75 @@ public sealed class CalibrationResult
 /// <summary>
 /// Streams samples through ONNX Runtime with the wanted intermediate tensors exposed as outputs and folds every
 /// value into per-tensor histograms; no tensor is kept after its batch, so memory does not grow with the data.
+/// What one run exposes is bounded too: tensors are sized first (<see cref="ActivationSizes"/>), the batch shrinks
+/// and, when a graph's intermediates for one sample exceed the bound, they are split into groups, one pass over the
+/// data per group (more passes over fewer outputs), as ONNX Runtime's own tool does for large models.
 /// </summary>
 public static class Calibrator
 {
+    /// <summary>The default bound on the bytes of exposed tensors one run holds (the model's own working memory and
+    /// weights come on top).</summary>
+    public const long DefaultMemoryBound = 512L << 20;
+
     /// <summary>Runs the samples and returns the histograms of the float tensors among <paramref name="tensors"/>.</summary>
     /// <exception cref="DataException">The data does not fit the model (shape or type), or no sample came.</exception>
     public static CalibrationResult Collect(OnnxModel model, IEnumerable<string> tensors, DataSpec data, int batchSize = 32,
-        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<string>? progress = null, long memoryBound = DefaultMemoryBound, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfLessThan(memoryBound, 1);
         var wanted = tensors.Distinct(StringComparer.Ordinal).ToList();
-        using var runner = ModelRunner.Create(model, "calibration model", new RunnerOptions { ExtraOutputs = wanted, Threads = 0 });
-        var floats = wanted.Where(n => runner.OutputTypes.TryGetValue(n, out var t) && t == TensorProto.Types.DataType.Float).ToHashSet(StringComparer.Ordinal);
+        List<string> floats;
+        IReadOnlyList<InputSpec> inputs;
+        using (var all = ModelRunner.Create(model, "calibration model", new RunnerOptions { ExtraOutputs = wanted, Threads = 0 }))
+        {
+            // Creating the session allocates no activations; it only says each output's type and the inputs.
+            floats = wanted.Where(n => all.OutputTypes.TryGetValue(n, out var t) && t == TensorProto.Types.DataType.Float).ToList();
+            inputs = all.Inputs;
+        }
+        var first = Guard(data, () => data.Open(inputs, 1).FirstOrDefault())
+            ?? throw new DataException($"calibration data '{data.Text}' gave no samples");
+        var sizes = Guard(data, () => ActivationSizes.Measure(model, floats, first, cancellationToken));
+        var plan = Plan(floats, sizes, batchSize, memoryBound);
+        if (plan.Groups.Count > 1 || plan.Batch < batchSize)
+        {
+            progress?.Report(string.Create(CultureInfo.InvariantCulture,
+                $"calibrating {floats.Count} tensors ({Mib(sizes.Total)} MiB per sample) in {plan.Groups.Count} pass(es) over the data, batch {plan.Batch}: at most {Mib(memoryBound)} MiB of them held per run"));
+        }
         var histograms = floats.ToDictionary(n => n, _ => new TensorHistogram(), StringComparer.Ordinal);
         var rows = 0;
-        var nextReport = 0;
-        foreach (var sample in data.Open(runner.Inputs, batchSize))
+        for (var g = 0; g < plan.Groups.Count; g++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            IReadOnlyList<RunOutput> outputs;
-            try
+            using var runner = ModelRunner.Create(model, "calibration model", new RunnerOptions { ExtraOutputs = plan.Groups[g], Threads = 0 });
+            // A graph output comes back from every pass; only this pass's group is folded in, so nothing counts twice.
+            var mine = plan.Groups[g].ToDictionary(n => n, n => histograms[n], StringComparer.Ordinal);
+            var passRows = 0;
+            var nextReport = 0;
+            foreach (var sample in data.Open(runner.Inputs, plan.Batch))
             {
-                outputs = runner.Run(sample);
-            }
-            catch (ModelRunException e)
-            {
-                throw new DataException($"calibration data '{data.Text}' does not fit the model: {e.Message}", e);
-            }
-            foreach (var o in outputs)
-            {
-                if (histograms.TryGetValue(o.Name, out var h))
+                cancellationToken.ThrowIfCancellationRequested();
+                Guard(data, () =>
                 {
-                    h.Add(o.Values);
+                    runner.Visit(sample, (name, values) =>
+                    {
+                        if (mine.TryGetValue(name, out var h))
+                        {
+                            h.Add(values);
+                        }
+                    });
+                    return true;
+                });
+                passRows += (int)(sample.Inputs[0].Dims.Length > 0 ? sample.Inputs[0].Dims[0] : 1);
+                if (passRows >= nextReport)
+                {
+                    progress?.Report(plan.Groups.Count == 1
+                        ? $"calibrating: {passRows} samples"
+                        : string.Create(CultureInfo.InvariantCulture, $"calibrating: pass {g + 1}/{plan.Groups.Count}, {passRows} samples"));
+                    nextReport = passRows + 500;
                 }
             }
-            rows += (int)(sample.Inputs[0].Dims.Length > 0 ? sample.Inputs[0].Dims[0] : 1);
-            if (rows >= nextReport)
-            {
-                progress?.Report($"calibrating: {rows} samples");
-                nextReport = rows + 500;
-            }
+            rows = g == 0 ? passRows : rows;
         }
         if (rows == 0)
         {
@@ -76,4 +105,47 @@ public static class Calibrator
         }
         return new CalibrationResult(histograms, rows);
     }
+
+    /// <summary>A batch size and groups of tensors such that batch x (a group's bytes per sample) stays within the bound;
+    /// a tensor larger than the bound on its own gets a group of its own at batch 1.</summary>
+    internal static (int Batch, IReadOnlyList<string[]> Groups) Plan(IReadOnlyList<string> tensors, ActivationSizes sizes, int batchSize, long memoryBound)
+    {
+        var total = Math.Max(sizes.Total, 1);
+        var batch = (int)Math.Clamp(memoryBound / total, 1, Math.Max(batchSize, 1));
+        var capacity = memoryBound / batch;
+        var groups = new List<string[]>();
+        var current = new List<string>();
+        long used = 0;
+        foreach (var name in tensors)
+        {
+            var bytes = sizes.BytesPerSample(name);
+            if (current.Count > 0 && used + bytes > capacity)
+            {
+                groups.Add([.. current]);
+                current.Clear();
+                used = 0;
+            }
+            current.Add(name);
+            used += bytes;
+        }
+        if (current.Count > 0 || groups.Count == 0)
+        {
+            groups.Add([.. current]);
+        }
+        return (batch, groups);
+    }
+
+    private static T Guard<T>(DataSpec data, Func<T> run)
+    {
+        try
+        {
+            return run();
+        }
+        catch (ModelRunException e)
+        {
+            throw new DataException($"calibration data '{data.Text}' does not fit the model: {e.Message}", e);
+        }
+    }
+
+    private static long Mib(long bytes) => (bytes + (1L << 19)) >> 20;
 }

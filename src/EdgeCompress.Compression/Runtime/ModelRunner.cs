@@ -9,6 +9,9 @@ namespace EdgeCompress.Compression.Runtime;
 /// <summary>One output of a run: its name, shape and values widened to float.</summary>
 public sealed record RunOutput(string Name, long[] Dims, float[] Values);
 
+/// <summary>Receives one float output of a run, valid only during the call.</summary>
+public delegate void FloatOutputVisitor(string name, ReadOnlySpan<float> values);
+
 /// <summary>Options for creating an ONNX Runtime session.</summary>
 public sealed class RunnerOptions
 {
@@ -110,6 +113,39 @@ public sealed class ModelRunner : IDisposable
     /// <summary>Runs one sample (or batch) and returns every output widened to float.</summary>
     public IReadOnlyList<RunOutput> Run(Sample sample)
     {
+        var outputs = new List<RunOutput>(_outputNames.Length);
+        RunRaw(sample, results =>
+        {
+            for (var i = 0; i < results.Count; i++)
+            {
+                outputs.Add(ToOutput(_outputNames[i], results[i]));
+            }
+        });
+        return outputs;
+    }
+
+    /// <summary>
+    /// Runs one sample (or batch) and hands every float output to <paramref name="visit"/> while ONNX Runtime's buffer
+    /// is alive, without copying it; outputs of other types are skipped. What streaming statistics (calibration) use,
+    /// so a run's exposed tensors are held once, by ONNX Runtime, and only for the run.
+    /// </summary>
+    public void Visit(Sample sample, FloatOutputVisitor visit)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        RunRaw(sample, results =>
+        {
+            for (var i = 0; i < results.Count; i++)
+            {
+                if (results[i].IsTensor && results[i].GetTensorTypeAndShape().ElementDataType == TensorElementType.Float)
+                {
+                    visit(_outputNames[i], results[i].GetTensorDataAsSpan<float>());
+                }
+            }
+        });
+    }
+
+    private void RunRaw(Sample sample, Action<IReadOnlyList<OrtValue>> use)
+    {
         ArgumentNullException.ThrowIfNull(sample);
         var values = new List<OrtValue>(sample.Inputs.Count);
         try
@@ -126,12 +162,7 @@ public sealed class ModelRunner : IDisposable
             // the native Run is still reading it (seen as "Exiting due to terminate flag being set to true").
             using var runOptions = new RunOptions();
             using var results = _session.Run(runOptions, names, values, _outputNames);
-            var outputs = new List<RunOutput>(results.Count);
-            for (var i = 0; i < results.Count; i++)
-            {
-                outputs.Add(ToOutput(_outputNames[i], results[i]));
-            }
-            return outputs;
+            use(results);
         }
         catch (OnnxRuntimeException e)
         {

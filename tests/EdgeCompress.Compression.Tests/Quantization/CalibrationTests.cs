@@ -75,6 +75,32 @@ public class CalibrationTests
     }
 
     [Fact]
+    public void A_small_memory_bound_splits_the_tensors_into_passes_and_sees_the_same_values()
+    {
+        var model = TestModels.SmallCnn();
+        string[] tensors = ["c1_relu", "c2_relu", "p1", "logits"];
+        var data = DataSpec.Parse("synthetic:64");
+        var whole = Calibrator.Collect(model, tensors, data, batchSize: 16);
+        var lines = new List<string>();
+        // 64 KiB cannot hold c1_relu and c2_relu of even one sample together: one pass per group, batch 1.
+        var split = Calibrator.Collect(model, tensors, data, batchSize: 16, progress: new SyncProgress(lines.Add), memoryBound: 64 << 10);
+        var plan = Assert.Single(lines, l => l.Contains("pass(es) over the data", StringComparison.Ordinal));
+        Assert.Matches(@"in ([2-9]|\d\d+) pass\(es\)", plan);
+        Assert.Equal(whole.Samples, split.Samples);
+        foreach (var name in tensors)
+        {
+            Assert.Equal(whole.Histograms[name].Count, split.Histograms[name].Count);
+            Assert.Equal(whole.Histograms[name].Min, split.Histograms[name].Min);
+            Assert.Equal(whole.Histograms[name].Max, split.Histograms[name].Max);
+        }
+    }
+
+    private sealed class SyncProgress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
+    }
+
+    [Fact]
     public void Relu_output_range_starts_at_zero_so_the_zero_point_sits_at_the_lowest_level()
     {
         var p = QuantMath.ForActivation(new FloatRange(0, 6), ActivationType.S8);

@@ -1,0 +1,98 @@
+using EdgeCompress.Data;
+using EdgeCompress.Onnx;
+
+namespace EdgeCompress.Compression.Runtime;
+
+/// <summary>
+/// Bytes per sample of a model's intermediate float tensors at the data's real input shape: from shape inference
+/// where it resolves the shape, otherwise measured by running one sample with a few of the unknown tensors exposed
+/// at a time. What lets calibration and fidelity runs size their batches and groups before they run, instead of
+/// finding the machine's memory limit by running out of it.
+/// </summary>
+public sealed class ActivationSizes
+{
+    /// <summary>Unknown tensors exposed together in one measuring run.</summary>
+    private const int ProbeGroup = 16;
+
+    private readonly Dictionary<string, long> _bytes;
+
+    private ActivationSizes(Dictionary<string, long> bytes, int inferred, int measured)
+    {
+        _bytes = bytes;
+        Inferred = inferred;
+        Measured = measured;
+    }
+
+    /// <summary>Tensors whose size shape inference gave.</summary>
+    public int Inferred { get; }
+
+    /// <summary>Tensors whose size had to be measured by a run.</summary>
+    public int Measured { get; }
+
+    /// <summary>Bytes one sample of the tensor takes (0 when it never came out of a run).</summary>
+    public long BytesPerSample(string tensor) => _bytes.GetValueOrDefault(tensor);
+
+    /// <summary>The largest tensor's bytes per sample.</summary>
+    public long Largest => _bytes.Count == 0 ? 0 : _bytes.Values.Max();
+
+    /// <summary>All tensors' bytes per sample together.</summary>
+    public long Total => _bytes.Values.Sum();
+
+    /// <summary>
+    /// Sizes <paramref name="tensors"/> (float intermediates of <paramref name="model"/>) at the shape of
+    /// <paramref name="firstSample"/> (one batch row).
+    /// </summary>
+    public static ActivationSizes Measure(OnnxModel model, IReadOnlyList<string> tensors, Sample firstSample, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tensors);
+        ArgumentNullException.ThrowIfNull(firstSample);
+        var bytes = new Dictionary<string, long>(StringComparer.Ordinal);
+        var inferred = Infer(model, firstSample);
+        var unknown = new List<string>();
+        foreach (var name in tensors)
+        {
+            if (inferred?.TypeOf(name)?.ElementCount() is { } count)
+            {
+                bytes[name] = count * sizeof(float);
+            }
+            else
+            {
+                unknown.Add(name);
+            }
+        }
+        var inferredCount = bytes.Count;
+        foreach (var chunk in unknown.Chunk(ProbeGroup))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var runner = ModelRunner.Create(model, "calibration model", new RunnerOptions { ExtraOutputs = chunk, Threads = 0 });
+            var wanted = chunk.ToHashSet(StringComparer.Ordinal);
+            runner.Visit(firstSample, (name, values) =>
+            {
+                if (wanted.Contains(name))
+                {
+                    bytes[name] = (long)values.Length * sizeof(float);
+                }
+            });
+        }
+        return new ActivationSizes(bytes, inferredCount, bytes.Count - inferredCount);
+    }
+
+    private static ShapeInferenceResult? Infer(OnnxModel model, Sample sample)
+    {
+        var real = model.Graph.RealInputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        var shapes = sample.Inputs
+            .Where(t => t.Name is not null && real.Contains(t.Name))
+            .ToDictionary(t => t.Name!, t => t.Dims, StringComparer.Ordinal);
+        try
+        {
+            return ShapeInference.Infer(model, shapes);
+        }
+        catch (ArgumentException)
+        {
+            // The sample's dims and the declared ones disagree in a way inference refuses (ORT decides at run time):
+            // every size is then measured.
+            return null;
+        }
+    }
+}
