@@ -58,6 +58,29 @@ public sealed class OptimizeCommandTests : IDisposable
         Assert.Contains("no dot-product instructions", int8.Why, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_metric_command_judges_every_variant_in_its_own_units_and_the_table_shows_it()
+    {
+        var model = PruneCliTestModel.Write(_dir);
+        var outDir = Path.Combine(_dir, "out");
+        // A stand-in for the user's evaluator: 0.93 for the baseline, 0.41 for any int8 file, 0.925 for the rest.
+        var script = Path.Combine(_dir, "metric.sh");
+        File.WriteAllText(script, "#!/bin/sh\ncase \"$1\" in *baseline.onnx) echo 0.93 ;; *int8*) echo 0.41 ;; *) echo 0.925 ;; esac\n");
+
+        var (code, stdout, err) = await CliRunner.RunAsync("optimize", model, "--profile", "x64-host", "--data", "synthetic:8", "--out", outDir,
+            "--time-budget", "5m", "--metric-command", $"sh {script} {{model}} {{data}}", "--max-drop", "0.01");
+
+        Assert.True(code is 0 or 1, err);
+        Assert.Contains("accuracy budget judged by metric (sh) on synthetic:8", stdout, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^\s+int8\s+0\.41\s+-0\.52\s", stdout);
+        Assert.Contains("guard: int8 fails: metric (sh) 0.93 -> 0.41: worse by 0.52, more than the 0.01 allowed", stdout, StringComparison.Ordinal);
+        var manifest = ManifestFile.Load(Path.Combine(outDir, "manifest.json"));
+        Assert.Equal($"sh {script} {{model}} {{data}}", manifest.Metric);
+        Assert.Equal(0.93, manifest.Variants.Single(v => v.Id == "baseline").MetricValue);
+        Assert.All(manifest.Variants.Where(v => v.Id.Contains("int8", StringComparison.Ordinal)), v => Assert.False(v.MeetsBudget));
+        Assert.DoesNotContain(manifest.Variants, v => v.Id.Contains("int8", StringComparison.Ordinal) && v.Id == manifest.Chosen);
+    }
+
     internal static string FindProfiles()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)

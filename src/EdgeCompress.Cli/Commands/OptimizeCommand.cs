@@ -20,26 +20,23 @@ internal static class OptimizeCommand
         var output = new Option<string>("--out") { Description = "output folder (rerun with the same folder to resume)", Required = true };
         var calibration = new Option<string?>("--calibration") { Description = "data SPEC for calibration (default: the --data SPEC)" };
         var budget = new Option<string>("--time-budget") { Description = "stop starting candidates after this long, e.g. 90s, 30m, 2h", DefaultValueFactory = _ => "30m" };
-        var maxDrop = new Option<double?>("--max-drop") { Description = "accuracy budget in points (default: the profile's)" };
         var threads = new Option<int?>("--threads") { Description = "threads for local latency (default: the profile's)" };
         var fineTune = new Option<string?>("--finetune") { Description = "data SPEC to fine-tune pruned/factorized candidates on (distilled from the input model)" };
         var fineTuneFlags = new FineTuneFlags();
         var shapeFlag = new InputShapeFlag();
         var preprocessFlag = new PreprocessFlag();
-        var minSqnr = new Option<double?>("--min-sqnr") { Description = "unlabelled data: dense outputs keep at least this SQNR in dB (default 20)" };
-        var maxScoreDiff = new Option<double?>("--max-score-diff") { Description = "unlabelled data: scores and probabilities move by at most this much (default 0.05)" };
+        var guardFlags = new GuardFlags();
         var device = new Option<string?>("--device") { Description = "registered device (edgec devices add) to measure latency and energy on, through its edged" };
         var command = new Command("optimize", "Search compression settings for a device profile; keep every candidate, mark the Pareto set, choose the best balance of speed-up and size reduction within budget.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { profile, data, output, calibration, budget, maxDrop, threads, fineTune, device })
+        foreach (var o in new Option[] { profile, data, output, calibration, budget, threads, fineTune, device })
         {
             command.Options.Add(o);
         }
         fineTuneFlags.AddTo(command);
         shapeFlag.AddTo(command);
         preprocessFlag.AddTo(command);
-        command.Options.Add(minSqnr);
-        command.Options.Add(maxScoreDiff);
+        guardFlags.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
         {
             DeviceProfile p;
@@ -58,6 +55,14 @@ internal static class OptimizeCommand
             var preprocess = preprocessFlag.Resolve(parse, source);
             var dataSpec = DataSpec.Parse(parse.GetValue(data)!, preprocess);
             PreprocessFlag.Describe(ctx, ModelInputs.Of(source), dataSpec);
+            // A dynamic height/width the data fixes (images at the preprocess size) is the size latency and the
+            // passes' shape probes work at; written variants keep the axis dynamic.
+            var implied = InputShapeOverride.ImpliedByData(source, dataSpec, inputShapes);
+            foreach (var (name, dims) in implied.Where(kv => !inputShapes.ContainsKey(kv.Key)))
+            {
+                ctx.Out.WriteLine($"input '{name}' sized {string.Join("x", dims)} by {dataSpec.Text} (its first sample) for latency and shape probes; --input-shape chooses another size");
+            }
+            inputShapes = implied;
             var calSpec = parse.GetValue(calibration);
             var fineTuneSpec = FineTuneFlags.LabelledData(parse.GetValue(fineTune));
             if (calSpec is not null)
@@ -66,14 +71,15 @@ internal static class OptimizeCommand
             }
             var training = fineTuneSpec is null ? null : new TrainingFineTuner(fineTuneFlags.Options(parse));
             var timeBudget = ParseDuration(parse.GetValue(budget)!);
-            var drop = parse.GetValue(maxDrop);
-            if (drop is < 0 or > 100)
-            {
-                throw new UsageException($"--max-drop {drop}: must be between 0 and 100 points");
-            }
+            // The same guard flags as quantize/prune/factorize; --max-drop defaults to the profile's budget here.
+            var guard = guardFlags.Settings(parse);
             var runThreads = parse.GetValue(threads) ?? (p.Id == "x64-host" ? p.Runtime.IntraOpThreads : 1);
-            var (measurer, onBoard, registry) = ChooseMeasurer(ctx, parse.GetValue(device), p, dataSpec, runThreads, parse.GetValue(threads), inputShapes);
-            if (!dataSpec.IsLabelled)
+            var (measurer, onBoard, registry) = ChooseMeasurer(ctx, parse.GetValue(device), p, dataSpec, runThreads, parse.GetValue(threads), inputShapes, guard);
+            if (guard.Metric is { } metric)
+            {
+                ctx.Out.WriteLine($"accuracy budget judged by {metric.Name} on {dataSpec.Text}, {(metric.HigherIsBetter ? "higher" : "lower")} is better; --max-drop in its units");
+            }
+            else if (!dataSpec.IsLabelled)
             {
                 ctx.Warn($"{dataSpec.Text} has no labels: accuracy cannot be judged; the budget judges every output against the input model's by its own measure (decision agreement, score difference, SQNR), the worst output deciding");
             }
@@ -86,10 +92,11 @@ internal static class OptimizeCommand
                 CalibrationSpec = calSpec,
                 FineTuneSpec = fineTuneSpec,
                 TimeBudget = timeBudget,
-                MaxAccuracyDropPoints = drop,
+                MaxAccuracyDropPoints = guard.MaxDrop,
+                Metric = guard.Metric,
                 InputShapes = inputShapes,
                 Preprocess = preprocess,
-                GuardLimits = Limits(parse.GetValue(minSqnr), parse.GetValue(maxScoreDiff)),
+                GuardLimits = guard.Limits,
                 Tool = $"edgec {typeof(OptimizeCommand).Assembly.GetName().Version}",
             };
             OptimizeOutcome outcome;
@@ -118,8 +125,12 @@ internal static class OptimizeCommand
     /// cost model, scaled by whatever the results database measured on that profile's boards.
     /// </summary>
     private static (IVariantMeasurer Measurer, DeviceMeasurer? OnBoard, DeviceRegistry? Registry) ChooseMeasurer(
-        CliContext ctx, string? deviceName, DeviceProfile p, DataSpec dataSpec, int runThreads, int? threadsGiven, IReadOnlyDictionary<string, long[]> inputShapes)
+        CliContext ctx, string? deviceName, DeviceProfile p, DataSpec dataSpec, int runThreads, int? threadsGiven, IReadOnlyDictionary<string, long[]> inputShapes,
+        EdgeCompress.Compression.Evaluation.QualitySettings guard)
     {
+        LocalMeasurer Local(int? iterations = null) => iterations is { } n
+            ? new LocalMeasurer(dataSpec, runThreads, iterations: n, inputShapes: inputShapes, metric: guard.Metric, threshold: guard.Threshold)
+            : new LocalMeasurer(dataSpec, runThreads, inputShapes: inputShapes, metric: guard.Metric, threshold: guard.Threshold);
         var database = new ResultsDatabase();
         if (deviceName is not null)
         {
@@ -133,34 +144,19 @@ internal static class OptimizeCommand
                 Power = p.Power.Kind is { Length: > 0 } kind && kind != "none",
                 InputShapes = inputShapes,
             };
-            var onBoard = new DeviceMeasurer(new LocalMeasurer(dataSpec, runThreads, iterations: 0, inputShapes: inputShapes), entry, settings, EdgedClient.DefaultRequestTimeout, database);
+            var onBoard = new DeviceMeasurer(Local(0), entry, settings, EdgedClient.DefaultRequestTimeout, database);
             ctx.Warn($"latency measured on {deviceName} through its edged ({settings.Threads} thread(s), 200 iterations per candidate); accuracy on this host");
             return (onBoard, onBoard, registry);
         }
         if (p.Cpu.Architecture == "x86_64")
         {
-            return (new LocalMeasurer(dataSpec, runThreads, inputShapes: inputShapes), null, null);
+            return (Local(), null, null);
         }
         var calibration = FleetTargets.Guard(() => DeviceMeasurer.CalibrationFor(p, database));
         ctx.Warn(calibration is null
             ? $"no device given for {p.Id}: latency is estimated from the profile's cost model, not measured"
             : $"no device given for {p.Id}: latency is estimated from the profile's cost model, scaled x{calibration.Scale:F2} by {calibration.Measurements} model(s) measured on {p.Id} boards");
-        return (new EstimatingMeasurer(new LocalMeasurer(dataSpec, runThreads, iterations: 0, inputShapes: inputShapes), p, calibration), null, null);
-    }
-
-    /// <summary>The per-output limits the flags give; a usage error for values no guard can use.</summary>
-    private static EdgeCompress.Compression.Evaluation.GuardLimits Limits(double? minSqnr, double? maxScoreDiff)
-    {
-        var defaults = new EdgeCompress.Compression.Evaluation.GuardLimits();
-        if (minSqnr is { } q && double.IsNaN(q))
-        {
-            throw new UsageException("--min-sqnr: not a number");
-        }
-        if (maxScoreDiff is { } d && !(d >= 0))
-        {
-            throw new UsageException($"--max-score-diff {d.ToString(CultureInfo.InvariantCulture)}: must be 0 or more");
-        }
-        return defaults with { MinSqnrDb = minSqnr ?? defaults.MinSqnrDb, MaxScoreDifference = maxScoreDiff ?? defaults.MaxScoreDifference };
+        return (new EstimatingMeasurer(Local(0), p, calibration), null, null);
     }
 
     /// <summary>Parses 90s, 30m, 2h, or a TimeSpan (00:30:00).</summary>

@@ -25,6 +25,12 @@ public sealed class OptimizeManifest
     /// <summary>How the data's images became tensors (preprocess JSON), for image folders; also in each model's metadata.</summary>
     public string? Preprocess { get; set; }
 
+    /// <summary>The --metric-command that judged the variants ({model} and {data} placeholders), when one did.</summary>
+    public string? Metric { get; set; }
+
+    /// <summary>True when the metric is better higher (null without a metric).</summary>
+    public bool? MetricHigherIsBetter { get; set; }
+
     /// <summary>The uncompressed model, also listed as a variant with id "baseline".</summary>
     public string Baseline { get; set; } = "baseline";
 
@@ -102,6 +108,12 @@ public sealed class ManifestVariant
 
     /// <summary>Every output against the baseline's, by the measure that fits it (the quality guard's figures).</summary>
     public List<ManifestOutput>? Outputs { get; set; }
+
+    /// <summary>The --metric-command's value on this variant's file, when the search had one.</summary>
+    public double? MetricValue { get; set; }
+
+    /// <summary>Why the variant cannot be chosen although it may meet the budget (measured slower than the baseline), or null.</summary>
+    public string? NotChosenBecause { get; set; }
 
     /// <summary>Why the quality guard failed this variant under the search's limits, or null when it passed or was not run.</summary>
     public string? GuardFailure { get; set; }

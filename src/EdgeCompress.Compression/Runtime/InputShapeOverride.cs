@@ -78,6 +78,35 @@ public sealed class InputShapeOverride
     }
 
     /// <summary>
+    /// The shapes <paramref name="given"/> plus, for every input that still has a dynamic axis past the batch, the
+    /// dims of the first sample <paramref name="data"/> gives (batch 1): the size the data fixes, so work that needs
+    /// a static input (latency loops, shape probes) runs at the size the data has. Inputs already static or given
+    /// are left alone; the data is not opened when nothing is dynamic.
+    /// </summary>
+    public static IReadOnlyDictionary<string, long[]> ImpliedByData(OnnxModel model, DataSpec data, IReadOnlyDictionary<string, long[]> given)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(given);
+        var inputs = ModelInputs.Of(model);
+        var open = inputs.Where(i => !given.ContainsKey(i.Name) && i.Dims.Skip(1).Any(d => d <= 0)).Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        if (open.Count == 0 || data.Kind == DataKind.Synthetic)
+        {
+            return given;
+        }
+        var first = data.Open(inputs, 1).FirstOrDefault();
+        var result = new Dictionary<string, long[]>(given, StringComparer.Ordinal);
+        for (var i = 0; first is not null && i < inputs.Count && i < first.Inputs.Count; i++)
+        {
+            if (open.Contains(inputs[i].Name) && first.Inputs[i].Dims.Length == inputs[i].Dims.Length)
+            {
+                result[inputs[i].Name] = [1, .. first.Inputs[i].Dims.Skip(1)];
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
     /// Puts the declared (dynamic) input and output shapes back into a model made from the fixed one, and drops
     /// the intermediate shapes recorded while the axes were fixed (ONNX Runtime infers them again on load).
     /// </summary>

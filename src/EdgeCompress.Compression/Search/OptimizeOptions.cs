@@ -35,6 +35,10 @@ public sealed class OptimizeOptions
     /// <summary>Per-output limits for unlabelled data (--min-sqnr, --max-score-diff); the disagreement limit is the accuracy budget.</summary>
     public Evaluation.GuardLimits GuardLimits { get; init; } = new();
 
+    /// <summary>--metric-command: the user's evaluator; when given, its value on each variant decides the accuracy
+    /// budget (<see cref="MaxAccuracyDropPoints"/> in its units).</summary>
+    public Evaluation.MetricCommand? Metric { get; init; }
+
     /// <summary>--input-shape sizes for dynamic input axes (the variants written keep them dynamic).</summary>
     public IReadOnlyDictionary<string, long[]> InputShapes { get; init; } = new Dictionary<string, long[]>();
 

@@ -18,9 +18,10 @@ namespace EdgeCompress.Compression.Search;
 /// <param name="EnergyPerInferenceMillijoules">Energy per inference when a board's power sensor measured it.</param>
 /// <param name="SpeedupVsBaseline">Baseline median / variant median, the two timed interleaved in one run.</param>
 /// <param name="Outputs">Every output against the baseline's, by the measure that fits it (the quality guard's figures).</param>
+/// <param name="Metric">The user's --metric-command value on this variant's file, when one was given.</param>
 public sealed record VariantMeasurement(double? AccuracyPercent, double FidelityCosine, double P50Ms, double? P90Ms, double? P99Ms,
     IReadOnlyList<double>? SamplesMs, string LatencySource, string LatencyWhere, double? EnergyPerInferenceMillijoules = null,
-    double? SpeedupVsBaseline = null, IReadOnlyList<Manifest.ManifestOutput>? Outputs = null);
+    double? SpeedupVsBaseline = null, IReadOnlyList<Manifest.ManifestOutput>? Outputs = null, double? Metric = null);
 
 /// <summary>Measures a variant: accuracy and fidelity against the baseline on data, and latency.</summary>
 public interface IVariantMeasurer
@@ -41,14 +42,18 @@ public sealed class LocalMeasurer : IVariantMeasurer
     private readonly int _warmup;
     private readonly int _iterations;
     private readonly double _targetSeconds;
+    private readonly MetricCommand? _metric;
+    private readonly double _threshold;
 
     /// <summary>Creates a measurer over a data SPEC, with the benchmark's thread count and loop sizes
     /// (<paramref name="iterations"/> 0: accuracy and fidelity only, no latency; otherwise at least that many timed
     /// runs, more while they fit in <paramref name="targetSeconds"/>).</summary>
     public LocalMeasurer(DataSpec data, int threads = 1, int warmup = 20, int iterations = 300, double targetSeconds = DefaultTargetSeconds,
-        IReadOnlyDictionary<string, long[]>? inputShapes = null)
+        IReadOnlyDictionary<string, long[]>? inputShapes = null, MetricCommand? metric = null, double threshold = 0.5)
     {
         InputShapes = inputShapes ?? new Dictionary<string, long[]>();
+        _metric = metric;
+        _threshold = threshold;
         _data = data;
         _threads = threads;
         _warmup = warmup;
@@ -94,7 +99,7 @@ public sealed class LocalMeasurer : IVariantMeasurer
         var options = new RunnerOptions { Threads = _threads };
         using var candidate = ModelRunner.Create(Load(modelPath), Path.GetFileName(modelPath), options);
         using var baseline = ModelRunner.Create(Load(baselinePath), Path.GetFileName(baselinePath), options);
-        var guard = new OutputGuard();
+        var guard = new OutputGuard(_threshold);
         var accuracy = new Accuracy();
         foreach (var batch in _data.Open(candidate.Inputs, batchSize: 64))
         {
@@ -110,11 +115,19 @@ public sealed class LocalMeasurer : IVariantMeasurer
         double? top1 = accuracy.Count > 0 ? accuracy.Top1Percent : null;
         var outputs = guard.Outputs.Select(o => o.ToManifest()).ToList();
         progress?.Report($"{Path.GetFileName(modelPath)}: accuracy {(top1 is { } a ? $"{a:F2}%" : "n/a")}; " + string.Join("; ", guard.Lines()));
+        double? metric = null;
+        if (_metric is not null)
+        {
+            // The user's own evaluator on the file as written (so a second runtime can judge it), on the same data spec.
+            metric = _metric.Evaluate(modelPath, _data.Text, ct);
+            progress?.Report(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Path.GetFileName(modelPath)}: {_metric.Name} {metric:G6}"));
+        }
         if (_iterations == 0)
         {
-            return new VariantMeasurement(top1, guard.WorstCosine, double.NaN, null, null, null, "none", "", Outputs: outputs);
+            return new VariantMeasurement(top1, guard.WorstCosine, double.NaN, null, null, null, "none", "", Outputs: outputs, Metric: metric);
         }
-        var sample = DataSpec.Parse("synthetic:1").Open(candidate.Inputs, batchSize: 1).First();
+        // Timed on a real input of the data (its first sample), not a made-up one: the size the user's data has.
+        var sample = _data.Open(candidate.Inputs, batchSize: 1).First();
         // Timed interleaved with the baseline (A, B, A, B, ...): the ratio stays fair when the machine's load changes
         // between candidates, which on a shared 2-core host moves a 0.2 ms median by 30% or more.
         var same = modelPath == baselinePath;
@@ -129,6 +142,6 @@ public sealed class LocalMeasurer : IVariantMeasurer
             Percentiles.OfSorted(sorted, 50), Percentiles.OfSorted(sorted, 90), Percentiles.OfSorted(sorted, 99),
             sorted.Length <= 500 ? latencies : latencies.Take(500).ToList(),
             "measured", "local",
-            SpeedupVsBaseline: baselineMedian / Percentiles.OfSorted(sorted, 50), Outputs: outputs);
+            SpeedupVsBaseline: baselineMedian / Percentiles.OfSorted(sorted, 50), Outputs: outputs, Metric: metric);
     }
 }

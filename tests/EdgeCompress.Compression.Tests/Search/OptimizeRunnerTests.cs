@@ -145,6 +145,69 @@ public sealed class OptimizeRunnerTests : IDisposable
     }
 
     [Theory]
+    [InlineData(2.7, null)]    // int8 4x smaller but measured 2.7x slower (as a real OCR classifier was on this host): not chosen
+    [InlineData(0.8, "int8")]  // int8 faster and smaller: chosen
+    public void A_variant_measured_slower_than_the_baseline_is_never_chosen(double int8Ms, string? expected)
+    {
+        static ManifestVariant V(string id, double p50, long bytes) =>
+            new() { Id = id, SizeBytes = bytes, AccuracyPercent = 98.7, Latency = new ManifestLatency { P50Ms = p50, Source = "measured", Where = "local" } };
+        // The baseline misses the size budget (500 MiB on x64-host), so only the speed rule keeps a slower int8 out.
+        var manifest = new OptimizeManifest { Variants = [V("baseline", 1.0, 600L << 20), V("int8", int8Ms, 150L << 20)] };
+        OptimizeRunner.Select(manifest, new OptimizeOptions
+        {
+            ModelPath = "model.onnx",
+            OutputDirectory = _dir,
+            Profile = ProfileStore.Default().Load("x64-host"),
+            DataSpec = "cls-data",
+            MaxAccuracyDropPoints = 1,
+        });
+
+        var int8 = manifest.Variants.Single(v => v.Id == "int8");
+        Assert.Equal(expected, manifest.Chosen);
+        if (expected is null)
+        {
+            Assert.Equal("measured 0.37x: slower than the baseline (local)", int8.NotChosenBecause);
+        }
+        else
+        {
+            Assert.Null(int8.NotChosenBecause);
+        }
+    }
+
+    [Theory]
+    [InlineData(true, 98.49, "int8")]   // metric 99.18 -> 98.49, within --max-drop 1
+    [InlineData(true, 97.90, null)]     // 1.28 worse: over the budget
+    [InlineData(false, 1.40, null)]     // lower is better (an error rate): 0.71 -> 1.40 is worse by 0.69... and the budget is 0.5
+    public void A_metric_command_decides_the_budget_in_its_own_units(bool higherIsBetter, double int8Metric, string? expected)
+    {
+        static ManifestVariant V(string id, double p50, long bytes, double metric) =>
+            new() { Id = id, SizeBytes = bytes, MetricValue = metric, Latency = new ManifestLatency { P50Ms = p50, Source = "measured", Where = "local" } };
+        var baselineMetric = higherIsBetter ? 99.18 : 0.71;
+        var manifest = new OptimizeManifest { Variants = [V("baseline", 6.0, 10_800_000, baselineMetric), V("int8", 2.0, 2_850_000, int8Metric)] };
+        OptimizeRunner.Select(manifest, new OptimizeOptions
+        {
+            ModelPath = "model.onnx",
+            OutputDirectory = _dir,
+            Profile = ProfileStore.Default().Load("x64-host"),
+            DataSpec = "rec-data",
+            MaxAccuracyDropPoints = higherIsBetter ? 1 : 0.5,
+            Metric = new EdgeCompress.Compression.Evaluation.MetricCommand("node metric.js {model} {data}", higherIsBetter),
+        });
+
+        Assert.Equal(expected, manifest.Chosen);
+        Assert.Equal("node metric.js {model} {data}", manifest.Metric);
+        var int8 = manifest.Variants.Single(v => v.Id == "int8");
+        if (expected is null)
+        {
+            Assert.StartsWith($"metric (node) {baselineMetric} -> {int8Metric}: worse by", int8.GuardFailure, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains("metric (node) 98.49 (baseline 99.18)", manifest.ChosenReason, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
     [InlineData(null, false)]
     [InlineData(15.0, true)]
     public void Without_labels_a_dense_output_is_held_to_the_min_sqnr_given(double? minSqnr, bool meets)
