@@ -87,7 +87,11 @@ internal static class EvalCommand
         {
             var vs = r.BaselineTop1Percent is { } b1 ? string.Create(inv, $"   baseline {b1:F2} % ({t1 - b1:+0.00;-0.00;0.00} pt)") : "";
             w.WriteLine(string.Create(inv, $"  top-1     {t1:F2} %{vs}"));
-            w.WriteLine(string.Create(inv, $"  top-5     {r.Top5Percent:F2} %") + (r.BaselineTop5Percent is { } b5 ? string.Create(inv, $"   baseline {b5:F2} %") : ""));
+            if (r.Top5Percent is { } t5)
+            {
+                // Absent for five classes or fewer, where every label is in the top five.
+                w.WriteLine(string.Create(inv, $"  top-5     {t5:F2} %") + (r.BaselineTop5Percent is { } b5 ? string.Create(inv, $"   baseline {b5:F2} %") : ""));
+            }
         }
         else if (!o.LatencyOnly)
         {

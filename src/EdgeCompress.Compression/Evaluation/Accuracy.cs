@@ -18,6 +18,12 @@ public sealed class Accuracy
     /// <summary>Top-5 accuracy in percent.</summary>
     public double Top5Percent => Count == 0 ? 0 : 100.0 * Top5Hits / Count;
 
+    /// <summary>Output classes seen (the logits' row length); top-5 says nothing with five or fewer.</summary>
+    public int Classes { get; private set; }
+
+    /// <summary>True when top-5 means something: more than five classes.</summary>
+    public bool HasTop5 => Classes > 5;
+
     /// <summary>Scores a batch: <paramref name="logits"/> holds labels.Length rows of equal length.</summary>
     public void Add(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels)
     {
@@ -30,6 +36,7 @@ public sealed class Accuracy
             throw new ArgumentException($"output of {logits.Length} values does not split into {labels.Length} rows");
         }
         var classes = logits.Length / labels.Length;
+        Classes = classes;
         for (var r = 0; r < labels.Length; r++)
         {
             var row = logits.Slice(r * classes, classes);

@@ -150,9 +150,9 @@ public static class ModelEvaluator
         {
             Samples = rows,
             Top1Percent = accuracy is { Count: > 0 } ? accuracy.Top1Percent : null,
-            Top5Percent = accuracy is { Count: > 0 } ? accuracy.Top5Percent : null,
+            Top5Percent = accuracy is { Count: > 0, HasTop5: true } ? accuracy.Top5Percent : null,
             BaselineTop1Percent = baseAccuracy is { Count: > 0 } ? baseAccuracy.Top1Percent : null,
-            BaselineTop5Percent = baseAccuracy is { Count: > 0 } ? baseAccuracy.Top5Percent : null,
+            BaselineTop5Percent = baseAccuracy is { Count: > 0, HasTop5: true } ? baseAccuracy.Top5Percent : null,
             VersusBaseline = rows > 0 ? versusBaseline : null,
             PerOutput = rows > 0 ? perOutput : null,
             VersusStored = versusStored is { Count: > 0 } ? versusStored : null,
