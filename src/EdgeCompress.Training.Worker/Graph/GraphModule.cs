@@ -27,6 +27,7 @@ internal sealed partial class GraphModule : nn.Module<Tensor, Tensor>
     {
         _proto = proto;
         var graph = proto.Graph ?? throw new TrainingInputException("model has no graph");
+        LiftConstantTensors(graph);
         _nodes = [.. graph.Node];
         for (var k = 0; k < _nodes.Count; k++)
         {
@@ -62,6 +63,24 @@ internal sealed partial class GraphModule : nn.Module<Tensor, Tensor>
                 _constants[init.Name] = t;
                 register_buffer($"b{index++}", t);
             }
+        }
+    }
+
+    /// <summary>
+    /// Turns Constant nodes holding a tensor into initializers (edited in place): exporters such as Paddle2ONNX store
+    /// every weight that way, and only initializers become trainable parameters. The model exported afterwards holds
+    /// the same values as initializers, which every runtime reads the same way.
+    /// </summary>
+    private static void LiftConstantTensors(GraphProto graph)
+    {
+        var lifted = graph.Node.Where(n => n.OpType == "Constant" && n.Domain is null or "" or "ai.onnx" && n.Output.Count == 1
+            && n.Attribute.Count == 1 && n.Attribute[0].Name == "value" && n.Attribute[0].T is not null).ToList();
+        foreach (var n in lifted)
+        {
+            var t = n.Attribute[0].T.Clone();
+            t.Name = n.Output[0];
+            graph.Initializer.Add(t);
+            graph.Node.Remove(n);
         }
     }
 

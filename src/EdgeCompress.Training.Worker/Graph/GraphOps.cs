@@ -16,7 +16,7 @@ internal sealed partial class GraphModule
         "Clip", "Sigmoid", "Tanh", "Elu", "Selu", "Softplus", "Softsign", "HardSigmoid", "HardSwish", "Softmax",
         "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten", "Reshape",
         "Identity", "Dropout", "Constant", "Pad", "Concat", "Transpose", "Squeeze", "Unsqueeze", "Shape", "Gather",
-        "Exp", "Neg", "Abs", "Split",
+        "Exp", "Neg", "Abs", "Split", "Cast", "Slice",
     };
 
     private Tensor[] Execute(NodeProto n, Tensor?[] x)
@@ -65,6 +65,8 @@ internal sealed partial class GraphModule
             "Neg" => [neg(X(0))],
             "Abs" => [abs(X(0))],
             "Split" => Split(n, X(0), x),
+            "Cast" => [Cast(n, X(0))],
+            "Slice" => [Slice(n, X(0), x)],
             _ => throw new TrainingInputException($"node '{n.Name}' uses unsupported operator {n.OpType}"),
         };
     }
@@ -185,6 +187,49 @@ internal sealed partial class GraphModule
             sizes = Enumerable.Repeat(x.shape[axis] / parts, parts).ToArray();
         }
         return x.split(sizes, axis);
+    }
+
+    /// <summary>Cast to the ONNX element type in 'to' (float, double, int32, int64, bool: the shape glue exporters emit).</summary>
+    private static Tensor Cast(NodeProto n, Tensor x)
+    {
+        var to = n.GetInt("to", 1);
+        var type = to switch
+        {
+            1 => ScalarType.Float32,
+            6 => ScalarType.Int32,
+            7 => ScalarType.Int64,
+            9 => ScalarType.Bool,
+            11 => ScalarType.Float64,
+            _ => throw new TrainingInputException($"node '{n.Name}': Cast to ONNX element type {to} is not supported by the training importer"),
+        };
+        return x.dtype == type ? x : x.to_type(type);
+    }
+
+    /// <summary>Slice: starts/ends/axes as attributes (opset 1-9) or inputs with optional steps (opset 10+); indices
+    /// past either end are clamped, as ONNX says.</summary>
+    private static Tensor Slice(NodeProto n, Tensor x, Tensor?[] ins)
+    {
+        var starts = ins.Length > 1 && ins[1] is { } s ? Ints(s) : n.GetInts("starts")
+            ?? throw new TrainingInputException($"node '{n.Name}': Slice without starts");
+        var ends = ins.Length > 2 && ins[2] is { } e ? Ints(e) : n.GetInts("ends")
+            ?? throw new TrainingInputException($"node '{n.Name}': Slice without ends");
+        var axes = ins.Length > 3 && ins[3] is { } a ? Ints(a) : n.GetInts("axes") ?? Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray();
+        var steps = ins.Length > 4 && ins[4] is { } st ? Ints(st) : Enumerable.Repeat(1L, starts.Length).ToArray();
+        var y = x;
+        for (var i = 0; i < starts.Length; i++)
+        {
+            var axis = axes[i] < 0 ? axes[i] + x.dim() : axes[i];
+            if (steps[i] <= 0)
+            {
+                throw new TrainingInputException($"node '{n.Name}': Slice with step {steps[i]} is not supported by the training importer");
+            }
+            var size = y.shape[axis];
+            long Clamp(long v) => Math.Clamp(v < 0 ? v + size : v, 0, size);
+            var from = Clamp(starts[i]);
+            var to = Math.Max(from, Clamp(ends[i]));
+            y = y.slice(axis, from, to, steps[i]);
+        }
+        return y;
     }
 
     private static Tensor Clip(NodeProto n, Tensor x, Tensor?[] ins)
