@@ -1,4 +1,5 @@
 using EdgeCompress.Onnx;
+using EdgeCompress.Onnx.Protos;
 
 namespace EdgeCompress.Training.Tests;
 
@@ -27,6 +28,81 @@ public class FineTuneTests
         var accuracyBefore = TestModels.FashionMnistAccuracy(baseline, 500);
         var accuracyAfter = TestModels.FashionMnistAccuracy(output, 500);
         Assert.True(accuracyAfter >= accuracyBefore - 0.02, $"before {accuracyBefore:P1}, after {accuracyAfter:P1}");
+    }
+
+    [Fact]
+    public async Task A_model_with_constant_node_weights_and_shape_glue_flatten_fine_tunes_its_weights()
+    {
+        // Paddle2ONNX's style (PaddleOCR's models): every weight a Constant node, Flatten spelled as
+        // Shape -> Cast(int32) -> Slice -> Cast(int64) -> Concat(-1) -> Reshape. Before, fine-tuning had nothing to
+        // train ("element 0 of tensors does not require grad") and Cast/Slice were refused.
+        var baseline = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");
+        var model = OnnxModel.Load(baseline);
+        var g = model.Proto.Graph;
+        var original = g.Initializer.Single(i => i.Name == "conv2.weight").Clone();
+        var constants = g.Initializer.Select(i => Constant(i.Clone())).ToList();
+        g.Initializer.Clear();
+        foreach (var (name, value) in new[] { ("glue.start", 0L), ("glue.end", 1L), ("glue.rest", -1L) })
+        {
+            var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+            t.Dims.Add(1);
+            t.Int64Data.Add(value);
+            constants.Add(Constant(t));
+        }
+        var flatten = g.Node.Single(n => n.OpType == "Flatten");
+        var at = g.Node.IndexOf(flatten);
+        g.Node.Remove(flatten);
+        NodeProto[] glue =
+        [
+            Node("Shape", ["act12.out"], ["glue.shape"]),
+            Node("Cast", ["glue.shape"], ["glue.shape32"], n => n.SetInt("to", 6)),
+            Node("Slice", ["glue.shape32", "glue.start", "glue.end"], ["glue.batch32"]),
+            Node("Cast", ["glue.batch32"], ["glue.batch"], n => n.SetInt("to", 7)),
+            Node("Concat", ["glue.batch", "glue.rest"], ["glue.dims"], n => n.SetInt("axis", 0)),
+            Node("Reshape", ["act12.out", "glue.dims"], ["flatten13.out"]),
+        ];
+        for (var i = glue.Length - 1; i >= 0; i--)
+        {
+            g.Node.Insert(at, glue[i]);
+        }
+        for (var i = constants.Count - 1; i >= 0; i--)
+        {
+            g.Node.Insert(0, constants[i]);
+        }
+        var dir = TestModels.TempDir();
+        var paddleStyle = Path.Combine(dir, "paddle-style.onnx");
+        model.Save(paddleStyle);
+        Assert.Equal(TestModels.FashionMnistAccuracy(baseline, 300), TestModels.FashionMnistAccuracy(paddleStyle, 300), 6);
+
+        var output = Path.Combine(dir, "tuned.onnx");
+        var result = await TrainingClient.FineTuneAsync(paddleStyle, baseline, "fashion-mnist:train@1024", output,
+            new FineTuneOptions { Epochs = 1, LearningRate = 0.002, MaxSteps = 8 }, null, CancellationToken.None);
+
+        Assert.Equal(8, result.Steps);
+        var tuned = OnnxModel.Load(output).Proto.Graph;
+        var weight = tuned.Initializer.Single(i => i.Name == "conv2.weight");
+        Assert.NotEqual(TensorData.ToFloats(original), TensorData.ToFloats(weight));
+        Assert.Equal(["Cast", "Slice", "Cast"], tuned.Node.Where(n => n.OpType is "Cast" or "Slice").Select(n => n.OpType));
+        var before = TestModels.FashionMnistAccuracy(paddleStyle, 500);
+        var after = TestModels.FashionMnistAccuracy(output, 500);
+        Assert.True(after >= before - 0.02, $"before {before:P1}, after {after:P1}");
+    }
+
+    private static NodeProto Constant(TensorProto value)
+    {
+        var n = new NodeProto { OpType = "Constant", Name = value.Name + ".const" };
+        n.Output.Add(value.Name);
+        n.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = value });
+        return n;
+    }
+
+    private static NodeProto Node(string op, string[] inputs, string[] outputs, Action<NodeProto>? set = null)
+    {
+        var n = new NodeProto { OpType = op, Name = outputs[0] + ".node" };
+        n.Input.AddRange(inputs);
+        n.Output.AddRange(outputs);
+        set?.Invoke(n);
+        return n;
     }
 
     [Fact]
