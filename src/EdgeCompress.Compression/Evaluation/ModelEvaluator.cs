@@ -86,7 +86,10 @@ public static class ModelEvaluator
         Sample? first = null;
         try
         {
-            foreach (var sample in data.Open(runner.Inputs, options.BatchSize))
+            // Batches sized so one run of the larger model stays within a bound: a 1024x1024 model at batch 64
+            // would hold tens of GB in ONNX Runtime; a 28x28 classifier keeps the full batch.
+            var batch = options.LatencyOnly ? options.BatchSize : BatchFor(data, runner, model, baseline, options.BatchSize);
+            foreach (var sample in data.Open(runner.Inputs, batch))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 first ??= sample;
@@ -159,6 +162,22 @@ public static class ModelEvaluator
             Latency = latency,
             BaselineLatency = baseLatency,
         };
+    }
+
+    /// <summary>The evaluation batch for <paramref name="model"/> and its baseline over <paramref name="data"/>:
+    /// <paramref name="wanted"/>, shrunk by <see cref="ActivationSizes.BatchFor"/> for the larger of the two.</summary>
+    public static int BatchFor(DataSpec data, ModelRunner runner, OnnxModel model, OnnxModel? baseline, int wanted)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(runner);
+        ArgumentNullException.ThrowIfNull(model);
+        var first = data.Open(runner.Inputs, 1).FirstOrDefault();
+        if (first is null)
+        {
+            return wanted;
+        }
+        var batch = ActivationSizes.BatchFor(model, first, wanted);
+        return baseline is null ? batch : Math.Min(batch, ActivationSizes.BatchFor(baseline, first, wanted));
     }
 
     /// <summary>Top-1 accuracy (percent) of a model over labelled data, batch by batch.</summary>

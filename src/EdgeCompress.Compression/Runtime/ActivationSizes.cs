@@ -1,5 +1,6 @@
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
+using EdgeCompress.Onnx.Protos;
 
 namespace EdgeCompress.Compression.Runtime;
 
@@ -76,6 +77,40 @@ public sealed class ActivationSizes
             });
         }
         return new ActivationSizes(bytes, inferredCount, bytes.Count - inferredCount);
+    }
+
+    /// <summary>The default bound on the float tensors one run of a model computes (summed over its nodes), used to
+    /// size evaluation batches.</summary>
+    public const long DefaultRunBound = 512L << 20;
+
+    /// <summary>
+    /// A batch size for running whole samples through <paramref name="model"/> (outputs only, no exposed
+    /// intermediates): <paramref name="wanted"/>, shrunk so that the float tensors its nodes compute, summed over
+    /// the graph at the shape of <paramref name="firstSample"/>, stay within <paramref name="bound"/>. The sum is an
+    /// upper bound on what ONNX Runtime holds (it reuses buffers); tensors shape inference cannot size are not
+    /// counted. A 1024x1024 segmentation model gets batch 1, a 28x28 classifier keeps 64.
+    /// </summary>
+    public static int BatchFor(OnnxModel model, Sample firstSample, int wanted, long bound = DefaultRunBound)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(firstSample);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bound, 1);
+        var rows = firstSample.Inputs.Count > 0 && firstSample.Inputs[0].Dims.Length > 0 ? Math.Max(firstSample.Inputs[0].Dims[0], 1) : 1;
+        var inferred = Infer(model, firstSample);
+        if (inferred is null)
+        {
+            return Math.Max(wanted, 1);
+        }
+        long total = 0;
+        foreach (var output in model.Graph.Nodes.SelectMany(n => n.Output))
+        {
+            if (inferred.TypeOf(output) is { ElementType: TensorProto.Types.DataType.Float } t && t.ElementCount() is { } count)
+            {
+                total += count * sizeof(float);
+            }
+        }
+        var perSample = Math.Max(total / rows, 1);
+        return (int)Math.Clamp(bound / perSample, 1, Math.Max(wanted, 1));
     }
 
     private static ShapeInferenceResult? Infer(OnnxModel model, Sample sample)

@@ -101,7 +101,9 @@ public sealed class LocalMeasurer : IVariantMeasurer
         using var baseline = ModelRunner.Create(Load(baselinePath), Path.GetFileName(baselinePath), options);
         var guard = new OutputGuard(_threshold);
         var accuracy = new Accuracy();
-        foreach (var batch in _data.Open(candidate.Inputs, batchSize: 64))
+        var candidateModel = Load(modelPath);
+        var rows = ModelEvaluator.BatchFor(_data, candidate, candidateModel, modelPath == baselinePath ? null : Load(baselinePath), 64);
+        foreach (var batch in _data.Open(candidate.Inputs, rows))
         {
             ct.ThrowIfCancellationRequested();
             var got = candidate.Run(batch);

@@ -95,6 +95,18 @@ public class CalibrationTests
         }
     }
 
+    [Fact]
+    public void Evaluation_batches_shrink_with_the_activations_a_run_computes()
+    {
+        var model = TestModels.SmallCnn();
+        var sample = DataSpec.Parse("synthetic:1").Open(EdgeCompress.Compression.Runtime.ModelInputs.Of(model), 1).First();
+        // 28x28 with 16 and 32 channels: about 170 KB of float tensors per sample, so 64 fit easily in 512 MiB.
+        Assert.Equal(64, EdgeCompress.Compression.Runtime.ActivationSizes.BatchFor(model, sample, 64));
+        var small = EdgeCompress.Compression.Runtime.ActivationSizes.BatchFor(model, sample, 64, bound: 1 << 20);
+        Assert.InRange(small, 2, 16);
+        Assert.Equal(1, EdgeCompress.Compression.Runtime.ActivationSizes.BatchFor(model, sample, 64, bound: 1000));
+    }
+
     private sealed class SyncProgress(Action<string> report) : IProgress<string>
     {
         public void Report(string value) => report(value);
