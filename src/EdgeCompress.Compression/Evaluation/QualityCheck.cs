@@ -82,7 +82,7 @@ public static class QualityCheck
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(settings);
         var report = ModelEvaluator.Evaluate(candidate, data, original,
-            new EvaluationOptions { LatencyRuns = 0, BatchSize = 64, Threshold = settings.Threshold, MaxRows = settings.MaxRows }, progress, cancellationToken);
+            new EvaluationOptions { LatencyRuns = 0, Threads = 0, BatchSize = 64, Threshold = settings.Threshold, MaxRows = settings.MaxRows }, progress, cancellationToken);
         var outputs = report.PerOutput?.Outputs ?? [];
         var c = CultureInfo.InvariantCulture;
         (double, double)? top1 = report.BaselineTop1Percent is { } b1 && report.Top1Percent is { } t1 ? (b1, t1) : null;

@@ -15,7 +15,8 @@ public delegate void FloatOutputVisitor(string name, ReadOnlySpan<float> values)
 /// <summary>Options for creating an ONNX Runtime session.</summary>
 public sealed class RunnerOptions
 {
-    /// <summary>Intra-op threads; 0 lets ONNX Runtime choose.</summary>
+    /// <summary>Intra-op threads; 0 means every processor this process may use. (ONNX Runtime's own default counts
+    /// physical cores and, on a 2-vCPU VM, ran DeepLabV3 at 1024x1024 on one: 7.8 s a sample against 4.6 s with 2.)</summary>
     public int Threads { get; init; } = 1;
 
     /// <summary>Graph optimisation level ONNX Runtime applies at load.</summary>
@@ -91,7 +92,7 @@ public sealed class ModelRunner : IDisposable
     {
         var so = new SessionOptions
         {
-            IntraOpNumThreads = options.Threads,
+            IntraOpNumThreads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount,
             InterOpNumThreads = 1,
             GraphOptimizationLevel = options.Optimization,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
