@@ -22,11 +22,12 @@ def text_for(i):
     return "".join(rnd.choice(hanzi) for _ in range(rnd.randint(2, 6))), cjk
 def render(path, text, font, rotate):
     fg = rnd.randint(0, 70); bg = rnd.randint(190, 255)
-    args = ["/usr/bin/convert", "-background", f"rgb({bg},{bg},{bg})", "-fill", f"rgb({fg},{fg},{fg})", "-font", font,
+    # -seed fixes ImageMagick's noise; no date chunks: the same seed gives the same bytes.
+    args = ["/usr/bin/convert", "-seed", str(rnd.randint(1, 2**31 - 1)), "-background", f"rgb({bg},{bg},{bg})", "-fill", f"rgb({fg},{fg},{fg})", "-font", font,
             "-pointsize", str(rnd.randint(28, 44)), f"label:{text}", "-bordercolor", f"rgb({bg},{bg},{bg})",
             "-border", f"{rnd.randint(2, 10)}x{rnd.randint(2, 8)}", "-attenuate", "0.3", "+noise", "Gaussian"]
     if rotate: args += ["-rotate", "180"]
-    return args + ["-depth", "8", "-type", "TrueColor", path]
+    return args + ["-depth", "8", "-type", "TrueColor", "-define", "png:exclude-chunks=date,time", path]
 jobs = []
 for c in ("0", "180"): os.makedirs(f"{out}/cls-data/{c}", exist_ok=True)
 os.makedirs(f"{out}/rec-data", exist_ok=True)
