@@ -74,6 +74,17 @@ public sealed class OptimizeRunnerTests : IDisposable
         }
     }
 
+    private void Select(OptimizeManifest manifest, string dataSpec, double maxDrop, EdgeCompress.Compression.Evaluation.MetricCommand? metric = null) =>
+        OptimizeRunner.Select(manifest, new OptimizeOptions
+        {
+            ModelPath = "model.onnx",
+            OutputDirectory = _dir,
+            Profile = ProfileStore.Default().Load("x64-host"),
+            DataSpec = dataSpec,
+            MaxAccuracyDropPoints = maxDrop,
+            Metric = metric,
+        });
+
     private static Recipe Noise(string id, double scale) =>
         new(id, [new RecipeStep("noise", new Dictionary<string, string> { ["scale"] = scale.ToString(System.Globalization.CultureInfo.InvariantCulture) })], "test");
 
@@ -106,14 +117,7 @@ public sealed class OptimizeRunnerTests : IDisposable
         {
             Variants = [V("baseline", 0.0250, 626_579, 92.43), V("fp32", 0.0100, 322_000, 91.99), V("int8", int8Ms, 86_000, 91.95), V("too-lossy", 0.0060, 60_000, 91.70)],
         };
-        OptimizeRunner.Select(manifest, new OptimizeOptions
-        {
-            ModelPath = "model.onnx",
-            OutputDirectory = _dir,
-            Profile = ProfileStore.Default().Load("x64-host"),
-            DataSpec = "fashion-mnist:test",
-            MaxAccuracyDropPoints = 0.5,
-        });
+        Select(manifest, "fashion-mnist:test", 0.5);
 
         Assert.Equal(expected, manifest.Chosen);
         Assert.False(manifest.Variants.Single(v => v.Id == "too-lossy").MeetsBudget);
@@ -129,14 +133,7 @@ public sealed class OptimizeRunnerTests : IDisposable
             Outputs = [new ManifestOutput { Name = "logits", Kind = "logits", Cosine = 0.999, AgreementPercent = agreement }],
         };
         var manifest = new OptimizeManifest { Variants = [V("baseline", 92.05, 100), V("entropy", 92.40, 98.4), V("pruned", 90.75, 96.0)] };
-        OptimizeRunner.Select(manifest, new OptimizeOptions
-        {
-            ModelPath = "model.onnx",
-            OutputDirectory = _dir,
-            Profile = ProfileStore.Default().Load("x64-host"),
-            DataSpec = "fashion-mnist:test",
-            MaxAccuracyDropPoints = 0.5,
-        });
+        Select(manifest, "fashion-mnist:test", 0.5);
 
         var entropy = manifest.Variants.Single(v => v.Id == "entropy");
         Assert.Null(entropy.GuardFailure);
@@ -153,14 +150,7 @@ public sealed class OptimizeRunnerTests : IDisposable
             new() { Id = id, SizeBytes = bytes, AccuracyPercent = 98.7, Latency = new ManifestLatency { P50Ms = p50, Source = "measured", Where = "local" } };
         // The baseline misses the size budget (500 MiB on x64-host), so only the speed rule keeps a slower int8 out.
         var manifest = new OptimizeManifest { Variants = [V("baseline", 1.0, 600L << 20), V("int8", int8Ms, 150L << 20)] };
-        OptimizeRunner.Select(manifest, new OptimizeOptions
-        {
-            ModelPath = "model.onnx",
-            OutputDirectory = _dir,
-            Profile = ProfileStore.Default().Load("x64-host"),
-            DataSpec = "cls-data",
-            MaxAccuracyDropPoints = 1,
-        });
+        Select(manifest, "cls-data", 1);
 
         var int8 = manifest.Variants.Single(v => v.Id == "int8");
         Assert.Equal(expected, manifest.Chosen);
@@ -184,15 +174,7 @@ public sealed class OptimizeRunnerTests : IDisposable
             new() { Id = id, SizeBytes = bytes, MetricValue = metric, Latency = new ManifestLatency { P50Ms = p50, Source = "measured", Where = "local" } };
         var baselineMetric = higherIsBetter ? 99.18 : 0.71;
         var manifest = new OptimizeManifest { Variants = [V("baseline", 6.0, 10_800_000, baselineMetric), V("int8", 2.0, 2_850_000, int8Metric)] };
-        OptimizeRunner.Select(manifest, new OptimizeOptions
-        {
-            ModelPath = "model.onnx",
-            OutputDirectory = _dir,
-            Profile = ProfileStore.Default().Load("x64-host"),
-            DataSpec = "rec-data",
-            MaxAccuracyDropPoints = higherIsBetter ? 1 : 0.5,
-            Metric = new EdgeCompress.Compression.Evaluation.MetricCommand("node metric.js {model} {data}", higherIsBetter),
-        });
+        Select(manifest, "rec-data", higherIsBetter ? 1 : 0.5, new EdgeCompress.Compression.Evaluation.MetricCommand("node metric.js {model} {data}", higherIsBetter));
 
         Assert.Equal(expected, manifest.Chosen);
         Assert.Equal("node metric.js {model} {data}", manifest.Metric);
