@@ -84,11 +84,13 @@ public static class ModelEvaluator
         var versusStored = stored is null ? null : new Fidelity();
         var rows = 0;
         Sample? first = null;
+        // One sample at batch 1: sizes the batches and is the input latency is timed on.
+        var single = data.Open(runner.Inputs, 1).FirstOrDefault();
         try
         {
             // Batches sized so one run of the larger model stays within a bound: a 1024x1024 model at batch 64
             // would hold tens of GB in ONNX Runtime; a 28x28 classifier keeps the full batch.
-            var batch = options.LatencyOnly ? options.BatchSize : BatchFor(data, runner, model, baseline, options.BatchSize);
+            var batch = options.LatencyOnly || single is null ? options.BatchSize : BatchFor(single, model, baseline, options.BatchSize);
             foreach (var sample in data.Open(runner.Inputs, batch))
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -142,10 +144,9 @@ public static class ModelEvaluator
         LatencyStats? baseLatency = null;
         if (options.LatencyRuns > 0)
         {
-            var single = data.Open(runner.Inputs, 1).First();
             var runners = reference is null ? new[] { runner } : new[] { runner, reference };
             progress?.Report($"timing {options.LatencyRuns} single-sample runs on {options.Threads} thread(s)");
-            var stats = LatencyBenchmark.Measure(runners, single, options.LatencyRuns, progress: progress, cancellationToken: cancellationToken);
+            var stats = LatencyBenchmark.Measure(runners, single!, options.LatencyRuns, progress: progress, cancellationToken: cancellationToken);
             latency = stats[0];
             baseLatency = stats.Count > 1 ? stats[1] : null;
         }
@@ -164,18 +165,13 @@ public static class ModelEvaluator
         };
     }
 
-    /// <summary>The evaluation batch for <paramref name="model"/> and its baseline over <paramref name="data"/>:
-    /// <paramref name="wanted"/>, shrunk by <see cref="ActivationSizes.BatchFor"/> for the larger of the two.</summary>
-    public static int BatchFor(DataSpec data, ModelRunner runner, OnnxModel model, OnnxModel? baseline, int wanted)
+    /// <summary>The evaluation batch for <paramref name="model"/> and its baseline at the shape of the data's
+    /// <paramref name="first"/> sample (batch 1): <paramref name="wanted"/>, shrunk by
+    /// <see cref="ActivationSizes.BatchFor"/> for the larger of the two.</summary>
+    public static int BatchFor(Sample first, OnnxModel model, OnnxModel? baseline, int wanted)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(runner);
+        ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(model);
-        var first = data.Open(runner.Inputs, 1).FirstOrDefault();
-        if (first is null)
-        {
-            return wanted;
-        }
         var batch = ActivationSizes.BatchFor(model, first, wanted);
         return baseline is null ? batch : Math.Min(batch, ActivationSizes.BatchFor(baseline, first, wanted));
     }

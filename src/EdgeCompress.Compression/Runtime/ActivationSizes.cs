@@ -17,24 +17,10 @@ public sealed class ActivationSizes
 
     private readonly Dictionary<string, long> _bytes;
 
-    private ActivationSizes(Dictionary<string, long> bytes, int inferred, int measured)
-    {
-        _bytes = bytes;
-        Inferred = inferred;
-        Measured = measured;
-    }
-
-    /// <summary>Tensors whose size shape inference gave.</summary>
-    public int Inferred { get; }
-
-    /// <summary>Tensors whose size had to be measured by a run.</summary>
-    public int Measured { get; }
+    private ActivationSizes(Dictionary<string, long> bytes) => _bytes = bytes;
 
     /// <summary>Bytes one sample of the tensor takes (0 when it never came out of a run).</summary>
     public long BytesPerSample(string tensor) => _bytes.GetValueOrDefault(tensor);
-
-    /// <summary>The largest tensor's bytes per sample.</summary>
-    public long Largest => _bytes.Count == 0 ? 0 : _bytes.Values.Max();
 
     /// <summary>All tensors' bytes per sample together.</summary>
     public long Total => _bytes.Values.Sum();
@@ -62,7 +48,6 @@ public sealed class ActivationSizes
                 unknown.Add(name);
             }
         }
-        var inferredCount = bytes.Count;
         foreach (var chunk in unknown.Chunk(ProbeGroup))
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -76,7 +61,7 @@ public sealed class ActivationSizes
                 }
             });
         }
-        return new ActivationSizes(bytes, inferredCount, bytes.Count - inferredCount);
+        return new ActivationSizes(bytes);
     }
 
     /// <summary>The default bound on the float tensors one run of a model computes (summed over its nodes), used to

@@ -97,12 +97,15 @@ public sealed class LocalMeasurer : IVariantMeasurer
     private VariantMeasurement Measure(string modelPath, string baselinePath, IProgress<string>? progress, CancellationToken ct)
     {
         var options = new RunnerOptions { Threads = _threads };
-        using var candidate = ModelRunner.Create(Load(modelPath), Path.GetFileName(modelPath), options);
-        using var baseline = ModelRunner.Create(Load(baselinePath), Path.GetFileName(baselinePath), options);
+        var candidateModel = Load(modelPath);
+        var baselineModel = modelPath == baselinePath ? candidateModel : Load(baselinePath);
+        using var candidate = ModelRunner.Create(candidateModel, Path.GetFileName(modelPath), options);
+        using var baseline = ModelRunner.Create(baselineModel, Path.GetFileName(baselinePath), options);
+        // The data's first sample (batch 1) sizes the accuracy batches and is the input latency is timed on.
+        var first = _data.Open(candidate.Inputs, batchSize: 1).First();
         var guard = new OutputGuard(_threshold);
         var accuracy = new Accuracy();
-        var candidateModel = Load(modelPath);
-        var rows = ModelEvaluator.BatchFor(_data, candidate, candidateModel, modelPath == baselinePath ? null : Load(baselinePath), 64);
+        var rows = ModelEvaluator.BatchFor(first, candidateModel, modelPath == baselinePath ? null : baselineModel, 64);
         foreach (var batch in _data.Open(candidate.Inputs, rows))
         {
             ct.ThrowIfCancellationRequested();
@@ -129,12 +132,11 @@ public sealed class LocalMeasurer : IVariantMeasurer
             return new VariantMeasurement(top1, guard.WorstCosine, double.NaN, null, null, null, "none", "", Outputs: outputs, Metric: metric);
         }
         // Timed on a real input of the data (its first sample), not a made-up one: the size the user's data has.
-        var sample = _data.Open(candidate.Inputs, batchSize: 1).First();
         // Timed interleaved with the baseline (A, B, A, B, ...): the ratio stays fair when the machine's load changes
         // between candidates, which on a shared 2-core host moves a 0.2 ms median by 30% or more.
         var same = modelPath == baselinePath;
         ModelRunner[] runners = same ? [candidate] : [candidate, baseline];
-        var timings = LatencyBenchmark.Timings(runners, sample, RunsFor(runners, sample, ct), _warmup, null, ct);
+        var timings = LatencyBenchmark.Timings(runners, first, RunsFor(runners, first, ct), _warmup, null, ct);
         var latencies = timings[0];
         var sorted = latencies.Order().ToArray();
         var baselineMedian = same ? Percentiles.OfSorted(sorted, 50) : Percentiles.OfSorted(timings[1].Order().ToArray(), 50);
