@@ -49,6 +49,11 @@ public sealed class ChannelPruningPass : ICompressionPass
         }
 
         var pruned = new OnnxModel(model.Proto.Clone());
+        var unshared = SharedConstantSplitting.Run(pruned.Graph);
+        if (unshared > 0)
+        {
+            record.Totals["shared_constants_copied"] = unshared;
+        }
         var label = model.SourcePath is null ? "model" : Path.GetFileName(model.SourcePath);
         progress?.Report("observing shapes with ONNX Runtime");
         var shapes = ObservedShapes.Observe(pruned, label);
