@@ -37,8 +37,8 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 isa=$(grep -o 'avx512_vnni\|avx2' /proc/cpuinfo | sort -u | xargs | sed 's/ /, /')
 # timed LOG CMD...: runs CMD, keeps its output in LOG, returns its exit code; LOG.time holds "seconds peak-KB".
 timed() { local log="$1"; shift; local rc=0; /usr/bin/time -o "$log.time" -f "%e %M" "$@" >"$log" 2>&1 || rc=$?; return $rc; }
-wall() { awk '{printf "%.0f s", $1}' "$1.time"; }
-rss() { awk '{printf "%.2f GB", $2/1048576}' "$1.time"; }
+wall() { tail -n 1 "$1.time" | awk '{printf "%.0f s", $1}'; }   # GNU time writes "Command exited with ..." first on failure
+rss() { tail -n 1 "$1.time" | awk '{printf "%.2f GB", $2/1048576}'; }
 speedup() { grep -o 'speed-up *[0-9.]*x by median' "$1" | grep -o '[0-9.]*x' || echo "?"; }
 
 table="$work/zoo-table.md"

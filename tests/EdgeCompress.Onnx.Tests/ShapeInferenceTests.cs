@@ -225,4 +225,40 @@ public class ShapeInferenceTests
         Assert.True(cost.MacsSaturated);
         Assert.Equal(SafeMath.Saturated, cost.TotalMacs);
     }
+    [Fact]
+    public void Com_microsoft_quantized_and_fused_operators_carry_shapes_and_count_their_MACs()
+    {
+        // ONNX Runtime's tool and its saved optimized graphs: QuantizeLinear/DequantizeLinear, QLinearAdd,
+        // QLinearConcat, QLinearGlobalAveragePool, QGemm, FusedConv and FusedMatMul in the com.microsoft domain.
+        var b = new ModelBuilder().Input("x", 1, 3, 32, 32).Weight("w", 16, 3, 3, 3).Scalar("zp", 0).Floats("s", 0.1f)
+            .Weight("gw", 10, 32).Weight("mw", 4, 10);
+        b.Node("FusedConv", ["x", "w"], ["c"], ("pads", new long[] { 1, 1, 1, 1 }), ("activation", "Relu"));
+        b.Node("QuantizeLinear", ["c", "s", "zp"], ["q"]);
+        b.Node("QLinearAdd", ["q", "s", "zp", "q", "s", "zp", "s", "zp"], ["a"]);
+        b.Node("QLinearConcat", ["s", "zp", "a", "s", "zp", "q", "s", "zp"], ["cat"], ("axis", 1L));
+        b.Node("QLinearGlobalAveragePool", ["cat", "s", "zp", "s", "zp"], ["gap"]);
+        b.Node("DequantizeLinear", ["gap", "s", "zp"], ["d"]);
+        b.Node("Flatten", ["d"], ["f"]);
+        b.Node("QuantizeLinear", ["f", "s", "zp"], ["fq"]);
+        b.Node("QGemm", ["fq", "s", "zp", "gw", "s", "zp", "", "s", "zp"], ["g"], ("transB", 1L));
+        b.Node("DequantizeLinear", ["g", "s", "zp"], ["gd"]);
+        b.Node("FusedMatMul", ["gd", "mw"], ["y"], ("transB", 1L));
+        var m = b.Build();
+        foreach (var n in m.Graph.Proto.Node.Where(n => n.OpType != "Flatten"))
+        {
+            n.Domain = "com.microsoft";
+        }
+        m.Proto.OpsetImport.Add(new EdgeCompress.Onnx.Protos.OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        m.Graph.Invalidate();
+
+        var shapes = ShapeInference.Infer(m);
+        Assert.Equal("1x16x32x32", shapes.TypeOf("a")!.ShapeText());
+        Assert.Equal("1x32x32x32", shapes.TypeOf("cat")!.ShapeText());
+        Assert.Equal("1x32x1x1", shapes.TypeOf("gap")!.ShapeText());
+        Assert.Equal("1x10", shapes.TypeOf("g")!.ShapeText());
+        Assert.Equal("1x4", shapes.TypeOf("y")!.ShapeText());
+        var cost = CostModel.Compute(m, shapes);
+        Assert.Equal(0, cost.UnknownMacNodes);
+        Assert.Equal((16L * 32 * 32 * 27) + (32L * 32 * 32) + (10 * 32) + (4 * 10), cost.TotalMacs);
+    }
 }

@@ -66,11 +66,7 @@ public static class CostModel
         {
             foreach (var node in graph.Node)
             {
-                if ((node.Domain ?? "").Length > 0 && node.Domain != "ai.onnx")
-                {
-                    continue;
-                }
-                if (!MacRules.IsCounted(node.OpType))
+                if (!MacRules.IsCounted(node.Domain ?? "", node.OpType))
                 {
                     continue;
                 }

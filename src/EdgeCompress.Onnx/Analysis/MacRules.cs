@@ -12,7 +12,18 @@ internal static class MacRules
         "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool",
     };
 
+    /// <summary>com.microsoft operators that do a layer's multiply-accumulates (fused or quantized forms).</summary>
+    private static readonly HashSet<string> CountedMicrosoft = new(StringComparer.Ordinal)
+    {
+        "FusedConv", "FusedGemm", "FusedMatMul", "QGemm", "MatMulIntegerToFloat", "DynamicQuantizeMatMul",
+        "QLinearGlobalAveragePool", "QLinearAveragePool",
+    };
+
     public static bool IsCounted(string opType) => Counted.Contains(opType);
+
+    /// <summary>True when the node's operator (in its domain) does counted work.</summary>
+    public static bool IsCounted(string domain, string opType) =>
+        domain is "" or "ai.onnx" ? Counted.Contains(opType) : domain == "com.microsoft" && CountedMicrosoft.Contains(opType);
 
     /// <summary>MACs of a node, or null when a shape it needs is unknown.</summary>
     public static long? Macs(NodeProto node, TensorType?[] inputs, TensorType? output)
@@ -25,12 +36,15 @@ internal static class MacRules
         {
             case "Conv":
             case "ConvInteger":
+            case "FusedConv":
                 return Mul(Elements(output), Tail(In(1), 1));
             case "QLinearConv":
                 return Mul(Elements(output), Tail(In(3), 1));
             case "ConvTranspose":
                 return Mul(Elements(In(0)), Tail(In(1), 1));
             case "Gemm":
+            case "FusedGemm":
+            case "QGemm":
                 {
                     var a = In(0)?.KnownDims();
                     var k = a is { Length: 2 } ? a[node.GetInt("transA", 0) != 0 ? 0 : 1] : (long?)null;
@@ -39,9 +53,17 @@ internal static class MacRules
             case "MatMul":
             case "MatMulInteger":
             case "QLinearMatMul":
+            case "MatMulIntegerToFloat":
+            case "DynamicQuantizeMatMul":
                 {
                     var a = In(0)?.KnownDims();
                     return Mul(Elements(output), a is { Length: > 0 } ? a[^1] : null);
+                }
+            case "FusedMatMul":
+                {
+                    var a = In(0)?.KnownDims();
+                    var k = a is { Length: > 1 } ? a[node.GetInt("transA", 0) != 0 ? ^2 : ^1] : a is { Length: 1 } ? a[0] : (long?)null;
+                    return Mul(Elements(output), k);
                 }
             case "LSTM":
             case "GRU":
@@ -51,6 +73,7 @@ internal static class MacRules
             case "GlobalAveragePool":
             case "GlobalMaxPool":
             case "GlobalLpPool":
+            case "QLinearGlobalAveragePool":
                 return Elements(In(0));
             default:
                 var kernel = node.GetInts("kernel_shape");

@@ -36,6 +36,7 @@ public sealed class ShapeInferenceResult
 public static class ShapeInference
 {
     private static readonly Dictionary<string, Action<NodeContext>> Rules = BuildRules();
+    private static readonly Dictionary<string, Action<NodeContext>> MsRules = MicrosoftRules.Build(Rules);
 
     private static Dictionary<string, Action<NodeContext>> BuildRules()
     {
@@ -175,7 +176,8 @@ public static class ShapeInference
             ControlFlowRules.Infer(ctx, state, (g, s) => InferGraph(g, opset, s, isMain: false));
             return;
         }
-        if (domain is not ("" or "ai.onnx") || !Rules.TryGetValue(node.OpType, out var rule))
+        var rules = domain is "" or "ai.onnx" ? Rules : domain == "com.microsoft" ? MsRules : null;
+        if (rules is null || !rules.TryGetValue(node.OpType, out var rule))
         {
             state.Notes.Add($"no shape rule for {(domain.Length > 0 ? domain + "." : "")}{node.OpType} (node '{OnnxGraph.NodeLabel(node)}')");
             return;

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using EdgeCompress.Cli.Tests.Support;
+using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Data;
+using EdgeCompress.Onnx;
+
+namespace EdgeCompress.Cli.Tests;
+
+/// <summary>
+/// Exports real architectures at test time (eng/zoo/export_zoo.py: Debian's python3-torch and python3-torchvision,
+/// seeded random weights, nothing downloaded) once for the class. Without Python and its packages the fixture
+/// throws and every zoo test fails: CI must not pass by skipping them.
+/// </summary>
+public sealed class ZooFixture : IDisposable
+{
+    /// <summary>The models the suite runs (the table's other rows, ResNet-50 and MobileNetV3-Large, are covered by
+    /// eng/zoo/run.sh: the same blocks at a larger size).</summary>
+    public const string Models = "resnet18,mobilenet_v3_small,efficientnet_b0,shufflenet_v2_x1_0,squeezenet1_1,vit_s6_16,ssdlite320_mobilenet_v3_large,text_transformer,mobilenet_v2_fp16";
+
+    public ZooFixture()
+    {
+        Dir = Directory.CreateTempSubdirectory("edgec-zoo-").FullName;
+        var root = AppContext.BaseDirectory;
+        while (root is not null && !File.Exists(Path.Combine(root, "EdgeCompress.sln")))
+        {
+            root = Path.GetDirectoryName(root);
+        }
+        var script = Path.Combine(root ?? throw new InvalidOperationException("checkout root not found"), "eng", "zoo", "export_zoo.py");
+        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { script, Dir, "--models", Models })
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"export_zoo.py failed ({p.ExitCode}): needs /usr/bin/python3 with python3-torch, python3-torchvision and python3-onnx (eng/bootstrap.sh installs them)\n{stdout}\n{stderr.Result}");
+        }
+    }
+
+    public string Dir { get; }
+
+    public string Model(string name) => Path.Combine(Dir, name + ".onnx");
+
+    public void Dispose() => Directory.Delete(Dir, recursive: true);
+}
+
+public sealed class ZooTests : IClassFixture<ZooFixture>
+{
+    private readonly ZooFixture _zoo;
+
+    public ZooTests(ZooFixture zoo) => _zoo = zoo;
+
+    public static TheoryData<string> Models => new(ZooFixture.Models.Split(','));
+
+    private static double[] Cosines(string stdout) =>
+        Regex.Matches(stdout, @"^\s+output '[^']+': .*cosine ([0-9.]+)", RegexOptions.Multiline)
+            .Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToArray();
+
+    private static (long Macs, int Unknown) Macs(OnnxModel model)
+    {
+        var cost = CostModel.Compute(model, ShapeInference.Infer(model));
+        return (cost.TotalMacs, cost.UnknownMacNodes);
+    }
+
+    /// <summary>Runs the model once in ONNX Runtime on synthetic inputs and returns its first output.</summary>
+    private static RunOutput RunOnce(string path)
+    {
+        var model = OnnxModel.Load(path);
+        using var runner = ModelRunner.Create(model, Path.GetFileName(path));
+        var sample = DataSpec.Parse("synthetic:1").Open(runner.Inputs, 1).First();
+        return runner.Run(sample)[0];
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task Static_int8_keeps_every_output_faithful_and_counts_the_same_MACs_as_the_float_model(string name)
+    {
+        var input = _zoo.Model(name);
+        var output = Path.Combine(_zoo.Dir, name + ".int8.onnx");
+        var run = await CliRunner.RunAsync("quantize", input, "--out", output, "--calibration", "synthetic:8");
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        var cosines = Cosines(run.Stdout);
+        Assert.NotEmpty(cosines);
+        Assert.All(cosines, c => Assert.True(c >= 0.98, $"{name}: output cosine {c} < 0.98\n{run.Stdout}"));
+        // Static QDQ leaves an embedding table (Gather) float: the text model's 8000x192 embedding is 63% of it.
+        var bound = name == "text_transformer" ? 0.8 : 0.6;
+        Assert.True(new FileInfo(output).Length < bound * new FileInfo(input).Length, $"{name}: {new FileInfo(output).Length} of {new FileInfo(input).Length} bytes");
+
+        // The cost model counts the int8 graph's work as the float graph's, also with ONNX Runtime's own
+        // com.microsoft QuantizeLinear/DequantizeLinear (what its tool writes for older opsets).
+        var floatMacs = Macs(OnnxModel.Load(input));
+        var int8 = OnnxModel.Load(output);
+        Assert.Equal(floatMacs, Macs(int8));
+        foreach (var n in int8.Graph.Proto.Node.Where(n => n.OpType is "QuantizeLinear" or "DequantizeLinear"))
+        {
+            n.Domain = "com.microsoft";
+        }
+        int8.Proto.OpsetImport.Add(new EdgeCompress.Onnx.Protos.OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        int8.Graph.Invalidate();
+        Assert.Equal(floatMacs, Macs(int8));
+        Assert.True(floatMacs.Macs > 1_000_000, $"{name}: {floatMacs.Macs} MACs");
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task Channel_pruning_removes_work_or_says_per_layer_why_not_and_the_output_runs(string name)
+    {
+        var input = _zoo.Model(name);
+        var output = Path.Combine(_zoo.Dir, name + ".p30.onnx");
+        var run = await CliRunner.RunAsync("prune", input, "--out", output, "--channels", "0.3");
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        var macs = Regex.Match(run.Stdout, @"MACs [0-9,]+ -> [0-9,]+ \(([0-9.]+)x\)");
+        Assert.True(macs.Success, run.Stdout);
+        Assert.True(double.Parse(macs.Groups[1].Value, CultureInfo.InvariantCulture) < 0.95, $"{name}: {macs.Value}");
+        Assert.True(Macs(OnnxModel.Load(output)).Macs < Macs(OnnxModel.Load(input)).Macs);
+        // Every layer group left alone is named with its reason.
+        if (run.Stderr.Contains("did less than asked", StringComparison.Ordinal))
+        {
+            Assert.Matches(@"warning: layer \S+.* not pruned: \S", run.Stderr);
+        }
+        var reference = RunOnce(input);
+        var pruned = RunOnce(output);
+        Assert.Equal(reference.Dims, pruned.Dims);
+        Assert.All(pruned.Values, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task Factorization_to_a_parameter_target_writes_a_model_that_runs(string name)
+    {
+        var input = _zoo.Model(name);
+        var output = Path.Combine(_zoo.Dir, name + ".fact.onnx");
+        var run = await CliRunner.RunAsync("factorize", input, "--out", output, "--params", "0.6");
+
+        // Exit 1 only for a target the layers cannot reach (an embedding holds most parameters), and then it says so.
+        Assert.True(run.ExitCode == 0 || run.Stderr.Contains("parameter target 0.6 not reached", StringComparison.Ordinal), run.Stdout + run.Stderr);
+        Assert.True(File.Exists(output), run.Stderr);
+        Assert.Matches(@"params [0-9.]+[kMG]? -> [0-9.]+[kMG]? \(0\.[0-9]+x\)", run.Stdout);
+        var reference = RunOnce(input);
+        var factorized = RunOnce(output);
+        Assert.Equal(reference.Dims, factorized.Dims);
+        if (name is "vit_s6_16" or "text_transformer")
+        {
+            Assert.Matches(@"MatMul\s+svd rank \d+", run.Stdout); // transformer projections and MLPs are factorized
+        }
+    }
+}
