@@ -86,6 +86,14 @@ public sealed class ZooTests : IClassFixture<ZooFixture>
         var run = await CliRunner.RunAsync("quantize", input, "--out", output, "--calibration", "synthetic:8");
 
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        // The speed check timed int8 against float here and says what it kept float for speed, if anything; a layer
+        // it kept float is float in the file.
+        Assert.Matches(@"speed check\s+int8 (was )?[0-9.]+x the float model", run.Stdout);
+        foreach (Match kept in Regex.Matches(run.Stdout, @"- (\S+) \(Conv\): kept float: its int8 form is slower on this host"))
+        {
+            var conv = OnnxModel.Load(output).Graph.Nodes.Single(n => OnnxGraph.NodeLabel(n) == kept.Groups[1].Value);
+            Assert.NotEqual("DequantizeLinear", OnnxModel.Load(output).Graph.Producer(conv.Input[1])?.OpType); // float weights
+        }
         var cosines = Cosines(run.Stdout);
         Assert.NotEmpty(cosines);
         Assert.All(cosines, c => Assert.True(c >= 0.98, $"{name}: output cosine {c} < 0.98\n{run.Stdout}"));
@@ -106,6 +114,16 @@ public sealed class ZooTests : IClassFixture<ZooFixture>
         int8.Graph.Invalidate();
         Assert.Equal(floatMacs, Macs(int8));
         Assert.True(floatMacs.Macs > 1_000_000, $"{name}: {floatMacs.Macs} MACs");
+    }
+
+    [Fact]
+    public async Task For_a_board_profile_the_host_speed_check_is_not_run_and_the_table_says_why()
+    {
+        var output = Path.Combine(_zoo.Dir, "mnv3-rpi5.int8.onnx");
+        var run = await CliRunner.RunAsync("quantize", _zoo.Model("mobilenet_v3_small"), "--out", output, "--calibration", "synthetic:4", "--profile", "rpi5");
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Assert.Contains("speed check     not run: profile rpi5 is aarch64, this host x86_64", run.Stdout, StringComparison.Ordinal);
     }
 
     [Theory]

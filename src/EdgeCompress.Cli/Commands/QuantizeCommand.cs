@@ -26,7 +26,7 @@ internal static class QuantizeCommand
         var perChannel = new Option<bool>("--per-channel") { Description = "one weight scale per output channel (static default; opt-in for dynamic)" };
         var perTensor = new Option<bool>("--per-tensor") { Description = "one weight scale per tensor" };
         var exclude = new Option<string[]>("--exclude") { Description = "node names to keep in float", AllowMultipleArgumentsPerToken = true };
-        var activation = new Option<string?>("--activation-type") { Description = "int8 (S8S8) or uint8 (U8S8, x86 without VNNI); default: the profile's scheme, else int8" };
+        var activation = new Option<string?>("--activation-type") { Description = "int8 (S8S8) or uint8 (U8S8); default: the profile's scheme, else uint8 on x86 hosts (their int8 kernels are u8 x s8) and int8 elsewhere" };
         activation.AcceptOnlyFromAmong("int8", "uint8");
         var reduceRange = new Option<bool?>("--reduce-range") { Description = "7-bit weights: needed by x86 hosts without VNNI (default: the profile's setting, else on exactly when this host is one; --reduce-range false to force 8-bit)" };
         var weightOnlyRecurrent = new Option<bool>("--weight-only-recurrent") { Description = "dynamic mode: store GRU/RNN weights int8 although ONNX Runtime has no int8 kernel for them (4x smaller, but slower)" };
@@ -34,10 +34,11 @@ internal static class QuantizeCommand
         var guardFlags = new GuardFlags("--accuracy-budget");
         var shapeFlag = new InputShapeFlag();
         var preprocessFlag = new PreprocessFlag();
+        var noSpeedCheck = new Option<bool>("--no-speed-check") { Description = "static mode on this host's kind of CPU: do not time int8 against float nor keep the slower layer kinds (first conv, depthwise, non-MAC layers) float" };
         var evalData = new Option<string?>("--eval-data") { Description = "data the quality guard judges on (default: the calibration data; labelled data adds top-1/top-5)" };
         var command = new Command("quantize", "Quantize a model to int8 (static QDQ or dynamic) and report size, fidelity and accuracy.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { output, mode, calibration, method, percentile, perChannel, perTensor, exclude, activation, reduceRange, profile, weightOnlyRecurrent, evalData })
+        foreach (var o in new Option[] { output, mode, calibration, method, percentile, perChannel, perTensor, exclude, activation, reduceRange, profile, weightOnlyRecurrent, evalData, noSpeedCheck })
         {
             command.Options.Add(o);
         }
@@ -51,7 +52,7 @@ internal static class QuantizeCommand
                 parse.GetValue(method)!, parse.GetValue(percentile), parse.GetValue(perChannel), parse.GetValue(perTensor),
                 parse.GetValue(exclude) ?? [], parse.GetValue(activation), parse.GetValue(reduceRange), guardFlags.Settings(parse), parse.GetValue(evalData),
                 parse.GetValue(profile), parse.GetValue(weightOnlyRecurrent), shapeFlag.Shapes(parse),
-                parse.GetValue(preprocessFlag.Option));
+                parse.GetValue(preprocessFlag.Option), !parse.GetValue(noSpeedCheck));
             return Task.FromResult(Run(ctx, request, ct));
         }));
         return command;
@@ -59,7 +60,7 @@ internal static class QuantizeCommand
 
     internal sealed record QuantizeRequest(string Model, string Out, string? Mode, string? Calibration, string Method, double Percentile,
         bool PerChannel, bool PerTensor, string[] Exclude, string? Activation, bool? ReduceRange, QualitySettings Guard, string? EvalData, string? Profile, bool WeightOnlyRecurrent,
-        IReadOnlyDictionary<string, long[]> InputShapes, FileInfo? Preprocess);
+        IReadOnlyDictionary<string, long[]> InputShapes, FileInfo? Preprocess, bool SpeedCheck = true);
 
     private static int Run(CliContext ctx, QuantizeRequest r, CancellationToken ct)
     {
@@ -148,8 +149,17 @@ internal static class QuantizeCommand
                 ctx.Error.WriteLine($"edgec: {nothing}; nothing written");
                 return EdgecApp.ExitCheckFailed;
             }
+            var speed = SpeedCheckApplies(r, options, scheme) is null
+                ? Int8SpeedCheck.Run(input, prepared.Model, result, guard is { Met: true } ? options.WithExcluded(options.Exclude.Concat(guard.KeptFloat)) : options,
+                    cal, calibration ?? evaluation, progress, ct)
+                : null;
+            var reJudge = speed is not null && !ReferenceEquals(speed.Result, result);
+            if (reJudge)
+            {
+                result = speed!.Result;
+            }
             // Judge before writing: a model ONNX Runtime cannot run, or one that fails a budget, is never saved.
-            var quality = guard?.Quality ?? (judgeData is null ? null : Judge(result.Model));
+            var quality = reJudge ? (judgeData is null ? null : Judge(result.Model)) : guard?.Quality ?? (judgeData is null ? null : Judge(result.Model));
             var written = half is null ? result.Model : Float16Precision.KeepInterface(result.Model, half);
             var figures = new QuantizeFigures(quality, inputBytes, written.Proto.CalculateSize());
             var passed = QuantizeSummary.Print(ctx, r.Model, r.Out, options, scheme, prepared.Record, result.Record, figures, guard, cal, r.Guard, whyNone);
@@ -166,6 +176,7 @@ internal static class QuantizeCommand
                 ctx.Warn(Float16Precision.QuantizedNote);
             }
             ctx.Out.WriteLine($"wrote {r.Out}");
+            ReportSpeed(ctx, r, options, scheme, speed);
             foreach (var w in prepared.Record.Warnings.Concat(result.Record.Warnings))
             {
                 ctx.Warn(w);
@@ -195,6 +206,59 @@ internal static class QuantizeCommand
         catch (ModelRunException e)
         {
             throw new UsageException(e.Message, e);
+        }
+    }
+
+    /// <summary>Null when the int8-vs-float speed check runs; else why not (it times on this host, so only for this
+    /// host's kind of CPU and static mode).</summary>
+    private static string? SpeedCheckApplies(QuantizeRequest r, QuantizationOptions options, QuantizeScheme scheme)
+    {
+        if (!r.SpeedCheck)
+        {
+            return "--no-speed-check";
+        }
+        if (options.Mode != QuantizationMode.Static)
+        {
+            return "dynamic mode";
+        }
+        var hostArch = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture switch
+        {
+            System.Runtime.InteropServices.Architecture.X64 => "x86_64",
+            System.Runtime.InteropServices.Architecture.Arm64 => "aarch64",
+            var a => a.ToString().ToLowerInvariant(),
+        };
+        return scheme.Profile is { } p && !string.Equals(p.Cpu.Architecture, hostArch, StringComparison.OrdinalIgnoreCase)
+            ? $"profile {p.Id} is {p.Cpu.Architecture}, this host {hostArch}: host timings say nothing about the board"
+            : null;
+    }
+
+    private static void ReportSpeed(CliContext ctx, QuantizeRequest r, QuantizationOptions options, QuantizeScheme scheme, SpeedCheckOutcome? speed)
+    {
+        var c = CultureInfo.InvariantCulture;
+        if (speed is null)
+        {
+            if (options.Mode == QuantizationMode.Static && SpeedCheckApplies(r, options, scheme) is { } why && why != "--no-speed-check")
+            {
+                ctx.Out.WriteLine($"  speed check     not run: {why} (edgec bench on the board measures it)");
+            }
+            return;
+        }
+        if (speed.KeptFloat.Count == 0)
+        {
+            ctx.Out.WriteLine(string.Create(c, $"  speed check     int8 {speed.SpeedUp:F2}x the float model (single thread, this host, median)"));
+        }
+        else
+        {
+            var kinds = string.Join("; ", speed.KeptFloat.Select(kv => $"{kv.Value.Count} {kv.Key}"));
+            ctx.Out.WriteLine(string.Create(c, $"  speed check     int8 was {speed.FirstSpeedUp:F2}x the float model; kept float for speed: {kinds}: now {speed.SpeedUp:F2}x (single thread, this host, median)"));
+        }
+        foreach (var t in speed.Trials)
+        {
+            ctx.Out.WriteLine($"                  - {t}");
+        }
+        if (speed.SpeedUp < 1)
+        {
+            ctx.Warn(string.Create(c, $"int8 is slower than float on this host ({speed.SpeedUp:F2}x single-thread): {Path.GetFileName(r.Out)} is smaller, not faster; check on the board (edgec bench) before shipping it for speed"));
         }
     }
 

@@ -135,14 +135,5 @@ public static class AccuracyGuard
         }
     }
 
-    private static QuantizationOptions WithExcluded(QuantizationOptions o, IEnumerable<string> more) => new()
-    {
-        Mode = o.Mode,
-        Method = o.Method,
-        Percentile = o.Percentile,
-        PerChannel = o.PerChannel,
-        Activations = o.Activations,
-        ReduceRange = o.ReduceRange,
-        Exclude = new HashSet<string>(o.Exclude.Concat(more), StringComparer.Ordinal),
-    };
+    private static QuantizationOptions WithExcluded(QuantizationOptions o, IEnumerable<string> more) => o.WithExcluded(o.Exclude.Concat(more));
 }

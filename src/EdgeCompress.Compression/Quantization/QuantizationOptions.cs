@@ -61,4 +61,17 @@ public sealed class QuantizationOptions
 
     /// <summary>Node names (or labels) that stay in float.</summary>
     public IReadOnlySet<string> Exclude { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>The same settings with <paramref name="exclude"/> (added to nothing: the whole set) kept float.</summary>
+    public QuantizationOptions WithExcluded(IEnumerable<string> exclude) => new()
+    {
+        Mode = Mode,
+        Method = Method,
+        Percentile = Percentile,
+        PerChannel = PerChannel,
+        Activations = Activations,
+        ReduceRange = ReduceRange,
+        WeightOnlyRecurrent = WeightOnlyRecurrent,
+        Exclude = new HashSet<string>(exclude, StringComparer.Ordinal),
+    };
 }
