@@ -28,7 +28,9 @@ public sealed class QuantizeCommandTests : IDisposable
     {
         var input = Save(QuantizeCliModels.Centroid(), "centroid.onnx");
         var output = Path.Combine(_dir, "centroid.int8.onnx");
-        var (code, stdout, stderr) = await Edgec("quantize", input, "--out", output, "--calibration", "fashion-mnist:train@256", "--eval-data", "fashion-mnist:test@500");
+        // --no-speed-check: a 31 KB model is too small for int8 to pay on this host, and the speed check would keep
+        // layers float (ZooTests hold the speed check on real architectures).
+        var (code, stdout, stderr) = await Edgec("quantize", input, "--out", output, "--calibration", "fashion-mnist:train@256", "--eval-data", "fashion-mnist:test@500", "--no-speed-check");
         Assert.True(code == 0, stderr);
         Assert.Contains("size ", stdout, StringComparison.Ordinal);
         Assert.Contains("2 quantized", stdout, StringComparison.Ordinal);

@@ -8,11 +8,47 @@ using EdgeCompress.Onnx;
 // Benchmarks for the factorization issue's speed bars, printing medians:
 //   svd [SIZE] [RUNS]            exact vs fast decomposition of SIZE x SIZE matrices (default 4096, 3 runs each)
 //   latency A.onnx B.onnx [RUNS] single-thread latency of two models on the same batch-1 input (default 200 runs)
+//   costmodel PROFILE MODEL...   the cost model's latency estimate for PROFILE (x64-host: this kind of host) against
+//                                single-thread medians measured here, per model, and the median absolute error
 var invariant = CultureInfo.InvariantCulture;
-if (args.Length == 0 || args[0] is not ("svd" or "latency"))
+if (args.Length == 0 || args[0] is not ("svd" or "latency" or "costmodel"))
 {
-    Console.Error.WriteLine("usage: factor-bench svd [SIZE] [RUNS] | latency BASE.onnx OTHER.onnx [RUNS]");
+    Console.Error.WriteLine("usage: factor-bench svd [SIZE] [RUNS] | latency BASE.onnx OTHER.onnx [RUNS] | costmodel PROFILE MODEL.onnx...");
     return 2;
+}
+if (args[0] == "costmodel")
+{
+    var profile = EdgeCompress.Profiles.ProfileStore.Default().Load(args[1]);
+    var errors = new List<double>();
+    Console.WriteLine($"{"model",-44} {"MACs",10} {"estimate ms",12} {"measured ms",12} {"error",8}");
+    foreach (var path in args.Skip(2))
+    {
+        var model = OnnxModel.Load(path);
+        var estimate = EdgeCompress.Compression.Search.CostModelEstimator.EstimateMs(model, profile);
+        using var runner = ModelRunner.Create(model, Path.GetFileName(path), new RunnerOptions { Threads = profile.Runtime.IntraOpThreads });
+        var input = DataSpec.Parse("synthetic:1").Open(runner.Inputs).First();
+        for (var i = 0; i < 3; i++)
+        {
+            runner.Run(input);
+        }
+        var first = Stopwatch.StartNew();
+        runner.Run(input);
+        var runs = (int)Math.Clamp(2000 / Math.Max(0.05, first.Elapsed.TotalMilliseconds), 5, 100);
+        var times = new List<double>(runs);
+        for (var i = 0; i < runs; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            runner.Run(input);
+            times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        var measured = Median(times);
+        var error = (estimate - measured) / measured;
+        errors.Add(Math.Abs(error));
+        var macs = EdgeCompress.Compression.Search.CostModelEstimator.MacsPerSample(model) ?? 0;
+        Console.WriteLine(string.Create(invariant, $"{Path.GetFileName(path),-44} {macs / 1e6,9:F1}M {estimate,12:F3} {measured,12:F3} {error * 100,7:F0}%"));
+    }
+    Console.WriteLine(string.Create(invariant, $"cost model for profile {profile.Id} against this host ({profile.Runtime.IntraOpThreads} thread(s), medians): median |error| {Median(errors) * 100:F0}% over {errors.Count} models, worst {errors.Max() * 100:F0}%"));
+    return 0;
 }
 if (args[0] == "svd")
 {

@@ -288,6 +288,10 @@ internal static class QuantizeCommand
             flags.AddRange(["--percentile", o.Percentile.ToString(CultureInfo.InvariantCulture)]);
         }
         flags.Add("--freeze-ranges");
+        if (o.Activations == ActivationType.U8)
+        {
+            flags.AddRange(["--activation-type", "uint8"]);
+        }
         if (!o.PerChannel)
         {
             flags.Add("--per-tensor");
