@@ -21,31 +21,35 @@ if (args[0] == "costmodel")
     var profile = EdgeCompress.Profiles.ProfileStore.Default().Load(args[1]);
     var errors = new List<double>();
     Console.WriteLine($"{"model",-44} {"MACs",10} {"estimate ms",12} {"measured ms",12} {"error",8}");
+    // COSTBENCH_CACHE=FILE keeps measured medians between runs (path TAB ms), so the model can be refitted offline;
+    // COSTBENCH_TSV=FILE writes each model's work breakdown with its measured median, for that fit.
+    var cacheFile = Environment.GetEnvironmentVariable("COSTBENCH_CACHE");
+    var cache = cacheFile is not null && File.Exists(cacheFile)
+        ? File.ReadAllLines(cacheFile).Select(l => l.Split('\t')).ToDictionary(p => p[0], p => double.Parse(p[1], invariant))
+        : new Dictionary<string, double>();
+    var tsv = Environment.GetEnvironmentVariable("COSTBENCH_TSV") is { } tsvPath ? new StreamWriter(tsvPath) : null;
+    tsv?.WriteLine("model\tdense_fp32\tdw_fp32\tdense_int8\tdw_int8\tmoved_bytes\tparam_bytes\toperators\tmeasured_ms");
     foreach (var path in args.Skip(2))
     {
         var model = OnnxModel.Load(path);
         var estimate = EdgeCompress.Compression.Search.CostModelEstimator.EstimateMs(model, profile);
-        using var runner = ModelRunner.Create(model, Path.GetFileName(path), new RunnerOptions { Threads = profile.Runtime.IntraOpThreads });
-        var input = DataSpec.Parse("synthetic:1").Open(runner.Inputs).First();
-        for (var i = 0; i < 3; i++)
+        var full = Path.GetFullPath(path);
+        if (!cache.TryGetValue(full, out var measured))
         {
-            runner.Run(input);
+            measured = MeasureMedian(model, path, profile.Runtime.IntraOpThreads);
+            cache[full] = measured;
         }
-        var first = Stopwatch.StartNew();
-        runner.Run(input);
-        var runs = (int)Math.Clamp(2000 / Math.Max(0.05, first.Elapsed.TotalMilliseconds), 5, 100);
-        var times = new List<double>(runs);
-        for (var i = 0; i < runs; i++)
-        {
-            var sw = Stopwatch.StartNew();
-            runner.Run(input);
-            times.Add(sw.Elapsed.TotalMilliseconds);
-        }
-        var measured = Median(times);
+        var bd = EdgeCompress.Compression.Search.CostModelEstimator.Breakdown(model);
+        tsv?.WriteLine(string.Create(invariant, $"{Path.GetFileName(path)}\t{bd.DenseFp32Macs}\t{bd.DepthwiseFp32Macs}\t{bd.DenseInt8Macs}\t{bd.DepthwiseInt8Macs}\t{bd.MovedBytes}\t{bd.ParameterBytes}\t{bd.Operators}\t{measured}"));
         var error = (estimate - measured) / measured;
         errors.Add(Math.Abs(error));
         var macs = EdgeCompress.Compression.Search.CostModelEstimator.MacsPerSample(model) ?? 0;
         Console.WriteLine(string.Create(invariant, $"{Path.GetFileName(path),-44} {macs / 1e6,9:F1}M {estimate,12:F3} {measured,12:F3} {error * 100,7:F0}%"));
+    }
+    tsv?.Dispose();
+    if (cacheFile is not null)
+    {
+        File.WriteAllLines(cacheFile, cache.Select(kv => string.Create(invariant, $"{kv.Key}\t{kv.Value}")));
     }
     Console.WriteLine(string.Create(invariant, $"cost model for profile {profile.Id} against this host ({profile.Runtime.IntraOpThreads} thread(s), medians): median |error| {Median(errors) * 100:F0}% over {errors.Count} models, worst {errors.Max() * 100:F0}%"));
     return 0;
@@ -95,6 +99,27 @@ var sample = DataSpec.Parse("synthetic:1").Open(a.Inputs).First();
 var (msA, msB) = Interleaved(a, b, sample, n);
 Console.WriteLine(string.Create(invariant, $"{Path.GetFileName(args[1])}: median {msA:F4} ms; {Path.GetFileName(args[2])}: median {msB:F4} ms; ratio {msB / msA:F3} (1 thread, batch 1, {n} interleaved runs each)"));
 return 0;
+
+static double MeasureMedian(OnnxModel model, string path, int threads)
+{
+    using var runner = ModelRunner.Create(model, Path.GetFileName(path), new RunnerOptions { Threads = threads });
+    var input = DataSpec.Parse("synthetic:1").Open(runner.Inputs).First();
+    for (var i = 0; i < 3; i++)
+    {
+        runner.Run(input);
+    }
+    var first = Stopwatch.StartNew();
+    runner.Run(input);
+    var runs = (int)Math.Clamp(2000 / Math.Max(0.05, first.Elapsed.TotalMilliseconds), 5, 100);
+    var times = new List<double>(runs);
+    for (var i = 0; i < runs; i++)
+    {
+        var sw = Stopwatch.StartNew();
+        runner.Run(input);
+        times.Add(sw.Elapsed.TotalMilliseconds);
+    }
+    return Median(times);
+}
 
 // Runs alternate between the two models so that load changes on a shared host hit both alike.
 static (double A, double B) Interleaved(ModelRunner a, ModelRunner b, Sample sample, int runs)
