@@ -38,7 +38,7 @@ public sealed class PruneCommandTests : IDisposable
     [Fact]
     public async Task A_tail_ratio_prunes_the_smallest_feature_maps_less_and_the_table_shows_it()
     {
-        var (code, stdout, stderr) = await Run("prune", _model, "--out", OutPath, "--channels", "0.5", "--tail-ratio", "0.25", "--layer-ratio", "c1=0.75");
+        var (code, stdout, stderr) = await Run("prune", _model, "--out", OutPath, "--channels", "0.5", "--tail-ratio", "0.25", "--layer-ratio", "c1=0.75", "--round-to", "1");
         Assert.True(code == 0, stderr);
         Assert.Matches(@"c1 +Conv +\S+ -> \S+ +pruned 12/16 channels", stdout);
         Assert.Matches(@"c2 +Conv +\S+ -> \S+ +pruned 8/32 channels", stdout);
@@ -121,7 +121,7 @@ public sealed class PruneCommandTests : IDisposable
     [Fact]
     public async Task A_sweep_prints_one_row_per_ratio_with_params_macs_and_fidelity()
     {
-        var (code, stdout, _) = await Run("prune", _model, "--channels", "0.5", "--sweep", "0.1:0.5:0.2", "--eval", "synthetic:8");
+        var (code, stdout, _) = await Run("prune", _model, "--channels", "0.5", "--sweep", "0.1:0.5:0.2", "--eval", "synthetic:8", "--round-to", "1");
         Assert.Equal(0, code);
         var rows = stdout.Split('\n').Where(l => l.Length > 4 && char.IsDigit(l[0])).ToList();
         Assert.Equal(["0.00", "0.10", "0.30", "0.50"], rows.Select(r => r[..4]));
