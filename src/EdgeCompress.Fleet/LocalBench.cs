@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using EdgeCompress.Runtime;
 using EdgeCompress.Sensors;
 
@@ -9,15 +8,6 @@ public static class LocalBench
 {
     /// <summary>The pseudo-device name of the in-process engine.</summary>
     public const string DeviceName = "local";
-
-    // The daemon reports uname's spelling; use the same so local rows group with device rows.
-    private static string UnameArchitecture() => RuntimeInformation.OSArchitecture switch
-    {
-        Architecture.X64 => "x86_64",
-        Architecture.Arm64 => "aarch64",
-        Architecture.Arm => "armv7l",
-        var other => other.ToString().ToLowerInvariant(),
-    };
 
     /// <summary>Benchmarks <paramref name="model"/> here under <paramref name="name"/>; bad models and requests are usage problems.</summary>
     public static async Task<BenchRecord> RunAsync(ModelFile model, string name, BenchSettings settings, IProgress<DeviceProgress>? progress, CancellationToken cancellationToken)
@@ -43,7 +33,7 @@ public static class LocalBench
                 TimeUtc = DateTimeOffset.UtcNow,
                 Device = DeviceName,
                 Hostname = Environment.MachineName,
-                Architecture = UnameArchitecture(),
+                Architecture = HostArchitecture.Uname, // as the daemon reports it, so local rows group with device rows
                 ModelFile = model.Path,
                 ModelName = name,
                 ModelSha256 = model.Sha256,

@@ -149,17 +149,16 @@ internal static class QuantizeCommand
                 ctx.Error.WriteLine($"edgec: {nothing}; nothing written");
                 return EdgecApp.ExitCheckFailed;
             }
-            var speed = SpeedCheckApplies(r, options, scheme) is null
+            var speedSkipped = SpeedCheckApplies(r, options, scheme);
+            var speed = speedSkipped is null
                 ? Int8SpeedCheck.Run(input, prepared.Model, result, guard is { Met: true } ? options.WithExcluded(options.Exclude.Concat(guard.KeptFloat)) : options,
                     cal, calibration ?? evaluation, progress, ct)
                 : null;
-            var reJudge = speed is not null && !ReferenceEquals(speed.Result, result);
-            if (reJudge)
-            {
-                result = speed!.Result;
-            }
+            // The guard's judgement holds only for the model it judged; one the speed check changed is judged again.
+            var judged = speed is null || ReferenceEquals(speed.Result, result) ? guard?.Quality : null;
+            result = speed?.Result ?? result;
             // Judge before writing: a model ONNX Runtime cannot run, or one that fails a budget, is never saved.
-            var quality = reJudge ? (judgeData is null ? null : Judge(result.Model)) : guard?.Quality ?? (judgeData is null ? null : Judge(result.Model));
+            var quality = judged ?? (judgeData is null ? null : Judge(result.Model));
             var written = half is null ? result.Model : Float16Precision.KeepInterface(result.Model, half);
             var figures = new QuantizeFigures(quality, inputBytes, written.Proto.CalculateSize());
             var passed = QuantizeSummary.Print(ctx, r.Model, r.Out, options, scheme, prepared.Record, result.Record, figures, guard, cal, r.Guard, whyNone);
@@ -176,7 +175,7 @@ internal static class QuantizeCommand
                 ctx.Warn(Float16Precision.QuantizedNote);
             }
             ctx.Out.WriteLine($"wrote {r.Out}");
-            ReportSpeed(ctx, r, options, scheme, speed);
+            ReportSpeed(ctx, r.Out, options, speedSkipped, speed);
             foreach (var w in prepared.Record.Warnings.Concat(result.Record.Warnings))
             {
                 ctx.Warn(w);
@@ -221,23 +220,17 @@ internal static class QuantizeCommand
         {
             return "dynamic mode";
         }
-        var hostArch = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture switch
-        {
-            System.Runtime.InteropServices.Architecture.X64 => "x86_64",
-            System.Runtime.InteropServices.Architecture.Arm64 => "aarch64",
-            var a => a.ToString().ToLowerInvariant(),
-        };
-        return scheme.Profile is { } p && !string.Equals(p.Cpu.Architecture, hostArch, StringComparison.OrdinalIgnoreCase)
-            ? $"profile {p.Id} is {p.Cpu.Architecture}, this host {hostArch}: host timings say nothing about the board"
+        return scheme.Profile is { } p && !string.Equals(p.Cpu.Architecture, EdgeCompress.Runtime.HostArchitecture.Uname, StringComparison.OrdinalIgnoreCase)
+            ? $"profile {p.Id} is {p.Cpu.Architecture}, this host {EdgeCompress.Runtime.HostArchitecture.Uname}: host timings say nothing about the board"
             : null;
     }
 
-    private static void ReportSpeed(CliContext ctx, QuantizeRequest r, QuantizationOptions options, QuantizeScheme scheme, SpeedCheckOutcome? speed)
+    private static void ReportSpeed(CliContext ctx, string output, QuantizationOptions options, string? skipped, SpeedCheckOutcome? speed)
     {
         var c = CultureInfo.InvariantCulture;
         if (speed is null)
         {
-            if (options.Mode == QuantizationMode.Static && SpeedCheckApplies(r, options, scheme) is { } why && why != "--no-speed-check")
+            if (options.Mode == QuantizationMode.Static && skipped is { } why && why != "--no-speed-check")
             {
                 ctx.Out.WriteLine($"  speed check     not run: {why} (edgec bench on the board measures it)");
             }
@@ -258,7 +251,7 @@ internal static class QuantizeCommand
         }
         if (speed.SpeedUp < 1)
         {
-            ctx.Warn(string.Create(c, $"int8 is slower than float on this host ({speed.SpeedUp:F2}x single-thread): {Path.GetFileName(r.Out)} is smaller, not faster; check on the board (edgec bench) before shipping it for speed"));
+            ctx.Warn(string.Create(c, $"int8 is slower than float on this host ({speed.SpeedUp:F2}x single-thread): {Path.GetFileName(output)} is smaller, not faster; check on the board (edgec bench) before shipping it for speed"));
         }
     }
 

@@ -31,13 +31,7 @@ public static class DeviceProbe
         var info = new DeviceInfo
         {
             Hostname = Environment.MachineName,
-            Architecture = RuntimeInformation.OSArchitecture switch
-            {
-                Architecture.X64 => "x86_64",
-                Architecture.Arm64 => "aarch64",
-                Architecture.Arm => "armv7l",
-                var other => other.ToString().ToLowerInvariant(),
-            },
+            Architecture = HostArchitecture.Uname,
             Os = RuntimeInformation.OSDescription,
             Profile = profile,
             CpuCount = Environment.ProcessorCount,

@@ -19,8 +19,6 @@ internal static class MacRules
         "QLinearGlobalAveragePool", "QLinearAveragePool",
     };
 
-    public static bool IsCounted(string opType) => Counted.Contains(opType);
-
     /// <summary>True when the node's operator (in its domain) does counted work.</summary>
     public static bool IsCounted(string domain, string opType) =>
         domain is "" or "ai.onnx" ? Counted.Contains(opType) : domain == "com.microsoft" && CountedMicrosoft.Contains(opType);
