@@ -91,6 +91,27 @@ ZOO = {
 FP16_OF = "mobilenet_v2"  # the fp16 copy: mobilenet_v2_fp16
 
 
+class Segmenter(nn.Module):
+    """DeepLabV3-ResNet50 as deployed: the per-pixel class logits only (torchvision returns a dict)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = torchvision.models.segmentation.deeplabv3_resnet50(weights=None, weights_backbone=None)
+
+    def forward(self, images):
+        return self.net(images)["out"]
+
+
+# Not in the default zoo (minutes per verb): the memory and time benchmark's models (eng/bench/memory-goals.sh).
+# deeplabv3_resnet50_1024_fp16 is the "88 MB-class" model of issue 20: 39.6 M parameters, 1024x1024 input, fp16.
+LARGE = {
+    "deeplabv3_resnet50_1024": (Segmenter, (1, 3, 1024, 1024), 13, "segmenter"),
+}
+ALL = {**ZOO, **LARGE}
+DEFAULT = list(ZOO) + [FP16_OF + "_fp16"]
+KNOWN = DEFAULT + list(LARGE) + [n + "_fp16" for n in LARGE]
+
+
 def settle_batchnorm(model, shape, kind, gen):
     """Sets every BatchNorm's running mean/var from forward passes on seeded random inputs."""
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
@@ -101,14 +122,16 @@ def settle_batchnorm(model, shape, kind, gen):
         m.momentum = None  # cumulative average over the passes
     model.train()
     with torch.no_grad():
+        # Batch-norm statistics do not depend on the resolution: large inputs settle at 256x256.
+        settle = tuple(shape[1:2]) + tuple(min(d, 256) for d in shape[2:])
         for _ in range(2):
-            x = torch.randn((4,) + tuple(shape[1:]), generator=gen)
+            x = torch.randn((4,) + settle, generator=gen)
             model(x)
     model.eval()
 
 
 def export(name, out_dir, seed):
-    ctor, shape, opset, kind = ZOO[name]
+    ctor, shape, opset, kind = ALL[name]
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     model = ctor().eval()
@@ -116,6 +139,9 @@ def export(name, out_dir, seed):
     if kind == "tokens":
         dummy = torch.randint(0, 8000, shape, generator=gen, dtype=torch.int64)
         names = (["ids"], ["logits"])
+    elif kind == "segmenter":
+        dummy = torch.randn(shape, generator=gen)
+        names = (["input"], ["out"])
     elif kind == "detector":
         dummy = torch.rand(shape, generator=gen)
         names = (["images"], ["bbox_regression", "cls_logits"])
@@ -180,31 +206,31 @@ def fp16_copy(src, dst):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
-    ap.add_argument("--models", default=",".join(list(ZOO) + [FP16_OF + "_fp16"]))
+    ap.add_argument("--models", default=",".join(DEFAULT))
     ap.add_argument("--seed", type=int, default=20)
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args()
     if a.list:
-        print("\n".join(list(ZOO) + [FP16_OF + "_fp16"]))
+        print("\n".join(KNOWN))
         return 0
     os.makedirs(a.out, exist_ok=True)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     wanted = [n.strip() for n in a.models.split(",") if n.strip()]
-    unknown = [n for n in wanted if n not in ZOO and n != FP16_OF + "_fp16"]
+    unknown = [n for n in wanted if n not in KNOWN]
     if unknown:
-        print(f"export_zoo: unknown model(s) {', '.join(unknown)}; known: {', '.join(list(ZOO) + [FP16_OF + '_fp16'])}",
-              file=sys.stderr)
+        print(f"export_zoo: unknown model(s) {', '.join(unknown)}; known: {', '.join(KNOWN)}", file=sys.stderr)
         return 2
     rows = []
     for name in wanted:
-        if name == FP16_OF + "_fp16":
-            src = os.path.join(a.out, FP16_OF + ".onnx")
+        if name.endswith("_fp16"):
+            base = name[: -len("_fp16")]
+            src = os.path.join(a.out, base + ".onnx")
             if not os.path.exists(src):
-                export(FP16_OF, a.out, a.seed)
+                export(base, a.out, a.seed)
             dst = os.path.join(a.out, name + ".onnx")
             fp16_copy(src, dst)
-            _, shape, opset, kind = ZOO[FP16_OF]
-            params = sum(p.numel() for p in ZOO[FP16_OF][0]().parameters())
+            _, shape, opset, kind = ALL[base]
+            params = sum(p.numel() for p in ALL[base][0]().parameters())
             rows.append((name, dst, params, opset, "x".join(map(str, shape)), "fp16"))
         else:
             path, params, opset, shape, kind = export(name, a.out, a.seed)
@@ -218,7 +244,7 @@ def main():
                 lines[line.split("\t")[0]] = line
     for r in rows:
         lines[r[0]] = "\t".join(str(x) for x in (r[0], os.path.basename(r[1])) + r[2:])
-    order = list(ZOO) + [FP16_OF + "_fp16"]
+    order = KNOWN
     with open(table + ".tmp", "w") as f:
         f.write("name\tfile\tparameters\topset\tinput\tkind\n")
         for name in sorted(lines, key=order.index):

@@ -50,12 +50,12 @@ public static class Int8SpeedCheck
         using var reference = ModelRunner.Create(original, "float model", new RunnerOptions { Threads = 1 });
         var sample = (data ?? DataSpec.Parse("synthetic:1")).Open(reference.Inputs, 1).FirstOrDefault()
             ?? DataSpec.Parse("synthetic:1").Open(reference.Inputs, 1).First();
-        var runs = RunsFor(reference, sample);
+        var (runs, warmup) = RunsFor(reference, sample);
 
         double SpeedUp(OnnxModel candidate)
         {
             using var runner = ModelRunner.Create(candidate, "int8 model", new RunnerOptions { Threads = 1 });
-            var stats = LatencyBenchmark.Measure([reference, runner], sample, runs, warmup: 2, cancellationToken: cancellationToken);
+            var stats = LatencyBenchmark.Measure([reference, runner], sample, runs, warmup: warmup, cancellationToken: cancellationToken);
             return stats[0].MedianMs / stats[1].MedianMs;
         }
 
@@ -112,14 +112,16 @@ public static class Int8SpeedCheck
         return new SpeedCheckOutcome(best.Result, first, best.SpeedUp, kept, trials);
     }
 
-    /// <summary>Timed runs per model: about 3 s of float time in all, at least 5 and at most 40.</summary>
-    private static int RunsFor(ModelRunner reference, Sample sample)
+    /// <summary>Timed runs per model and warm-up runs: about 3 s of float time in all, at least 5 and at most 40
+    /// runs after 2 warm-ups; a model whose float run takes a second or more (a 1024x1024 segmentation net: 10 s on
+    /// one thread) gets 3 after 1, where run-to-run noise is small against the run and 5 would add a minute.</summary>
+    private static (int Runs, int Warmup) RunsFor(ModelRunner reference, Sample sample)
     {
         reference.Run(sample);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         reference.Run(sample);
         var ms = Math.Max(0.05, clock.Elapsed.TotalMilliseconds);
-        return (int)Math.Clamp(3000 / (2 * ms), 5, 40);
+        return ms >= 1000 ? (3, 1) : ((int)Math.Clamp(3000 / (2 * ms), 5, 40), 2);
     }
 
     private static IEnumerable<(string Kind, Func<NodeProto, bool> Test)> Kinds(OnnxGraph graph)

@@ -96,6 +96,61 @@ public class CalibrationTests
     }
 
     [Fact]
+    public void A_pass_runs_only_the_nodes_its_tensors_depend_on_and_sees_the_same_values()
+    {
+        var model = TestModels.SmallCnn();
+        var upstream = EdgeCompress.Compression.Runtime.ModelRunner.Upstream(model.Proto, ["c1_relu"]);
+        Assert.Equal(["c1_relu"], upstream.Graph.Output.Select(o => o.Name));
+        Assert.InRange(upstream.Graph.Node.Count, 1, model.Proto.Graph.Node.Count / 2);
+        Assert.True(upstream.Graph.Initializer.Count < model.Proto.Graph.Initializer.Count, "the later layers' weights were copied");
+        var sample = DataSpec.Parse("synthetic:1").Open(EdgeCompress.Compression.Runtime.ModelInputs.Of(model), 1).First();
+        using var full = EdgeCompress.Compression.Runtime.ModelRunner.Create(model, "full", new() { ExtraOutputs = ["c1_relu"] });
+        using var pass = EdgeCompress.Compression.Runtime.ModelRunner.Create(model, "pass", new() { ExtraOutputs = ["c1_relu"], OnlyExtraOutputs = true });
+        var expected = full.Run(sample).Single(o => o.Name == "c1_relu").Values;
+        var got = Assert.Single(pass.Run(sample));
+        Assert.Equal("c1_relu", got.Name);
+        Assert.Equal(expected, got.Values);
+    }
+
+    [Fact]
+    public void A_large_tensor_is_binned_like_value_by_value_and_skips_non_finite_values()
+    {
+        // 3.5 M values: several parallel chunks and a vector tail; NaN and infinities in the middle of a chunk.
+        var r = new Random(7);
+        var values = new float[3_500_003];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = (float)((r.NextDouble() * 6) - 2);
+        }
+        values[1_234_567] = float.NaN;
+        values[2_000_001] = float.PositiveInfinity;
+        values[3_499_999] = float.NegativeInfinity;
+        var h = new TensorHistogram();
+        h.Add(values);
+        Assert.Equal(values.Length - 3, h.Count);
+        var finite = values.Where(float.IsFinite).ToArray();
+        Assert.Equal(finite.Min(), h.Min);
+        Assert.Equal(finite.Max(), h.Max);
+        var expected = new double[2 * TensorHistogram.BinsPerSide];
+        var perUnit = TensorHistogram.BinsPerSide / h.HalfRange;
+        foreach (var v in finite)
+        {
+            expected[Math.Clamp((int)Math.Floor((v + h.HalfRange) * perUnit), 0, expected.Length - 1)]++;
+        }
+        var abs = new double[TensorHistogram.BinsPerSide];
+        for (var i = 0; i < abs.Length; i++)
+        {
+            abs[i] = expected[TensorHistogram.BinsPerSide + i] + expected[TensorHistogram.BinsPerSide - 1 - i];
+        }
+        Assert.Equal(abs, h.AbsoluteCounts());
+        // The same values in small batches (the scalar path) give the same histogram.
+        var small = new TensorHistogram();
+        small.Add(values.AsSpan(0, 100));
+        small.Add(values.AsSpan(100));
+        Assert.Equal(h.Count, small.Count);
+    }
+
+    [Fact]
     public void Evaluation_batches_shrink_with_the_activations_a_run_computes()
     {
         var model = TestModels.SmallCnn();
