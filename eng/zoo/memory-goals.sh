@@ -21,8 +21,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$only" in ""|large|resnet50) ;; *) echo "memory-goals: --only takes large or resnet50, not '$only'" >&2; exit 2 ;; esac
-[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch, torchvision, onnx' 2>/dev/null \
-  || { echo "needs Debian's python3-torch, python3-torchvision and python3-onnx (bash eng/bootstrap.sh installs them)" >&2; exit 2; }
+if ! /usr/bin/python3 -c 'import torch, torchvision, onnx' 2>/dev/null; then
+  echo "needs Debian's python3-torch, python3-torchvision and python3-onnx (bash eng/bootstrap.sh installs them)" >&2; exit 2
+fi
 [ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install -y time)" >&2; exit 2; }
 edgec="$root/src/EdgeCompress.Cli/bin/Release/net10.0/edgec"
 [ -x "$edgec" ] || dotnet build "$root/src/EdgeCompress.Cli" -c Release -nologo -v:q
