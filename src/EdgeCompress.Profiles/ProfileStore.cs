@@ -3,58 +3,93 @@ using System.Text.Json;
 namespace EdgeCompress.Profiles;
 
 /// <summary>
-/// Finds, loads and validates device profiles from a folder of ID.json files: EDGEC_PROFILES if set, else the
-/// nearest device-profiles/ folder above the program or the current directory, else /etc/edged/profiles.
+/// Finds, loads and validates device profiles: ID.json files in a list of folders searched in order, the first
+/// folder holding ID.json winning (a user's rpi5.json shadows the shipped one; the others stay visible).
+/// The default order (<see cref="DefaultDirectories"/>): EDGEC_PROFILES; the user's config folder
+/// ($XDG_CONFIG_HOME/edgec/profiles, else ~/.config/edgec/profiles); the install's own device-profiles/ (beside the
+/// program, or above it in a source checkout); the nearest device-profiles/ above the current directory;
+/// /etc/edged/profiles. A .json path given instead of an id is loaded as is.
 /// </summary>
 public sealed class ProfileStore
 {
-    /// <summary>Uses the given folder.</summary>
-    public ProfileStore(string directory) => Directory = directory;
+    private readonly string[] _directories;
 
-    /// <summary>The folder holding ID.json files.</summary>
-    public string Directory { get; }
-
-    /// <summary>The default store (see class remarks).</summary>
-    public static ProfileStore Default() => new(FindDefaultDirectory());
-
-    private static string FindDefaultDirectory()
+    /// <summary>Uses the given folders, searched in order.</summary>
+    public ProfileStore(params string[] directories)
     {
-        if (Environment.GetEnvironmentVariable("EDGEC_PROFILES") is { Length: > 0 } env)
-        {
-            return env;
-        }
-        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "device-profiles");
-                if (System.IO.Directory.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-        }
-        return "/etc/edged/profiles";
+        ArgumentNullException.ThrowIfNull(directories);
+        ArgumentOutOfRangeException.ThrowIfZero(directories.Length);
+        _directories = directories;
     }
 
-    /// <summary>Ids of the profiles in the folder, sorted.</summary>
+    /// <summary>Every folder searched, in order.</summary>
+    public IReadOnlyList<string> Directories => _directories;
+
+    /// <summary>The default store (see class remarks).</summary>
+    public static ProfileStore Default() => new([.. DefaultDirectories()]);
+
+    /// <summary>The default search order, folders that do not exist included (errors name them all).</summary>
+    public static IEnumerable<string> DefaultDirectories()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var dir in Candidates())
+        {
+            if (!string.IsNullOrEmpty(dir) && seen.Add(Path.GetFullPath(dir)))
+            {
+                yield return Path.GetFullPath(dir);
+            }
+        }
+    }
+
+    private static IEnumerable<string?> Candidates()
+    {
+        yield return Environment.GetEnvironmentVariable("EDGEC_PROFILES") is { Length: > 0 } env ? env : null;
+        var config = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } xdg
+            ? xdg
+            : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) is { Length: > 0 } home ? Path.Combine(home, ".config") : null;
+        yield return config is null ? null : Path.Combine(config, "edgec", "profiles");
+        yield return NearestAbove(AppContext.BaseDirectory);
+        yield return NearestAbove(Environment.CurrentDirectory);
+        yield return "/etc/edged/profiles";
+    }
+
+    private static string? NearestAbove(string start)
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "device-profiles");
+            if (System.IO.Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The file an id resolves to (the first folder that holds ID.json), or null.</summary>
+    public string? PathOf(string id) => _directories.Select(d => Path.Combine(d, id + ".json")).FirstOrDefault(File.Exists);
+
+    /// <summary>Ids of the profiles in all folders, sorted.</summary>
     public IReadOnlyList<string> Ids() =>
-        System.IO.Directory.Exists(Directory)
-            ? System.IO.Directory.GetFiles(Directory, "*.json").Select(Path.GetFileNameWithoutExtension).OfType<string>()
-                .Order(StringComparer.Ordinal).ToArray()
-            : [];
+        _directories.Where(System.IO.Directory.Exists)
+            .SelectMany(d => System.IO.Directory.GetFiles(d, "*.json"))
+            .Select(Path.GetFileNameWithoutExtension).OfType<string>()
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>Loads a profile by id, or by path when <paramref name="idOrPath"/> names a .json file.</summary>
     /// <exception cref="ProfileException">Unknown id (the message lists the known ones) or an invalid file.</exception>
     public DeviceProfile Load(string idOrPath)
     {
         ArgumentNullException.ThrowIfNull(idOrPath);
-        var path = idOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? idOrPath : Path.Combine(Directory, idOrPath + ".json");
-        if (!File.Exists(path))
+        if (idOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            return File.Exists(idOrPath) ? LoadFile(idOrPath) : throw new ProfileException($"profile file {idOrPath} does not exist");
+        }
+        if (PathOf(idOrPath) is not { } path)
         {
             var known = Ids();
             throw new ProfileException(known.Count == 0
-                ? $"unknown profile '{idOrPath}': no profiles found in {Directory}"
+                ? $"unknown profile '{idOrPath}': no profiles found in {string.Join(", ", _directories)}"
                 : $"unknown profile '{idOrPath}'; known profiles: {string.Join(", ", known)}");
         }
         return LoadFile(path);

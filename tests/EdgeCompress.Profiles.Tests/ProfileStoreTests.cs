@@ -44,7 +44,7 @@ public sealed class ProfileStoreTests : IDisposable
     [Fact]
     public void A_field_of_the_wrong_type_is_named_with_its_file()
     {
-        var text = File.ReadAllText(Path.Combine(Shipped().Directory, "rpi4.json")).Replace("\"cores\": 4", "\"cores\": \"four\"", StringComparison.Ordinal);
+        var text = File.ReadAllText(Shipped().PathOf("rpi4")!).Replace("\"cores\": 4", "\"cores\": \"four\"", StringComparison.Ordinal);
         var path = Path.Combine(_dir, "rpi4.json");
         File.WriteAllText(path, text);
         var e = Assert.Throws<ProfileException>(() => new ProfileStore(_dir).Load("rpi4"));
@@ -54,7 +54,7 @@ public sealed class ProfileStoreTests : IDisposable
     [Fact]
     public void A_misspelt_field_is_refused_rather_than_ignored()
     {
-        var text = File.ReadAllText(Path.Combine(Shipped().Directory, "rpi5.json")).Replace("\"channelRounding\"", "\"channelRoundng\"", StringComparison.Ordinal);
+        var text = File.ReadAllText(Shipped().PathOf("rpi5")!).Replace("\"channelRounding\"", "\"channelRoundng\"", StringComparison.Ordinal);
         File.WriteAllText(Path.Combine(_dir, "rpi5.json"), text);
         var e = Assert.Throws<ProfileException>(() => new ProfileStore(_dir).Load("rpi5"));
         Assert.Contains("field 'channelRoundng': unknown field", e.Message, StringComparison.Ordinal);
@@ -63,9 +63,42 @@ public sealed class ProfileStoreTests : IDisposable
     [Fact]
     public void An_ina219_profile_without_a_shunt_value_is_invalid()
     {
-        var text = File.ReadAllText(Path.Combine(Shipped().Directory, "rpi4.json")).Replace("\"shuntOhms\": 0.1, ", "", StringComparison.Ordinal);
+        var text = File.ReadAllText(Shipped().PathOf("rpi4")!).Replace("\"shuntOhms\": 0.1, ", "", StringComparison.Ordinal);
         File.WriteAllText(Path.Combine(_dir, "rpi4.json"), text);
         var e = Assert.Throws<ProfileException>(() => new ProfileStore(_dir).Load("rpi4"));
         Assert.Contains("field 'power.shuntOhms': required and > 0 for an ina219 sensor", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Folders_are_searched_in_order_and_a_users_profile_shadows_the_shipped_one()
+    {
+        var shipped = Shipped();
+        var text = File.ReadAllText(shipped.PathOf("rpi5")!).Replace("\"frequencyMhz\": 2400", "\"frequencyMhz\": 2000", StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(_dir, "rpi5.json"), text);
+        var store = new ProfileStore([_dir, .. shipped.Directories]);
+        Assert.Equal(2000, store.Load("rpi5").Cpu.FrequencyMhz);
+        Assert.Equal(2400, shipped.Load("rpi5").Cpu.FrequencyMhz);
+        Assert.Equal(1800, store.Load("rpi4").Cpu.FrequencyMhz);
+        Assert.Equal(shipped.Ids(), store.Ids());
+    }
+
+    [Fact]
+    public void With_no_profiles_anywhere_the_error_names_every_folder_searched()
+    {
+        var missing = Path.Combine(_dir, "nothing-here");
+        var e = Assert.Throws<ProfileException>(() => new ProfileStore(_dir, missing).Load("rpi5"));
+        Assert.Equal($"unknown profile 'rpi5': no profiles found in {_dir}, {missing}", e.Message);
+    }
+
+    [Fact]
+    public void The_default_search_order_is_env_user_config_install_checkout_then_etc()
+    {
+        var dirs = ProfileStore.DefaultDirectories().ToList();
+        var config = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } xdg
+            ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config");
+        Assert.Contains(Path.GetFullPath(Path.Combine(config, "edgec", "profiles")), dirs);
+        Assert.Equal("/etc/edged/profiles", dirs[^1]);
+        var install = dirs.FindIndex(d => File.Exists(Path.Combine(d, "rpi5.json")));
+        Assert.True(install > dirs.IndexOf(Path.GetFullPath(Path.Combine(config, "edgec", "profiles"))), string.Join(", ", dirs));
     }
 }

@@ -28,17 +28,20 @@ internal sealed partial class LocalDaemon : IAsyncDisposable
     /// <summary>File holding the bearer token.</summary>
     public string TokenFile { get; }
 
-    /// <summary>Finds the edged executable: $EDGED_PATH, next to edgec, or the repository's build output.</summary>
+    /// <summary>Finds the edged executable: $EDGED_PATH, next to edgec or in its daemon/ folder (a published edgec),
+    /// or the repository's build output.</summary>
     public static string Locate()
     {
         if (Environment.GetEnvironmentVariable("EDGED_PATH") is { Length: > 0 } env)
         {
             return File.Exists(env) ? env : throw new UsageException($"EDGED_PATH={env}: file not found");
         }
-        var beside = Path.Combine(AppContext.BaseDirectory, "edged");
-        if (File.Exists(beside))
+        foreach (var beside in new[] { Path.Combine(AppContext.BaseDirectory, "edged"), Path.Combine(AppContext.BaseDirectory, "daemon", "edged") })
         {
-            return beside;
+            if (File.Exists(beside))
+            {
+                return beside;
+            }
         }
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

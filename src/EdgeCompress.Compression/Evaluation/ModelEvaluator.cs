@@ -122,6 +122,12 @@ public static class ModelEvaluator
                     }
                 }
                 rows += Rows(sample);
+                // Outputs of tens of MB a batch (segmentation maps) land on the large-object heap, which .NET
+                // collects late on a machine with much memory: 16 samples of two 88 MB outputs piled up 1-2 GB.
+                if (outputs.Sum(o => (long)o.Values.Length) * sizeof(float) >= LargeOutputBytes)
+                {
+                    GC.Collect();
+                }
                 if (rows % 2000 < Rows(sample))
                 {
                     progress?.Report($"evaluating: {rows} samples");
@@ -201,6 +207,9 @@ public static class ModelEvaluator
             throw new DataException($"data '{data.Text}' does not fit {runner.Label}: {e.Message}", e);
         }
     }
+
+    /// <summary>Output bytes a batch from which the evaluation collects garbage after the batch.</summary>
+    private const long LargeOutputBytes = 32L << 20;
 
     private static int Rows(Sample s) => s.Inputs.Count > 0 && s.Inputs[0].Dims.Length > 0 ? (int)s.Inputs[0].Dims[0] : 1;
 
