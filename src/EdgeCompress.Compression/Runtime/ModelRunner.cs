@@ -28,6 +28,9 @@ public sealed class RunnerOptions
     /// <summary>Return <see cref="ExtraOutputs"/> only, not the model's outputs, and run only the nodes they depend on:
     /// a calibration pass over the first layers of a large model then costs a fraction of a whole run.</summary>
     public bool OnlyExtraOutputs { get; init; }
+
+    /// <summary>Let ONNX Runtime plan one block for a run's intermediates from the first run (its memory pattern).</summary>
+    public bool MemoryPattern { get; init; } = true;
 }
 
 /// <summary>
@@ -174,6 +177,7 @@ public sealed class ModelRunner : IDisposable
             InterOpNumThreads = 1,
             GraphOptimizationLevel = options.Optimization,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            EnableMemoryPattern = options.MemoryPattern,
             // ORT's warnings (legacy opsets, optimizer notes) are not the user's business; errors still surface as exceptions.
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
         };
