@@ -1,6 +1,21 @@
 #!/usr/bin/env bash
 # Builds the solution and runs every test project, then prints one summary line: "N passed, N failed, N skipped".
+#
+#   bash eng/test.sh            every test (what CI runs)
+#   bash eng/test.sh --fast     the fast tier: tests without a trait Category of process (edgec/edged as real
+#                               processes, publishing), training (libtorch worker), aot (NativeAOT publish),
+#                               board (arm64 under qemu), zoo (torchvision exports) or heavy (a minute of compute)
+# Further arguments go to dotnet test (e.g. --filter "FullyQualifiedName~Calibration").
 set -euo pipefail
+args=()
+for a in "$@"; do
+  if [ "$a" = "--fast" ]; then
+    args+=(--filter "Category!=process&Category!=training&Category!=aot&Category!=board&Category!=zoo&Category!=heavy")
+  else
+    args+=("$a")
+  fi
+done
+set -- "${args[@]+"${args[@]}"}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

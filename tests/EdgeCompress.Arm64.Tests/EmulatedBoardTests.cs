@@ -15,6 +15,7 @@ namespace EdgeCompress.Arm64.Tests;
 /// the way a user would. Timings under emulation mean nothing; functions and protocol do.
 /// </summary>
 [Collection(Arm64PublishGroup.Name)]
+[Trait("Category", "board")]
 public sealed class EmulatedBoardTests(Arm64Publish publish, ITestOutputHelper output) : IDisposable
 {
     private const int Iterations = 5;

@@ -4,6 +4,7 @@ using EdgeCompress.Compression.Manifest;
 
 namespace EdgeCompress.Cli.Tests;
 
+[Trait("Category", "process")]
 public sealed class DemoCommandTests : IDisposable
 {
     private readonly TempFolder _temp = new();

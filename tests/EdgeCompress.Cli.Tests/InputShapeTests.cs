@@ -10,6 +10,7 @@ namespace EdgeCompress.Cli.Tests;
 /// An audio front end with a dynamic sample axis ([N, 1, T]): random inputs cannot size T, so every verb that runs
 /// the model takes --input-shape, works at that size, and writes a model whose T is still dynamic.
 /// </summary>
+[Trait("Category", "heavy")]
 public sealed class InputShapeTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("edgec-input-shape-").FullName;

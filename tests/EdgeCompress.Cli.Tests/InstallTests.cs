@@ -12,6 +12,7 @@ public sealed class InstallRunsAlone;
 /// with it.
 /// </summary>
 [Collection(nameof(InstallTests))]
+[Trait("Category", "process")]
 public sealed class InstallTests
 {
     [Fact]
@@ -27,7 +28,9 @@ public sealed class InstallTests
         var away = Directory.CreateTempSubdirectory("edgec-away-").FullName;
         try
         {
-            var (code, log) = Run("dotnet", ["publish", Path.Combine(root, "src/EdgeCompress.Cli"), "-c", "Release", "-r", "linux-x64",
+            // A configuration of its own: its obj/ folders are not the ones Daemon.Tests' NativeAOT publish of edged
+            // (Release, linux-x64) may be writing at the same time in another test process.
+            var (code, log) = Run("dotnet", ["publish", Path.Combine(root, "src/EdgeCompress.Cli"), "-c", "InstallTest", "-r", "linux-x64",
                 "-o", install, "-nologo", "--disable-build-servers", "-nodeReuse:false"], away, TimeSpan.FromMinutes(20));
             Assert.True(code == 0, "publish failed:\n" + log);
             var edgec = Path.Combine(install, "edgec");

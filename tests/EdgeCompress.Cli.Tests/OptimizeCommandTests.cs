@@ -3,6 +3,7 @@ using EdgeCompress.Compression.Manifest;
 
 namespace EdgeCompress.Cli.Tests;
 
+[Trait("Category", "heavy")]
 public sealed class OptimizeCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("edgec-optimize-cli-").FullName;

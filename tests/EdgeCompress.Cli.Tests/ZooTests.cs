@@ -50,6 +50,7 @@ public sealed class ZooFixture : IDisposable
     public void Dispose() => Directory.Delete(Dir, recursive: true);
 }
 
+[Trait("Category", "zoo")]
 public sealed class ZooTests : IClassFixture<ZooFixture>
 {
     private readonly ZooFixture _zoo;

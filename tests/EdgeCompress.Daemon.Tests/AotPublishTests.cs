@@ -8,6 +8,7 @@ namespace EdgeCompress.Daemon.Tests;
 public sealed class AotPublishRunsAlone;
 
 [Collection(nameof(AotPublishTests))]
+[Trait("Category", "aot")]
 public partial class AotPublishTests
 {
     private const long MaxBinaryBytes = 20L * 1024 * 1024;

@@ -6,6 +6,7 @@ using EdgeCompress.Protocol;
 
 namespace EdgeCompress.Daemon.Tests;
 
+[Trait("Category", "process")]
 public class LifecycleTests
 {
     [Theory]

@@ -4,6 +4,7 @@ namespace EdgeCompress.Training.Tests;
 
 /// <summary>What a user sees from edgec train/distill on bad input, and the committed baseline's accuracy.</summary>
 [Collection("worker")]
+[Trait("Category", "training")]
 public class CliTrainingTests
 {
     private static async Task<(int Code, string Out, string Err)> Edgec(params string[] args)

@@ -63,6 +63,7 @@ public sealed class FeatureDistillRuns : IAsyncLifetime
 
 /// <summary>What `edgec distill --feature` does for a user: the hint loss falls, the model stays the student's.</summary>
 [Collection("worker")]
+[Trait("Category", "training")]
 public class FeatureDistillTests(FeatureDistillRuns runs) : IClassFixture<FeatureDistillRuns>
 {
     [Fact]

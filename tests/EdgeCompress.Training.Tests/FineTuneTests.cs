@@ -5,6 +5,7 @@ namespace EdgeCompress.Training.Tests;
 
 /// <summary>The entry point the pruning and factorization passes call: fine-tune with a teacher, keep the graph.</summary>
 [Collection("worker")]
+[Trait("Category", "training")]
 public class FineTuneTests
 {
     [Fact]

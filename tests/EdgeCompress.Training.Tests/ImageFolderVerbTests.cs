@@ -11,6 +11,7 @@ namespace EdgeCompress.Training.Tests;
 /// written and reused by the next command without retyping.
 /// </summary>
 [Collection("worker")]
+[Trait("Category", "training")]
 public class ImageFolderVerbTests
 {
     private static readonly string Baseline = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");

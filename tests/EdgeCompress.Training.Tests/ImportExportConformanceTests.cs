@@ -10,6 +10,7 @@ namespace EdgeCompress.Training.Tests;
 /// output, and ONNX Runtime running the re-export must too: import and export(import(onnx)) agree with ORT.
 /// </summary>
 [Collection("worker")]
+[Trait("Category", "training")]
 public class ImportExportConformanceTests(ITestOutputHelper log)
 {
     private const string Suite = "/usr/share/libonnx-testdata/data/pytorch-converted";

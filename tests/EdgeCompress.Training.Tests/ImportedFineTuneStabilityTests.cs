@@ -9,6 +9,7 @@ namespace EdgeCompress.Training.Tests;
 /// 10%. Every run must keep a finite loss and a sane accuracy; a run that cannot, fails as a check and writes nothing.
 /// </summary>
 [Collection("worker")]
+[Trait("Category", "training")]
 public class ImportedFineTuneStabilityTests
 {
     private static readonly string Baseline = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");

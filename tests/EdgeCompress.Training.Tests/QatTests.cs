@@ -5,6 +5,7 @@ namespace EdgeCompress.Training.Tests;
 
 /// <summary>Quantisation-aware training of the committed baseline: a QDQ model ONNX Runtime runs and that keeps accuracy.</summary>
 [Collection("worker")]
+[Trait("Category", "training")]
 public class QatTests
 {
     private static readonly string Baseline = Path.Combine(AppContext.BaseDirectory, "models", "fmnist-baseline.onnx");

@@ -4,6 +4,7 @@ namespace EdgeCompress.Training.Tests;
 
 /// <summary>The worker reads image folders with their labels and the job's preprocessing, as the CLI does.</summary>
 [Collection("worker")]
+[Trait("Category", "training")]
 public class WorkerImageFolderTests
 {
     private static WorkerRequest Evaluate(string data, string? preprocess = null) => new()

@@ -4,6 +4,7 @@ namespace EdgeCompress.Training.Tests;
 
 /// <summary>Real training in the worker process on a small Fashion-MNIST subset (the CI training check).</summary>
 [Collection("worker")]
+[Trait("Category", "training")]
 public class WorkerTrainingTests
 {
     private static WorkerRequest SmallTrain(string output, int steps = 48) => new()

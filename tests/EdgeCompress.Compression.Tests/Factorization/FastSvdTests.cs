@@ -8,6 +8,7 @@ namespace EdgeCompress.Compression.Tests.Factorization;
 /// on matrices with planted decaying spectra: exponential (a few strong directions) and power law (the long
 /// slowly-decaying tail trained layers have, the hard case for randomized methods).
 /// </summary>
+[Trait("Category", "heavy")]
 public class FastSvdTests
 {
     public static TheoryData<string, int> Spectra => new() { { "exponential", 64 }, { "power-law", 64 }, { "power-law", 160 } };

@@ -12,6 +12,7 @@ namespace EdgeCompress.Compression.Tests.Factorization;
 /// by the output error each layer's cut causes. These tests show where the two differ and that the measured one
 /// is the better spread.
 /// </summary>
+[Trait("Category", "heavy")]
 public class ParamsSensitivityTests
 {
     [Fact]

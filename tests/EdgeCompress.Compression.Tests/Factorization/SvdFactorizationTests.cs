@@ -5,6 +5,7 @@ using EdgeCompress.Onnx.Protos;
 
 namespace EdgeCompress.Compression.Tests.Factorization;
 
+[Trait("Category", "heavy")]
 public class SvdFactorizationTests
 {
     // 1024 wide: the hidden layer's spectrum comes from the Gram matrix and its factors from the randomized path.
