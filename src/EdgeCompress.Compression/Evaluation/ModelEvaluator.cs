@@ -123,7 +123,7 @@ public static class ModelEvaluator
                 }
                 rows += Rows(sample);
                 // Outputs of tens of MB a batch (segmentation maps) land on the large-object heap, which .NET
-                // collects late on a machine with much memory: 16 samples of two 88 MB outputs piled up 1-2 GB.
+                // collects late on a machine with much memory: 16 samples of two 88 MB outputs can pile up to 2.8 GB.
                 if (outputs.Sum(o => (long)o.Values.Length) * sizeof(float) >= LargeOutputBytes)
                 {
                     GC.Collect();

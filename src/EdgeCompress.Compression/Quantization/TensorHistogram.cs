@@ -84,18 +84,8 @@ public sealed class TensorHistogram
             }
             i = lanes.Length * Vector<float>.Count;
         }
-        var finite = (long)i;
-        for (; i < values.Length; i++)
-        {
-            var v = values[i];
-            if (float.IsFinite(v))
-            {
-                lo = Math.Min(lo, v);
-                hi = Math.Max(hi, v);
-                finite++;
-            }
-        }
-        return (lo, hi, finite);
+        var (tailLo, tailHi, tailFinite) = ExtentScalar(values[i..]);
+        return (Math.Min(lo, tailLo), Math.Max(hi, tailHi), i + tailFinite);
     }
 
     private static (float Lo, float Hi, long Finite) ExtentScalar(ReadOnlySpan<float> values)

@@ -77,7 +77,7 @@ public sealed class ModelRunner : IDisposable
         var proto = model.Proto;
         if (options.OnlyExtraOutputs)
         {
-            proto = Upstream(proto, options.ExtraOutputs);
+            proto = Upstream(model, options.ExtraOutputs);
         }
         else if (options.ExtraOutputs.Count > 0)
         {
@@ -94,29 +94,20 @@ public sealed class ModelRunner : IDisposable
 
     /// <summary>A copy of the model whose outputs are <paramref name="outputs"/> and whose graph holds only the nodes
     /// and initializers they depend on (names a node's subgraphs read from the outer scope count as its inputs).</summary>
-    internal static ModelProto Upstream(ModelProto model, IReadOnlyList<string> outputs)
+    internal static ModelProto Upstream(OnnxModel model, IReadOnlyList<string> outputs)
     {
-        var graph = model.Graph;
-        var producer = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < graph.Node.Count; i++)
-        {
-            foreach (var o in graph.Node[i].Output.Where(o => o.Length > 0))
-            {
-                producer[o] = i;
-            }
-        }
-        var keep = new bool[graph.Node.Count];
+        var graph = model.Proto.Graph;
+        var keep = new HashSet<NodeProto>(ReferenceEqualityComparer.Instance);
         var needed = new HashSet<string>(StringComparer.Ordinal);
         var work = new Stack<string>(outputs);
         while (work.Count > 0)
         {
             var name = work.Pop();
-            if (!needed.Add(name) || !producer.TryGetValue(name, out var n) || keep[n])
+            if (!needed.Add(name) || model.Graph.Producer(name) is not { } node || !keep.Add(node))
             {
                 continue;
             }
-            keep[n] = true;
-            foreach (var input in NodeReads(graph.Node[n]))
+            foreach (var input in node.Input.Where(i => i.Length > 0).Concat(OnnxGraph.OuterScopeInputs(node)))
             {
                 work.Push(input);
             }
@@ -124,15 +115,15 @@ public sealed class ModelRunner : IDisposable
         // Built field by field: ModelProto's copy constructor would deep-copy every weight only to drop most of them.
         var copy = new ModelProto
         {
-            IrVersion = model.IrVersion, ProducerName = model.ProducerName, ProducerVersion = model.ProducerVersion,
-            Domain = model.Domain, ModelVersion = model.ModelVersion, Graph = new GraphProto(),
+            IrVersion = model.Proto.IrVersion, ProducerName = model.Proto.ProducerName, ProducerVersion = model.Proto.ProducerVersion,
+            Domain = model.Proto.Domain, ModelVersion = model.Proto.ModelVersion, Graph = new GraphProto(),
         };
-        copy.OpsetImport.Add(model.OpsetImport.Select(o => o.Clone()));
-        copy.Functions.Add(model.Functions.Select(f => f.Clone()));
+        copy.OpsetImport.Add(model.Proto.OpsetImport.Select(o => o.Clone()));
+        copy.Functions.Add(model.Proto.Functions.Select(f => f.Clone()));
         var g = copy.Graph;
         g.Name = graph.Name;
         g.Input.Add(graph.Input.Select(v => v.Clone()));
-        g.Node.Add(graph.Node.Where((_, i) => keep[i]).Select(n => n.Clone()));
+        g.Node.Add(graph.Node.Where(keep.Contains).Select(n => n.Clone()));
         g.Initializer.Add(graph.Initializer.Where(t => needed.Contains(t.Name)).Select(t => t.Clone()));
         g.SparseInitializer.Add(graph.SparseInitializer.Where(t => needed.Contains(t.Values.Name)).Select(t => t.Clone()));
         g.ValueInfo.Add(graph.ValueInfo.Where(v => needed.Contains(v.Name)).Select(v => v.Clone()));
@@ -142,24 +133,6 @@ public sealed class ModelRunner : IDisposable
             g.Output.Add(declared.TryGetValue(name, out var info) && info.Type is not null ? info.Clone() : new ValueInfoProto { Name = name });
         }
         return copy;
-    }
-
-    /// <summary>Every name a node reads: its inputs and what its subgraphs read from outside themselves.</summary>
-    private static IEnumerable<string> NodeReads(NodeProto node)
-    {
-        foreach (var i in node.Input.Where(i => i.Length > 0))
-        {
-            yield return i;
-        }
-        foreach (var sub in node.Attribute.SelectMany(a => a.G is null ? a.Graphs : a.Graphs.Append(a.G)))
-        {
-            var local = sub.Input.Select(v => v.Name).Concat(sub.Initializer.Select(t => t.Name))
-                .Concat(sub.Node.SelectMany(n => n.Output)).ToHashSet(StringComparer.Ordinal);
-            foreach (var name in sub.Node.SelectMany(NodeReads).Where(n => !local.Contains(n)))
-            {
-                yield return name;
-            }
-        }
     }
 
     /// <summary>Creates a session over a model file.</summary>

@@ -99,7 +99,7 @@ public class CalibrationTests
     public void A_pass_runs_only_the_nodes_its_tensors_depend_on_and_sees_the_same_values()
     {
         var model = TestModels.SmallCnn();
-        var upstream = EdgeCompress.Compression.Runtime.ModelRunner.Upstream(model.Proto, ["c1_relu"]);
+        var upstream = EdgeCompress.Compression.Runtime.ModelRunner.Upstream(model, ["c1_relu"]);
         Assert.Equal(["c1_relu"], upstream.Graph.Output.Select(o => o.Name));
         Assert.InRange(upstream.Graph.Node.Count, 1, model.Proto.Graph.Node.Count / 2);
         Assert.True(upstream.Graph.Initializer.Count < model.Proto.Graph.Initializer.Count, "the later layers' weights were copied");
