@@ -46,6 +46,7 @@ public static class EdgecApp
         yield return DevicesCommand.Create(ctx);
         yield return PushCommand.Create(ctx);
         yield return BenchCommand.Create(ctx);
+        yield return ResultsCommand.Create(ctx);
         yield return ReportCommand.Create(ctx);
         yield return DemoCommand.Create(ctx);
     }

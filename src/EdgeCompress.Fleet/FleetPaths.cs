@@ -15,8 +15,8 @@ public static class FleetPaths
     /// <summary>The device registry file.</summary>
     public static string RegistryFile => Path.Combine(ConfigDirectory, "devices.json");
 
-    /// <summary>The benchmark results database (JSON lines, one record per device run).</summary>
-    public static string ResultsFile => Path.Combine(DataDirectory, "bench-results.jsonl");
+    /// <summary>The benchmark results database (SQLite, one row per device run).</summary>
+    public static string ResultsFile => Path.Combine(DataDirectory, "bench-results.db");
 
     private static string Resolve(string overrideVariable, string xdgVariable, string homeFallback)
     {

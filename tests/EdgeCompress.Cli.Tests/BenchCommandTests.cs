@@ -17,7 +17,7 @@ public sealed class BenchCommandTests(TwoDaemonsFixture daemons) : IDisposable
         var model = FleetModels.WriteMlp(_cli.Root, "local-mlp.onnx", seed: 31);
 
         var result = await FleetCliHarness.RunAsync("bench", model, "--device", "local", "--iterations", "40", "--warmup", "3");
-        var records = new ResultsDatabase(_cli.ResultsFile).ReadAll(out _);
+        var records = new ResultsDatabase(_cli.ResultsFile).ReadAll().Select(run => run.Record).ToList();
 
         Assert.Equal(0, result.Exit);
         Assert.Contains("p50 ms", result.Out, StringComparison.Ordinal);
@@ -53,9 +53,9 @@ public sealed class BenchCommandTests(TwoDaemonsFixture daemons) : IDisposable
         Assert.Contains("bencher", second.Out, StringComparison.Ordinal);
         var lines = (await File.ReadAllTextAsync(csvFile)).TrimEnd('\n').Split('\n');
         Assert.Equal(3, lines.Length);
-        Assert.All(lines.Skip(1), l => Assert.StartsWith("20", l, StringComparison.Ordinal));
+        Assert.All(lines.Skip(1), l => Assert.StartsWith("20", l.Split(',')[1], StringComparison.Ordinal));
         Assert.Equal(2, JsonDocument.Parse(json.Out).RootElement.GetArrayLength());
-        Assert.Equal(0.3, JsonDocument.Parse(json.Out).RootElement[1].GetProperty("durationSeconds").GetDouble());
+        Assert.Equal(0.3, JsonDocument.Parse(json.Out).RootElement[1].GetProperty("record").GetProperty("durationSeconds").GetDouble());
     }
 
     [Fact]

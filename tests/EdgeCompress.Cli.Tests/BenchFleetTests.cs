@@ -49,7 +49,7 @@ public sealed class BenchFleetTests : IDisposable
         // How the dead board shows (refused, reset mid-stream, no answer) depends on where the kill lands; the line's
         // promise is the device's name and that it is unreachable.
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(result.Error, @"node5: FAILED: device 'node5' unreachable: "), result.Error);
-        var records = new ResultsDatabase(_cli.ResultsFile).ReadAll(out _);
+        var records = new ResultsDatabase(_cli.ResultsFile).ReadAll().Select(run => run.Record).ToList();
         Assert.Equal(["node1", "node2", "node3", "node4"], records.Select(r => r.Device).Order(StringComparer.Ordinal));
         Assert.All(records, r => Assert.True(r.Result.Count > 0 && r.Result.MeasuredSeconds >= 3.9, $"{r.Device}: {r.Result.Count} in {r.Result.MeasuredSeconds} s"));
         Assert.Equal(["farm-1", "farm-2", "farm-3", "farm-4"], records.Select(r => r.Profile!).Order(StringComparer.Ordinal));

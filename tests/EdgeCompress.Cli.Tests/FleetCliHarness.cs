@@ -27,7 +27,7 @@ internal sealed class FleetCliHarness : IDisposable
 
     public string RegistryFile => Path.Combine(Root, "config", "devices.json");
 
-    public string ResultsFile => Path.Combine(Root, "data", "bench-results.jsonl");
+    public string ResultsFile => Path.Combine(Root, "data", "bench-results.db");
 
     public static async Task<(int Exit, string Out, string Error)> RunAsync(params string[] args)
     {

@@ -32,7 +32,7 @@ public sealed class OptimizeOnDeviceTests(TwoDaemonsFixture daemons) : IDisposab
         var onBoard = ManifestFile.Load(Path.Combine(measuredDir, "manifest.json"));
         Assert.All(onBoard.Variants, v => Assert.Equal(("measured", "board"), (v.Latency!.Source, v.Latency.Where)));
         Assert.All(onBoard.Variants, v => Assert.InRange(v.Latency!.P50Ms, 0.0001, 1000));
-        var records = new ResultsDatabase(_cli.ResultsFile).ReadAll(out _);
+        var records = new ResultsDatabase(_cli.ResultsFile).ReadAll().Select(run => run.Record).ToList();
         Assert.True(records.Count >= onBoard.Variants.Count, $"{records.Count} results recorded for {onBoard.Variants.Count} variants");
         Assert.All(records, r => Assert.Equal(("board", "cli-http", 4), (r.Device, r.Profile, r.Threads)));
 

@@ -26,7 +26,7 @@ public sealed class PushExternalDataTests(TwoDaemonsFixture daemons) : IDisposab
         var bench = await FleetCliHarness.RunAsync("bench", model, "--device", "ext-board", "--iterations", "10");
         using var client = new EdgedClient(DeviceRegistry.Load(_cli.RegistryFile).Get("ext-board"));
         var stored = Assert.Single((await client.ModelAsync("split", CancellationToken.None))!.Versions);
-        var record = Assert.Single(new ResultsDatabase(_cli.ResultsFile).ReadAll(out _));
+        var record = Assert.Single(new ResultsDatabase(_cli.ResultsFile).ReadAll().Select(run => run.Record).ToList());
 
         Assert.True(new FileInfo(model).Length < 4096, "the .onnx holds the graph only");
         Assert.Equal(0, push.Exit);
@@ -49,7 +49,7 @@ public sealed class PushExternalDataTests(TwoDaemonsFixture daemons) : IDisposab
         var model = ExternalDataModels.WriteMlp(_cli.Root, "solo.onnx", dataFiles: 1, width: 64, seed: 42);
 
         var bench = await FleetCliHarness.RunAsync("bench", model, "--device", "ext-bencher", "--iterations", "5", "--name", "solo-ext");
-        var record = Assert.Single(new ResultsDatabase(_cli.ResultsFile).ReadAll(out _));
+        var record = Assert.Single(new ResultsDatabase(_cli.ResultsFile).ReadAll().Select(run => run.Record).ToList());
 
         Assert.Equal(0, bench.Exit);
         Assert.Equal("solo.onnx: 1 external data file inlined for upload (32.8 KiB)", bench.Error.Split('\n')[0]);

@@ -9,7 +9,7 @@ namespace EdgeCompress.Cli.Commands;
 /// `edgec bench MODEL --device NAME|--all|--group G|--device local [--threads N --iterations N --duration S --warmup N --power]`:
 /// pushes the model where it is missing (by SHA-256), runs the benchmark through each daemon (or in process for
 /// local), follows progress, prints a result table and appends every result to the local results database.
-/// `edgec bench --export csv|json [--out F]` exports that database.
+/// `edgec bench --export csv|json [--out F]` exports that database (as `edgec results --export` does).
 /// </summary>
 internal static class BenchCommand
 {
@@ -40,7 +40,7 @@ internal static class BenchCommand
         {
             if (parse.GetValue(export) is { } format)
             {
-                return Export(ctx, format, parse.GetValue(exportOut));
+                return ResultsCommand.ExportAll(ctx, format, parse.GetValue(exportOut));
             }
 
             if (parse.GetValue(model) is not { } modelPath)
@@ -120,46 +120,5 @@ internal static class BenchCommand
             return outcomes.All(o => o.Succeeded) ? EdgecApp.ExitOk : EdgecApp.ExitCheckFailed;
         }));
         return command;
-    }
-
-    private static int Export(CliContext ctx, string format, string? outPath)
-    {
-        if (format is not ("csv" or "json"))
-        {
-            throw new UsageException($"--export must be csv or json, got '{format}'");
-        }
-
-        var database = new ResultsDatabase();
-        var records = database.ReadAll(out var skipped);
-        if (skipped > 0)
-        {
-            ctx.Warn($"{database.Path}: skipped {skipped} unreadable line(s)");
-        }
-
-        using var text = new StringWriter(CultureInfo.InvariantCulture);
-        if (format == "csv")
-        {
-            ResultsDatabase.WriteCsv(records, text);
-        }
-        else
-        {
-            ResultsDatabase.WriteJson(records, text);
-        }
-
-        if (outPath is null)
-        {
-            ctx.Out.Write(text.ToString());
-        }
-        else
-        {
-            FleetTargets.Guard(() =>
-            {
-                FleetPaths.WriteAtomically(Path.GetFullPath(outPath), text.ToString());
-                return 0;
-            });
-            ctx.Error.WriteLine($"exported {records.Count} result(s) from {database.Path} to {outPath}");
-        }
-
-        return EdgecApp.ExitOk;
     }
 }

@@ -129,7 +129,7 @@ internal static class DemoCommand
                     }
                     Stage(string.Create(CultureInfo.InvariantCulture, $"    {v.Id}: p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms over {r.Count} runs"));
                 }
-                new ResultsDatabase(Path.Combine(outDir, "bench-results.jsonl")).Append(records);
+                new ResultsDatabase(Path.Combine(outDir, "bench-results.db")).Append(records);
             }
             Stage("    edged stopped");
             OptimizeRunner.Select(manifest, options);

@@ -77,7 +77,7 @@ internal sealed class DeviceMeasurer : IVariantMeasurer
     public static CostModelCalibration? CalibrationFor(DeviceProfile profile, ResultsDatabase database)
     {
         var threads = Math.Max(1, Math.Min(profile.Runtime.IntraOpThreads, profile.Cpu.Cores));
-        var records = database.ReadAll(out _)
+        var records = database.ReadAll().Select(run => run.Record)
             .Where(r => r.Profile == profile.Id && r.Threads == threads && r.Result is not null && r.Device != LocalBench.DeviceName)
             .Where(r => File.Exists(r.ModelFile) && ModelFile.Open(r.ModelFile).Sha256 == r.ModelSha256)
             .Select(r => (r.ModelFile, r.Result!.P50Ms));
