@@ -77,12 +77,19 @@ internal static class BenchCommand
             var file = upload?.File ?? opened;
             var timeout = targets.RequestTimeout(parse);
             var deadline = targets.DeviceDeadline(parse, TimeSpan.FromSeconds(300 + 2 * (settings.DurationSeconds ?? 0)));
-            var output = new FleetConsole(ctx);
+            var output = new FleetConsole(ctx, devices.Count);
             var runner = new BenchRunner(file, storeName, settings, timeout, output);
+            if (output.Condensed)
+            {
+                output.Note(string.Create(CultureInfo.InvariantCulture,
+                    $"fan-out: {devices.Count} devices, {targets.MaxParallel(parse)} at once, request timeout {timeout.TotalSeconds:0} s, per-device deadline {deadline.TotalSeconds:0} s"));
+            }
+
             var outcomes = await FleetRunner.RunAsync(devices, targets.MaxParallel(parse), deadline, runner.RunAsync, o =>
             {
                 if (!o.Succeeded && devices.Count > 1)
                 {
+                    output.Failed(o.Device.Name);
                     output.Note($"{o.Device.Name}: FAILED: {o.Error!.Message}");
                 }
             }, ct).ConfigureAwait(false);

@@ -8,6 +8,12 @@ internal static class BenchTable
 {
     public static void Write(FleetConsole output, IReadOnlyList<FleetOutcome<BenchRecord>> outcomes)
     {
+        if (outcomes.Count > FleetConsole.CondenseAbove)
+        {
+            WriteFleet(output, outcomes);
+            return;
+        }
+
         var table = FleetConsole.Table("device", "profile", "model", "n", "p50 ms", "p90 ms", "p99 ms", "mean ms", "min ms", "inf/s", "init ms", "peak RSS", "power W", "mJ/inf", "status");
         foreach (var o in outcomes)
         {
@@ -31,5 +37,36 @@ internal static class BenchTable
         {
             output.Note($"{o.Device.Name}: no power figures: {o.Value!.Result.Power.Unavailable}");
         }
+    }
+
+    /// <summary>
+    /// The one-screen form for a large fleet: per profile, how many boards answered and the spread of their figures
+    /// (the fastest, median and slowest board), naming the slowest; every row is in the results database.
+    /// </summary>
+    private static void WriteFleet(FleetConsole output, IReadOnlyList<FleetOutcome<BenchRecord>> outcomes)
+    {
+        var table = FleetConsole.Table("profile", "boards", "p50 ms fastest", "p50 ms median", "p50 ms slowest", "slowest board", "p99 ms median", "peak RSS median", "mJ/inf median");
+        // A failed board never said its profile: failures are one row of their own, named above as they happened.
+        foreach (var group in outcomes.GroupBy(o => o.Value is null ? "FAILED" : o.Value.Profile ?? "-").OrderBy(g => g.Key == "FAILED").ThenBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var ok = group.Where(o => o.Value is not null).Select(o => o.Value!).OrderBy(r => r.Result.P50Ms).ToList();
+            FleetConsole.Row(table, group.Key, group.Count().ToString(CultureInfo.InvariantCulture),
+                ok.Count > 0 ? FleetConsole.Ms(ok[0].Result.P50Ms) : null, ok.Count > 0 ? FleetConsole.Ms(Median(ok.Select(r => r.Result.P50Ms))) : null,
+                ok.Count > 0 ? FleetConsole.Ms(ok[^1].Result.P50Ms) : null, ok.Count > 0 ? ok[^1].Device : null,
+                ok.Count > 0 ? FleetConsole.Ms(Median(ok.Select(r => r.Result.P99Ms))) : null,
+                ok.Any(r => r.Result.PeakRssBytes is not null) ? FleetConsole.Bytes((long)Median(ok.Where(r => r.Result.PeakRssBytes is not null).Select(r => (double)r.Result.PeakRssBytes!.Value))) : null,
+                ok.Any(r => r.Result.Power.EnergyPerInferenceMillijoules is not null)
+                    ? Median(ok.Where(r => r.Result.Power.EnergyPerInferenceMillijoules is not null).Select(r => r.Result.Power.EnergyPerInferenceMillijoules!.Value)).ToString("F3", CultureInfo.InvariantCulture)
+                    : null);
+        }
+
+        output.Tables().Write(table);
+        output.Note($"per-board rows: edgec results --last {outcomes.Count} (or bench --json)");
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

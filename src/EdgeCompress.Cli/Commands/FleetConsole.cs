@@ -7,16 +7,43 @@ namespace EdgeCompress.Cli.Commands;
 
 /// <summary>
 /// Output for the fleet verbs: Spectre tables on stdout (plain when NO_COLOR is set or not a terminal) and throttled
-/// per-device progress lines on stderr, so a run over many boards stays readable and logs well.
+/// per-device progress lines on stderr, so a run over many boards stays readable and logs well. Over more than
+/// <see cref="CondenseAbove"/> devices, progress is one fleet line every few seconds (how many boards are in each
+/// phase) instead of lines per board, and failures are still named one per line.
 /// </summary>
 internal sealed class FleetConsole : IProgress<DeviceProgress>
 {
+    /// <summary>Above this many devices, progress and result tables are condensed to fit one screen.</summary>
+    public const int CondenseAbove = 12;
+
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan FleetProgressEvery = TimeSpan.FromSeconds(3);
+    private static readonly string[] PhaseOrder = ["uploading", "queued", "idle-power", "init", "warmup", "measure", "done"];
     private readonly CliContext _ctx;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (string Phase, DateTime At)> _last = new(StringComparer.Ordinal);
+    private readonly int _devices;
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private readonly HashSet<string> _failed = new(StringComparer.Ordinal);
+    private TimeSpan? _lastFleetLine;
 
-    public FleetConsole(CliContext ctx) => _ctx = ctx;
+    public FleetConsole(CliContext ctx, int devices = 1)
+    {
+        _ctx = ctx;
+        _devices = devices;
+    }
+
+    /// <summary>True when progress is condensed to fleet lines.</summary>
+    public bool Condensed => _devices > CondenseAbove;
+
+    /// <summary>Counts a device as failed in the fleet line (its error is printed by the caller).</summary>
+    public void Failed(string device)
+    {
+        lock (_gate)
+        {
+            _failed.Add(device);
+        }
+    }
 
     public IAnsiConsole Tables()
     {
@@ -63,6 +90,19 @@ internal sealed class FleetConsole : IProgress<DeviceProgress>
         var now = DateTime.UtcNow;
         lock (_gate)
         {
+            if (Condensed)
+            {
+                _last[value.Device] = (value.Phase, now);
+                var elapsed = _clock.Elapsed;
+                if (_lastFleetLine is not { } previous || elapsed - previous >= FleetProgressEvery)
+                {
+                    _lastFleetLine = elapsed;
+                    _ctx.Error.WriteLine(FleetLine(elapsed));
+                }
+
+                return;
+            }
+
             var known = _last.TryGetValue(value.Device, out var last);
             var finished = value.Total is { } total && value.Done >= total;
             if (known && last.Phase == value.Phase && now - last.At < ProgressEvery && !finished)
@@ -78,6 +118,31 @@ internal sealed class FleetConsole : IProgress<DeviceProgress>
             _last[value.Device] = (value.Phase, finished ? DateTime.MaxValue : now);
             _ctx.Error.WriteLine($"{value.Device}: {Describe(value)}");
         }
+    }
+
+    /// <summary>"fleet 12 s: 40 done, 2 failed, 30 measure, 8 uploading, 20 waiting (of 100)".</summary>
+    private string FleetLine(TimeSpan elapsed)
+    {
+        var phases = _last.Where(kv => !_failed.Contains(kv.Key)).GroupBy(kv => kv.Value.Phase).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var parts = new List<string>();
+        if (phases.TryGetValue("done", out var done))
+        {
+            parts.Add($"{done} done");
+        }
+
+        if (_failed.Count > 0)
+        {
+            parts.Add($"{_failed.Count} failed");
+        }
+
+        parts.AddRange(phases.Where(kv => kv.Key != "done").OrderBy(kv => Array.IndexOf(PhaseOrder, kv.Key)).Select(kv => $"{kv.Value} {kv.Key}"));
+        var waiting = _devices - _last.Keys.Union(_failed).Count();
+        if (waiting > 0)
+        {
+            parts.Add($"{waiting} waiting");
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"fleet {elapsed.TotalSeconds:0} s: {string.Join(", ", parts)} (of {_devices})");
     }
 
     public static string Describe(DeviceProgress p) => p switch

@@ -18,7 +18,7 @@ internal sealed class FleetTargets
 
     public Option<string[]> Group { get; } = new("--group", "-g") { Description = "every device of a group (repeatable)" };
 
-    public Option<int> Parallel { get; } = new("--parallel") { Description = "devices worked on at once", DefaultValueFactory = _ => 4 };
+    public Option<int> Parallel { get; } = new("--parallel") { Description = "devices worked on at once (each board runs its own benchmark; edgec only uploads and waits)", DefaultValueFactory = _ => 32 };
 
     public Option<double> Timeout { get; } = new("--timeout")
     {
