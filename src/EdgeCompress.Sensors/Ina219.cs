@@ -1,27 +1,35 @@
 using System.Buffers.Binary;
 using System.Device.I2c;
+using Binding = Iot.Device.Adc;
 
 namespace EdgeCompress.Sensors;
 
 /// <summary>
-/// TI INA219 current/power monitor over I2C, shaped like the dotnet/iot Iot.Device.Adc.Ina219 binding (that package
-/// is not obtainable here): an injected <see cref="I2cDevice"/>, configuration properties, <see cref="Calibrate(double, double)"/>,
-/// and Read* methods for live values, with units in the names.
+/// TI INA219 current/power monitor over I2C. Configuration, reset and calibration go through the dotnet/iot binding
+/// (Iot.Device.Bindings' <see cref="Binding.Ina219"/>); the live readings are read from the registers here, through
+/// the same <see cref="I2cDevice"/>, because the binding's Read* methods (4.2.0) cannot be used as they are:
+/// <list type="bullet">
+/// <item>they return UnitsNet quantities, whose converter is not trim-safe: edged's NativeAOT publish then gets
+/// IL2075 (UnitsNet.UnitConverter.RegisterDefaultConversions) and grows from 16.4 MB to 22.8 MB, over its 20 MB budget;</item>
+/// <item>ReadShuntVoltage and ReadCurrent read the two's-complement registers as unsigned, so -10 mV came back as
+/// +645 mV and -0.1 A as +1.21 A (test Negative_shunt_voltage_reads_as_negative_current).</item>
+/// </list>
+/// This class also adds calibration from a shunt and a current budget with the datasheet's equation, and a power read
+/// that refuses the two states that would otherwise read as a plausible 0 W (the math overflow flag, a chip that lost
+/// its calibration in a brown-out reset).
 /// </summary>
 public sealed class Ina219 : IDisposable
 {
     /// <summary>Default 7-bit address (A0 = A1 = GND).</summary>
     public const int DefaultI2cAddress = 0x40;
 
-    private const ushort ResetBit = 0x8000;
-    private const ushort ResetConfiguration = 0x399F;
     private const double CalibrationScale = 0.04096; // datasheet equation 1
     private const double ShuntVoltsPerBit = 10e-6;
     private const double BusVoltsPerBit = 4e-3;
 
     private readonly I2cDevice _device;
+    private readonly Binding.Ina219 _chip;
     private readonly bool _shouldDispose;
-    private ushort _configuration = ResetConfiguration;
     private ushort _calibration;
     private double _currentLsbAmperes;
 
@@ -30,6 +38,7 @@ public sealed class Ina219 : IDisposable
     {
         ArgumentNullException.ThrowIfNull(device);
         _device = device;
+        _chip = new Binding.Ina219(device); // the binding never disposes a device it was given
         _shouldDispose = shouldDispose;
     }
 
@@ -48,43 +57,42 @@ public sealed class Ina219 : IDisposable
     /// <summary>Bus voltage range.</summary>
     public Ina219BusVoltageRange BusVoltageRange
     {
-        get => (Ina219BusVoltageRange)(_configuration & 0x2000);
-        set => WriteConfiguration((ushort)((_configuration & ~0x2000) | (ushort)value));
+        get => (Ina219BusVoltageRange)(ushort)_chip.BusVoltageRange;
+        set => _chip.BusVoltageRange = (Binding.Ina219BusVoltageRange)(ushort)value;
     }
 
     /// <summary>Shunt PGA range.</summary>
     public Ina219PgaSensitivity PgaSensitivity
     {
-        get => (Ina219PgaSensitivity)(_configuration & 0x1800);
-        set => WriteConfiguration((ushort)((_configuration & ~0x1800) | (ushort)value));
+        get => (Ina219PgaSensitivity)(ushort)_chip.PgaSensitivity;
+        set => _chip.PgaSensitivity = (Binding.Ina219PgaSensitivity)(ushort)value;
     }
 
     /// <summary>Bus ADC resolution or averaging.</summary>
     public Ina219AdcResolutionOrSamples BusAdcResolutionOrSamples
     {
-        get => (Ina219AdcResolutionOrSamples)((_configuration >> 7) & 0xF);
-        set => WriteConfiguration((ushort)((_configuration & ~0x0780) | ((ushort)value << 7)));
+        get => FromBinding(_chip.BusAdcResolutionOrSamples);
+        set => _chip.BusAdcResolutionOrSamples = ToBinding(value);
     }
 
     /// <summary>Shunt ADC resolution or averaging.</summary>
     public Ina219AdcResolutionOrSamples ShuntAdcResolutionOrSamples
     {
-        get => (Ina219AdcResolutionOrSamples)((_configuration >> 3) & 0xF);
-        set => WriteConfiguration((ushort)((_configuration & ~0x0078) | ((ushort)value << 3)));
+        get => FromBinding(_chip.ShuntAdcResolutionOrSamples);
+        set => _chip.ShuntAdcResolutionOrSamples = ToBinding(value);
     }
 
     /// <summary>Operating mode.</summary>
     public Ina219OperatingMode OperatingMode
     {
-        get => (Ina219OperatingMode)(_configuration & 0x7);
-        set => WriteConfiguration((ushort)((_configuration & ~0x7) | (ushort)value));
+        get => (Ina219OperatingMode)(ushort)_chip.OperatingMode;
+        set => _chip.OperatingMode = (Binding.Ina219OperatingMode)(ushort)value;
     }
 
     /// <summary>Resets the chip to its power-on configuration (0x399F) and forgets the calibration.</summary>
     public void Reset()
     {
-        WriteRegister(Ina219Register.Configuration, ResetBit);
-        _configuration = ReadRegister(Ina219Register.Configuration);
+        _chip.Reset();
         _calibration = 0;
         _currentLsbAmperes = 0;
     }
@@ -115,7 +123,7 @@ public sealed class Ina219 : IDisposable
         _calibration = (ushort)((ushort)value & 0xFFFE);
         _currentLsbAmperes = currentLsbAmperes;
         ShuntOhms = shuntOhms;
-        WriteRegister(Ina219Register.Calibration, _calibration);
+        _chip.SetCalibration(_calibration, (float)currentLsbAmperes);
     }
 
     /// <summary>The calibration value last written.</summary>
@@ -156,8 +164,7 @@ public sealed class Ina219 : IDisposable
                 return false;
             }
 
-            var bus = ReadRegister(Ina219Register.BusVoltage);
-            if ((bus & 0x1) != 0)
+            if ((ReadRegister(Ina219Register.BusVoltage) & 0x1) != 0)
             {
                 error = "INA219 math overflow: current or power out of range for this calibration";
                 return false;
@@ -183,11 +190,20 @@ public sealed class Ina219 : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _chip.Dispose();
         if (_shouldDispose)
         {
             _device.Dispose();
         }
     }
+
+    // The binding's ADC enum holds the 4-bit code at the shunt field's position (bits 3-6) and shifts it on for the bus
+    // field; ours holds the bare code.
+    private static Ina219AdcResolutionOrSamples FromBinding(Binding.Ina219AdcResolutionOrSamples value) =>
+        (Ina219AdcResolutionOrSamples)(((ushort)value >> 3) & 0xF);
+
+    private static Binding.Ina219AdcResolutionOrSamples ToBinding(Ina219AdcResolutionOrSamples value) =>
+        (Binding.Ina219AdcResolutionOrSamples)(ushort)((ushort)value << 3);
 
     private void EnsureCalibrated()
     {
@@ -195,20 +211,6 @@ public sealed class Ina219 : IDisposable
         {
             throw new InvalidOperationException("INA219 current and power need Calibrate(...) first");
         }
-    }
-
-    private void WriteConfiguration(ushort value)
-    {
-        WriteRegister(Ina219Register.Configuration, value);
-        _configuration = value;
-    }
-
-    private void WriteRegister(Ina219Register register, ushort value)
-    {
-        Span<byte> buffer = stackalloc byte[3];
-        buffer[0] = (byte)register;
-        BinaryPrimitives.WriteUInt16BigEndian(buffer[1..], value);
-        _device.Write(buffer);
     }
 
     private ushort ReadRegister(Ina219Register register)
