@@ -46,6 +46,7 @@ public sealed class FleetConsoleTests
         Assert.False(console.Condensed);
         Assert.Equal("pi1: uploading 10% (10 B of 100 B)\n", stderr.ToString());
         Assert.Contains("  pi1  ", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains("session ms   first ms", stdout.ToString(), StringComparison.Ordinal);
     }
 
     private static DeviceEntry Device(string name) => new() { Name = name, Url = "https://127.0.0.1:1", TokenFile = "t" };

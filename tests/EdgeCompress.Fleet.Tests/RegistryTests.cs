@@ -1,8 +1,6 @@
-using EdgeCompress.Protocol;
-
 namespace EdgeCompress.Fleet.Tests;
 
-public sealed class RegistryAndResultsTests : IDisposable
+public sealed class RegistryTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("fleet-registry-").FullName;
 
@@ -34,16 +32,4 @@ public sealed class RegistryAndResultsTests : IDisposable
         Assert.Equal("unknown device 'pi9' (registered: pi1)", Assert.Throws<FleetException>(() => registry.Get("pi9")).Message);
         Assert.Equal("unknown group 'farm' (groups: lab)", Assert.Throws<FleetException>(() => registry.Select([], false, ["farm"])).Message);
     }
-
-    private static BenchRecord Record(string device, double p50) => new()
-    {
-        TimeUtc = DateTimeOffset.UtcNow,
-        Device = device,
-        ModelFile = "/m/model.onnx",
-        ModelName = "model",
-        ModelSha256 = new string('0', 64),
-        Threads = 1,
-        Iterations = 10,
-        Result = new BenchmarkResult { Count = 10, P50Ms = p50 },
-    };
 }
