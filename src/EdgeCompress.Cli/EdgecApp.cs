@@ -65,7 +65,10 @@ public static class EdgecApp
             }
             return ExitUsage;
         }
-        var config = new InvocationConfiguration { Output = stdout, Error = stderr };
+        // Ctrl-C / SIGTERM cancel the command's token; a command gets 3 s to stop cleanly (temp files removed, nothing
+        // half-written renamed into place, "edgec: interrupted" and 130 from Guarded) before the invocation returns 130
+        // itself. System.CommandLine 2.0.0 leaves this null, which let the runtime kill edgec at once, mid-write.
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = TimeSpan.FromSeconds(3) };
         return await parse.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
     }
 
