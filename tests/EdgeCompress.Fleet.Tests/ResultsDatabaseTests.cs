@@ -24,7 +24,7 @@ public sealed class ResultsDatabaseTests : IDisposable
 
         var runs = database.ReadAll();
         using var csv = new StringWriter();
-        ResultsDatabase.WriteCsv(runs, csv);
+        ResultsExport.WriteCsv(runs, csv);
         var lines = csv.ToString().TrimEnd('\n').Split('\n');
 
         Assert.Equal(2, ids.Count);
@@ -32,7 +32,7 @@ public sealed class ResultsDatabaseTests : IDisposable
         Assert.Equal([ids[0], ids[1], ids[1] + 1], runs.Select(r => r.Id));
         Assert.Equal(4, lines.Length);
         Assert.StartsWith("run_id,time_utc,device,", lines[0], StringComparison.Ordinal);
-        var p50Column = ResultsDatabase.CsvColumns.ToList().IndexOf("p50_ms");
+        var p50Column = ResultsExport.CsvColumns.ToList().IndexOf("p50_ms");
         Assert.Equal("1.25", lines[1].Split(',')[p50Column]);
         Assert.Contains("\"pi2, the second\"", lines[2], StringComparison.Ordinal);
     }

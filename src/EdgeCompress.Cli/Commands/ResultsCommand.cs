@@ -94,7 +94,7 @@ internal static class ResultsCommand
         NoteImport(ctx, db);
         if (json)
         {
-            ResultsDatabase.WriteJson(runs, ctx.Out);
+            ResultsExport.WriteJson(runs, ctx.Out);
             return EdgecApp.ExitOk;
         }
 
@@ -229,11 +229,11 @@ internal static class ResultsCommand
         using var text = new StringWriter(CultureInfo.InvariantCulture);
         if (format == "csv")
         {
-            ResultsDatabase.WriteCsv(runs, text);
+            ResultsExport.WriteCsv(runs, text);
         }
         else
         {
-            ResultsDatabase.WriteJson(runs, text);
+            ResultsExport.WriteJson(runs, text);
         }
 
         if (outPath is null)
