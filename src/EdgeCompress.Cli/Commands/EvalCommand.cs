@@ -58,7 +58,7 @@ internal static class EvalCommand
             {
                 throw new UsageException(e.Message, e);
             }
-            catch (ArgumentException e) when (b is not null)
+            catch (ArgumentException e) when (b is not null && e is not ArgumentNullException)
             {
                 // Fidelity and accuracy need the two models to answer in the same shape.
                 throw new UsageException($"{parse.GetValue(baseline)!.Name}: cannot be compared with {parse.GetValue(model)!.Name}: {e.Message}", e);

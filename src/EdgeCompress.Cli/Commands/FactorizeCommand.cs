@@ -68,7 +68,7 @@ internal static class FactorizeCommand
             {
                 result = new FactorizePass(options).Apply(original, new LineProgress(ctx.Error, "factorize: "), ct);
             }
-            catch (ArgumentException e)
+            catch (ArgumentException e) when (e is not ArgumentNullException)
             {
                 throw new UsageException($"{input.Name}: {e.Message}", e);
             }
@@ -154,7 +154,7 @@ internal static class FactorizeCommand
         {
             options.Validate();
         }
-        catch (ArgumentException e)
+        catch (ArgumentException e) when (e is not ArgumentNullException)
         {
             throw new UsageException(e.Message, e);
         }

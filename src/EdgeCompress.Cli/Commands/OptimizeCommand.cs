@@ -104,7 +104,7 @@ internal static class OptimizeCommand
             {
                 outcome = await new OptimizeRunner(Catalog(training), measurer).RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
             }
-            catch (ArgumentException e)
+            catch (ArgumentException e) when (e is not ArgumentNullException)
             {
                 throw new UsageException(e.Message, e);
             }

@@ -166,7 +166,7 @@ internal static class PruneCommand
             await ctx.Out.WriteLineAsync($"wrote {outFile.FullName}").ConfigureAwait(false);
             return EdgecApp.ExitOk;
         }
-        catch (ArgumentException e)
+        catch (ArgumentException e) when (e is not ArgumentNullException)
         {
             throw new UsageException($"{modelFile.Name}: {e.Message}", e);
         }

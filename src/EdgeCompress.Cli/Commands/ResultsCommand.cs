@@ -17,10 +17,10 @@ internal static class ResultsCommand
     {
         var model = new Option<string?>("--model") { Description = "a model file (matched by its SHA-256), a store name, a file name or a SHA-256 prefix" };
         var device = new Option<string?>("--device") { Description = "only this device ('local' for in-process runs)" };
-        var since = new Option<string?>("--since") { Description = "only runs this recent: 30m, 12h, 7d, 2w, or a date (2026-12-01)" };
-        var last = new Option<int?>("--last") { Description = "only the newest N runs of the selection (listing default 20; exports default all)" };
-        var compare = new Option<long[]>("--compare") { Description = "compare two runs by id (A B): change, noise band and verdict per metric", Arity = new ArgumentArity(2, 2), AllowMultipleArgumentsPerToken = true };
-        var tolerance = new Option<double>("--tolerance") { Description = "percent change below which --compare never calls a regression", DefaultValueFactory = _ => RunComparison.DefaultTolerancePercent };
+        var since = new Option<string?>("--since") { HelpName = "AGE|DATE", Description = "only runs this recent: 30m, 12h, 7d, 2w, or a date (2026-12-01)" };
+        var last = new Option<int?>("--last") { HelpName = "N", Description = "only the newest N runs of the selection (listing default 20; exports default all)" };
+        var compare = new Option<long[]>("--compare") { Description = "compare two runs by id: change, noise band and verdict per metric", HelpName = "A B", Arity = new ArgumentArity(2, 2), AllowMultipleArgumentsPerToken = true };
+        var tolerance = new Option<double>("--tolerance") { HelpName = "PERCENT", Description = "percent change below which --compare never calls a regression", DefaultValueFactory = _ => RunComparison.DefaultTolerancePercent };
         var export = new Option<string?>("--export") { Description = "export the selection: csv or json" };
         var outFile = new Option<string?>("--out") { Description = "file for --export (default: stdout)" };
         var json = new Option<bool>("--json") { Description = "print the listing or the comparison as JSON" };

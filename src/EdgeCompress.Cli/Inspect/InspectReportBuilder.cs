@@ -43,7 +43,7 @@ internal static class InspectReportBuilder
         {
             shapes = ShapeInference.Infer(model, used);
         }
-        catch (ArgumentException e)
+        catch (ArgumentException e) when (e is not ArgumentNullException)
         {
             throw new UsageException($"--input-shape: {e.Message}", e);
         }
