@@ -11,7 +11,6 @@ namespace EdgeCompress.Fleet;
 [JsonSerializable(typeof(DeviceRegistryFile))]
 [JsonSerializable(typeof(BenchRecord))]
 [JsonSerializable(typeof(List<BenchRecord>))]
-[JsonSerializable(typeof(List<StoredRunJson>))]
 [JsonSerializable(typeof(List<DeviceReport>))]
 [JsonSerializable(typeof(List<FleetOutcomeReport>))]
 public sealed partial class FleetJsonContext : JsonSerializerContext;

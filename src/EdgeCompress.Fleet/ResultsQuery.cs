@@ -3,16 +3,6 @@ namespace EdgeCompress.Fleet;
 /// <summary>One run as stored: its id in the database and the record.</summary>
 public sealed record StoredRun(long Id, BenchRecord Record);
 
-/// <summary>A run in JSON exports: the record's fields plus its id.</summary>
-public sealed class StoredRunJson
-{
-    /// <summary>The run's id in the database (what `edgec results --compare` takes).</summary>
-    public long RunId { get; set; }
-
-    /// <summary>The run.</summary>
-    public BenchRecord Record { get; set; } = new();
-}
-
 /// <summary>What the first use of a database imported from the legacy JSON-lines file.</summary>
 /// <param name="Path">The JSON-lines file.</param>
 /// <param name="Records">Records imported.</param>

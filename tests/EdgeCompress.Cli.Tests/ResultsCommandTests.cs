@@ -32,7 +32,7 @@ public sealed class ResultsCommandTests : IDisposable
         Assert.Equal(3, all.Out.Split('\n').Count(l => l.Contains("  local  ", StringComparison.Ordinal)));
         Assert.Contains($"3 run(s) from {_cli.ResultsFile}", all.Error, StringComparison.Ordinal);
         var runs = JsonDocument.Parse(byFile.Out).RootElement;
-        Assert.Equal([20, 30], runs.EnumerateArray().Select(r => r.GetProperty("record").GetProperty("result").GetProperty("count").GetInt32()));
+        Assert.Equal([20, 30], runs.EnumerateArray().Select(r => r.GetProperty("result").GetProperty("count").GetInt32()));
         Assert.Equal([1L, 3L], runs.EnumerateArray().Select(r => r.GetProperty("runId").GetInt64()));
         Assert.Equal(0, byName.Exit);
         Assert.Contains("  other  ", byName.Out, StringComparison.Ordinal);

@@ -31,7 +31,8 @@ public sealed class ResultsDatabaseTests : IDisposable
         Assert.Equal(["pi1", "pi2, the second", "local"], runs.Select(r => r.Record.Device));
         Assert.Equal([ids[0], ids[1], ids[1] + 1], runs.Select(r => r.Id));
         Assert.Equal(4, lines.Length);
-        Assert.StartsWith("run_id,time_utc,device,", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("time_utc,device,", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith(",run_id,edged_version,power_scope,temperature_before_c,temperature_after_c", lines[0], StringComparison.Ordinal);
         var p50Column = ResultsExport.CsvColumns.ToList().IndexOf("p50_ms");
         Assert.Equal("1.25", lines[1].Split(',')[p50Column]);
         Assert.Contains("\"pi2, the second\"", lines[2], StringComparison.Ordinal);
