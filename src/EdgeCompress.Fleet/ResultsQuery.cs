@@ -11,7 +11,7 @@ public sealed record StoredRun(long Id, BenchRecord Record);
 public sealed record LegacyImport(string Path, int Records, int Skipped, string? KeptAs = null);
 
 /// <summary>Which runs to read; every filter is optional and they combine with AND.</summary>
-public sealed class ResultsQuery
+public sealed record ResultsQuery
 {
     /// <summary>A device name.</summary>
     public string? Device { get; init; }

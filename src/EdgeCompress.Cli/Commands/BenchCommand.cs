@@ -79,13 +79,14 @@ internal static class BenchCommand
             var deadline = targets.DeviceDeadline(parse, TimeSpan.FromSeconds(300 + 2 * (settings.DurationSeconds ?? 0)));
             var output = new FleetConsole(ctx, devices.Count);
             var runner = new BenchRunner(file, storeName, settings, timeout, output);
+            var parallel = targets.MaxParallel(parse);
             if (output.Condensed)
             {
                 output.Note(string.Create(CultureInfo.InvariantCulture,
-                    $"fan-out: {devices.Count} devices, {targets.MaxParallel(parse)} at once, request timeout {timeout.TotalSeconds:0} s, per-device deadline {deadline.TotalSeconds:0} s"));
+                    $"fan-out: {devices.Count} devices, {parallel} at once, request timeout {timeout.TotalSeconds:0} s, per-device deadline {deadline.TotalSeconds:0} s"));
             }
 
-            var outcomes = await FleetRunner.RunAsync(devices, targets.MaxParallel(parse), deadline, runner.RunAsync, o =>
+            var outcomes = await FleetRunner.RunAsync(devices, parallel, deadline, runner.RunAsync, o =>
             {
                 if (!o.Succeeded && devices.Count > 1)
                 {

@@ -65,9 +65,5 @@ internal static class BenchTable
         output.Note($"per-board rows: edgec results --last {outcomes.Count} (or bench --json)");
     }
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
+    private static double Median(IEnumerable<double> values) => EdgeCompress.Runtime.LatencyStatistics.Percentile([.. values.Order()], 0.5);
 }

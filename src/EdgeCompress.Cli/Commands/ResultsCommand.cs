@@ -51,7 +51,7 @@ internal static class ResultsCommand
                 return Task.FromResult(Export(ctx, db, query, format, parse.GetValue(outFile)));
             }
 
-            return Task.FromResult(List(ctx, db, query.Last is null ? Clone(query, 20) : query, parse.GetValue(json)));
+            return Task.FromResult(List(ctx, db, query.Last is null ? query with { Last = 20 } : query, parse.GetValue(json)));
         }));
         return command;
     }
@@ -83,8 +83,6 @@ internal static class ResultsCommand
         throw new UsageException($"--since must be a duration (30m, 12h, 7d, 2w) or a date (2026-12-01), got '{text}'");
     }
 
-    private static ResultsQuery Clone(ResultsQuery q, int last) => new() { Model = q.Model, Device = q.Device, Since = q.Since, Last = last };
-
     private static string ModelKey(string given) =>
         File.Exists(given) ? FleetTargets.Guard(() => ModelFile.Open(given)).Sha256 : given;
 
@@ -110,7 +108,7 @@ internal static class ResultsCommand
         {
             var x = r.Result;
             FleetConsole.Row(table, id.ToString(CultureInfo.InvariantCulture), r.TimeUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
-                r.Device, r.Profile, $"{r.ModelName}{(r.ModelVersion is { } v ? $" v{v}" : "")}", r.ModelSha256.Length >= 8 ? r.ModelSha256[..8] : r.ModelSha256,
+                r.Device, r.Profile, $"{r.ModelName}{(r.ModelVersion is { } v ? $" v{v}" : "")}", Short(r.ModelSha256),
                 r.Threads.ToString(CultureInfo.InvariantCulture), x.Count.ToString(CultureInfo.InvariantCulture), FleetConsole.Ms(x.P50Ms),
                 FleetConsole.Ms(x.P90Ms), FleetConsole.Ms(x.P99Ms), x.PeakRssBytes is { } rss ? FleetConsole.Bytes(rss) : null,
                 x.Power.EnergyPerInferenceMillijoules?.ToString("F3", CultureInfo.InvariantCulture),
