@@ -23,6 +23,9 @@ public sealed class BenchSettings
     /// <summary>Shapes for the model's inputs (name -> dims, batch included): sizes dynamic axes; null for the model's own.</summary>
     public IReadOnlyDictionary<string, long[]>? InputShapes { get; init; }
 
+    /// <summary>Real inputs (<c>--data</c>): the loop cycles over them on every device and each device's outputs come back.</summary>
+    public InputSetFile? InputSet { get; init; }
+
     /// <summary>The request sent for a stored model, checked by the same rules the daemon applies.</summary>
     public BenchmarkRequest ToRequest(string model, int? version)
     {
@@ -36,7 +39,8 @@ public sealed class BenchSettings
             DurationSeconds = DurationSeconds,
             Power = Power,
             IdleSeconds = Power ? 1 : 0,
-            InputShapes = InputShapes is { Count: > 0 } shapes ? shapes.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal) : null,
+            InputShapes = InputShapes is { Count: > 0 } shapes && InputSet is null ? shapes.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal) : null,
+            InputSet = InputSet?.Sha256,
         };
         if (EdgeCompress.Runtime.BenchmarkRequestRules.Normalize(request) is { } problem)
         {
@@ -109,4 +113,82 @@ public sealed class BenchRecord
 
     /// <summary>The measurements.</summary>
     public BenchmarkResult Result { get; set; } = new();
+
+    /// <summary>With <c>--data</c>: what the data was, and per output how the device's outputs agreed with the host's.</summary>
+    public OutputAgreement? Agreement { get; set; }
+
+    /// <summary>With <c>--data</c>: every sample's outputs as the device computed them (not stored in the database).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<IReadOnlyList<WireTensor>>? DeviceOutputs { get; set; }
+}
+
+/// <summary>An input set made on the host (<c>bench --data</c>): its bytes in <see cref="TensorSet"/> format, their
+/// SHA-256 (the set's name on every device) and the samples.</summary>
+public sealed class InputSetFile
+{
+    /// <summary>Builds the set's bytes and checksum from <paramref name="samples"/>.</summary>
+    public InputSetFile(string source, IReadOnlyList<IReadOnlyList<WireTensor>> samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        Source = source;
+        Samples = samples;
+        Bytes = TensorSet.ToBytes(samples);
+        Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Bytes));
+    }
+
+    /// <summary>Where the samples came from (the data spec as typed).</summary>
+    public string Source { get; }
+
+    /// <summary>The samples.</summary>
+    public IReadOnlyList<IReadOnlyList<WireTensor>> Samples { get; }
+
+    /// <summary>The set in wire format.</summary>
+    public byte[] Bytes { get; }
+
+    /// <summary>Hex SHA-256 of <see cref="Bytes"/>.</summary>
+    public string Sha256 { get; }
+}
+
+/// <summary>How a device's outputs agreed with the host's on the same inputs (the quality guard's measures, per output).</summary>
+public sealed class OutputAgreement
+{
+    /// <summary>The data spec the inputs came from.</summary>
+    public string Data { get; set; } = "";
+
+    /// <summary>SHA-256 of the input set.</summary>
+    public string InputSet { get; set; } = "";
+
+    /// <summary>Samples compared.</summary>
+    public int Samples { get; set; }
+
+    /// <summary>Per output.</summary>
+    public List<OutputAgreementLine> Outputs { get; set; } = [];
+
+    /// <summary>Why the device disagrees beyond the guard's limits; null when it agrees.</summary>
+    public string? Failure { get; set; }
+}
+
+/// <summary>One output's agreement.</summary>
+public sealed class OutputAgreementLine
+{
+    /// <summary>Output name.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>score, probabilities, logits or dense.</summary>
+    public string Kind { get; set; } = "";
+
+    /// <summary>Cosine similarity over every value.</summary>
+    public double Cosine { get; set; }
+
+    /// <summary>Largest absolute difference.</summary>
+    public double MaxAbsDifference { get; set; }
+
+    /// <summary>Percent of samples whose decision (argmax or score over the threshold) matches; null for dense outputs.</summary>
+    public double? AgreementPercent { get; set; }
+
+    /// <summary>SQNR in dB of dense outputs (null when infinite or not dense).</summary>
+    public double? SqnrDb { get; set; }
+
+    /// <summary>The figures in words, as the guard prints them.</summary>
+    public string Summary { get; set; } = "";
 }

@@ -81,6 +81,55 @@ public sealed class EdgedClient : EdgedConnection
         }, timeout, cancellationToken);
     }
 
+    /// <summary>GET /v1/inputs/{sha256}; null when the daemon does not have that input set.</summary>
+    public Task<InputSetInfo?> InputSetAsync(string sha256, CancellationToken cancellationToken) => ExecuteAsync(async ct =>
+    {
+        using var response = await Http.GetAsync($"v1/inputs/{sha256}", ct).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, "reading input set", ct).ConfigureAwait(false);
+        return await ReadJsonAsync(response, ProtocolJsonContext.Default.InputSetInfo, ct).ConfigureAwait(false);
+    }, RequestTimeout, cancellationToken);
+
+    /// <summary>PUT /v1/inputs/{sha256}: sends an input set (the daemon checks the checksum, format and its size limit).</summary>
+    public Task<InputSetInfo> UploadInputSetAsync(byte[] body, string sha256, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var timeout = RequestTimeout + TimeSpan.FromSeconds(30 + (body.Length / 1_000_000.0));
+        return ExecuteAsync(async ct =>
+        {
+            // Expect: 100-continue: a set over the device's limit is refused (413) before its bytes are sent.
+            using var request = new HttpRequestMessage(HttpMethod.Put, $"v1/inputs/{sha256}") { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(TensorSet.MediaType);
+            request.Headers.ExpectContinue = true;
+            using var response = await Http.SendAsync(request, ct).ConfigureAwait(false);
+            await EnsureSuccessAsync(response, "uploading the input set", ct).ConfigureAwait(false);
+            return await ReadJsonAsync(response, ProtocolJsonContext.Default.InputSetInfo, ct).ConfigureAwait(false);
+        }, timeout, cancellationToken);
+    }
+
+    /// <summary>GET /v1/benchmarks/{id}/outputs: every sample's outputs (float32) of a benchmark run on an input set.</summary>
+    public Task<List<IReadOnlyList<WireTensor>>> OutputsAsync(string id, long expectedBytes, CancellationToken cancellationToken) => ExecuteAsync(async ct =>
+    {
+        using var response = await Http.GetAsync($"v1/benchmarks/{Uri.EscapeDataString(id)}/outputs", HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, $"reading the outputs of benchmark {id}", ct).ConfigureAwait(false);
+        await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        await body.CopyToAsync(buffer, ct).ConfigureAwait(false);
+        buffer.Position = 0;
+        try
+        {
+            return TensorSet.Read(buffer, Math.Max(expectedBytes, 1));
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new FleetException(FleetProblem.Remote, $"{Device.Name}: the outputs of benchmark {id} are damaged ({ex.Message})", ex);
+        }
+    }, RequestTimeout + TimeSpan.FromSeconds(30 + (expectedBytes / 1_000_000.0)), cancellationToken);
+
     /// <summary>POST /v1/benchmarks: queues a benchmark.</summary>
     public Task<BenchmarkAccepted> SubmitBenchmarkAsync(BenchmarkRequest request, CancellationToken cancellationToken) => ExecuteAsync(async ct =>
     {

@@ -27,7 +27,9 @@ public static class LocalBench
         {
             var environment = new BenchmarkEnvironment { PowerSensor = sensor, PowerUnavailableReason = reason, Thermal = new ThermalZones(paths) };
             var engineProgress = progress is null ? null : new SyncProgress<BenchmarkProgress>(p => progress.Report(new DeviceProgress(DeviceName, p.Phase, p.Done, p.Total)));
-            var result = await Task.Run(() => BenchmarkEngine.Run(model.Path, name, request, environment, engineProgress, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var samples = settings.InputSet is { } set ? new SampleInputs(set.Samples, long.MaxValue) : null;
+            var result = await Task.Run(() => BenchmarkEngine.Run(model.Path, name, request, environment, engineProgress, cancellationToken, samples), cancellationToken).ConfigureAwait(false);
+            result.InputSet = settings.InputSet?.Sha256;
             return new BenchRecord
             {
                 TimeUtc = DateTimeOffset.UtcNow,
@@ -44,6 +46,7 @@ public static class LocalBench
                 DurationSeconds = settings.DurationSeconds,
                 Power = settings.Power,
                 Result = result,
+                DeviceOutputs = samples?.Outputs,
             };
         }
         catch (BenchmarkException ex)

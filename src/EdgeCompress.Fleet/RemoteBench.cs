@@ -29,6 +29,12 @@ public static class RemoteBench
         var info = await client.DeviceAsync(cancellationToken).ConfigureAwait(false);
         var sent = progress is null ? null : new SyncProgress<long>(bytes => progress.Report(new DeviceProgress(device, "uploading", bytes, model.Length)));
         var stored = await ModelPusher.EnsureAsync(client, model, name, sent, notice, cancellationToken).ConfigureAwait(false);
+        if (settings.InputSet is { } set && await client.InputSetAsync(set.Sha256, cancellationToken).ConfigureAwait(false) is null)
+        {
+            progress?.Report(new DeviceProgress(device, "inputs", 0, set.Bytes.Length));
+            await client.UploadInputSetAsync(set.Bytes, set.Sha256, cancellationToken).ConfigureAwait(false);
+        }
+
         var request = settings.ToRequest(stored.Name, stored.Version.Version);
         var accepted = await client.SubmitBenchmarkAsync(request, cancellationToken).ConfigureAwait(false);
         progress?.Report(new DeviceProgress(device, "queued", accepted.QueuePosition, null));
@@ -38,6 +44,8 @@ public static class RemoteBench
             throw new FleetException(FleetProblem.Remote, $"{device}: benchmark {accepted.Id} of {stored.Name} failed: {status.Error ?? status.Status}");
         }
 
+        var outputs = settings.InputSet is null ? null
+            : await client.OutputsAsync(accepted.Id, status.Result.OutputBytes ?? 0, cancellationToken).ConfigureAwait(false);
         progress?.Report(new DeviceProgress(device, "done", status.Result.Count, status.Result.Count));
         return new BenchRecord
         {
@@ -61,6 +69,7 @@ public static class RemoteBench
             Power = settings.Power,
             JobId = accepted.Id,
             Result = status.Result,
+            DeviceOutputs = outputs,
         };
     }
 

@@ -81,6 +81,15 @@ public sealed class BenchmarkResult
 
     /// <summary>ONNX Runtime version used.</summary>
     public string OnnxRuntimeVersion { get; set; } = "";
+
+    /// <summary>SHA-256 of the input set the loop cycled over; null when inputs were generated.</summary>
+    public string? InputSet { get; set; }
+
+    /// <summary>Samples in that input set.</summary>
+    public int? InputSamples { get; set; }
+
+    /// <summary>Bytes of the outputs kept for <c>GET /v1/benchmarks/{id}/outputs</c> (every sample's outputs, as float32).</summary>
+    public long? OutputBytes { get; set; }
 }
 
 /// <summary>Thermal state around a run.</summary>

@@ -38,6 +38,26 @@ public sealed class BenchmarkRequest
 
     /// <summary>Graph optimisation level: disabled, basic, extended or all (like -o).</summary>
     public string GraphOptimization { get; set; } = "all";
+
+    /// <summary>SHA-256 of an input set uploaded with <c>PUT /v1/inputs/{sha256}</c>: the measured loop cycles over its
+    /// samples instead of generated inputs, and every sample's outputs are kept for <c>GET /v1/benchmarks/{id}/outputs</c>.</summary>
+    public string? InputSet { get; set; }
+}
+
+/// <summary>Answer of <c>PUT</c> and <c>GET /v1/inputs/{sha256}</c>: an input set stored on the device.</summary>
+public sealed class InputSetInfo
+{
+    /// <summary>Hex SHA-256 of the set's bytes.</summary>
+    public string Sha256 { get; set; } = "";
+
+    /// <summary>Size of the set in bytes.</summary>
+    public long Bytes { get; set; }
+
+    /// <summary>Samples in the set.</summary>
+    public int Samples { get; set; }
+
+    /// <summary>The first sample's tensors, e.g. "image: float32 [1,3,224,224]".</summary>
+    public IReadOnlyList<string> Tensors { get; set; } = [];
 }
 
 /// <summary>Answer of <c>POST /v1/benchmarks</c> (202).</summary>

@@ -22,4 +22,5 @@ namespace EdgeCompress.Protocol;
 [JsonSerializable(typeof(BenchmarkStatus[]))]
 [JsonSerializable(typeof(BenchmarkEvent))]
 [JsonSerializable(typeof(BenchmarkResult))]
+[JsonSerializable(typeof(InputSetInfo))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

@@ -21,9 +21,10 @@ public static class BenchmarkEngine
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Runs the benchmark. Throws <see cref="BenchmarkException"/> for a model or request that cannot run, and
-    /// <see cref="OperationCanceledException"/> when cancelled.</summary>
+    /// <see cref="OperationCanceledException"/> when cancelled. With <paramref name="samples"/> the loop cycles over those
+    /// inputs (checked against the model first) and every sample's outputs are kept in it; otherwise inputs are generated.</summary>
     public static BenchmarkResult Run(string modelPath, string modelName, BenchmarkRequest request, BenchmarkEnvironment environment,
-        IProgress<BenchmarkProgress>? progress, CancellationToken cancellationToken)
+        IProgress<BenchmarkProgress>? progress, CancellationToken cancellationToken, SampleInputs? samples = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(environment);
@@ -60,12 +61,20 @@ public static class BenchmarkEngine
         using var session = BenchmarkException.Guard(modelName, "creating the session", () => new InferenceSession(modelPath, options));
         result.InitMs = Stopwatch.GetElapsedTime(initStart).TotalMilliseconds;
 
-        var inputs = InputFactory.Create(session, request.InputShapes, modelName);
+        List<List<OrtValue>> inputs = samples is null ? [InputFactory.Create(session, request.InputShapes, modelName)] : samples.Create(session, modelName);
         try
         {
             using var runOptions = new RunOptions();
             var loop = new InferenceLoop(session, runOptions, inputs, modelName);
             result.FirstInferenceMs = loop.RunOnce();
+            if (samples is not null)
+            {
+                progress?.Report(new BenchmarkProgress("outputs", 0, inputs.Count));
+                loop.RunKeepingOutputs(samples, cancellationToken);
+                progress?.Report(new BenchmarkProgress("outputs", inputs.Count, inputs.Count));
+                (result.InputSamples, result.OutputBytes) = (inputs.Count, samples.OutputBytes);
+            }
+
             var warmup = new List<double>(request.Warmup);
             for (var i = 0; i < request.Warmup; i++)
             {
@@ -96,7 +105,7 @@ public static class BenchmarkEngine
         }
         finally
         {
-            inputs.ForEach(v => v.Dispose());
+            inputs.ForEach(set => set.ForEach(v => v.Dispose()));
         }
 
         result.Thermal = ThermalProbe.After(environment, thermal);

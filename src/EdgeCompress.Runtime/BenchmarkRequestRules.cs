@@ -41,6 +41,16 @@ public static class BenchmarkRequestRules
             return $"warmup must be 0 to 100000, got {request.Warmup}";
         }
 
+        if (request.InputSet is { } set && (set.Length != 64 || !set.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'))))
+        {
+            return $"inputSet must be the 64 lower-case hex digits of an uploaded input set's SHA-256, got '{set}'";
+        }
+
+        if (request.InputSet is not null && request.InputShapes is { Count: > 0 })
+        {
+            return "give either inputSet (the shapes come from its tensors) or inputShapes, not both";
+        }
+
         if (request.Iterations is not null && request.DurationSeconds is not null)
         {
             return "give either iterations or durationSeconds, not both";

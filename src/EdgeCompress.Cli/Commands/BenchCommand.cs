@@ -10,6 +10,8 @@ namespace EdgeCompress.Cli.Commands;
 /// pushes the model where it is missing (by SHA-256), runs the benchmark through each daemon (or in process for
 /// local), follows progress, prints a result table and appends every result to the local results database.
 /// `edgec bench --export csv|json [--out F]` exports that database (as `edgec results --export` does).
+/// With `--data SPEC [--preprocess P.json]` every device runs the user's samples (sent as an input set) instead of
+/// generated inputs, and its outputs are judged against this host's, per output (<see cref="BenchData"/>).
 /// </summary>
 internal static class BenchCommand
 {
@@ -25,15 +27,19 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "print per-device outcomes with full results as JSON" };
         var export = new Option<string?>("--export") { Description = "export the results database instead of benchmarking: csv or json" };
         var exportOut = new Option<string?>("--out") { Description = "file for --export (default: stdout)" };
+        var data = new Option<string?>("--data") { Description = "real inputs: a data spec (image folder, .npy/.npz folder, ONNX test_data_set, fashion-mnist:test@N...); each device runs them and its outputs are compared with this host's (default 32 samples; SPEC@N for N)" };
+        var threshold = new Option<double>("--threshold") { Description = "with --data: decision threshold of a score output (one sigmoid value per sample)", DefaultValueFactory = _ => 0.5 };
+        var preprocessFlag = new PreprocessFlag();
         var targets = new FleetTargets();
         var shapeFlag = new InputShapeFlag();
         var command = new Command("bench", "Benchmark a model on devices through edged (or --device local in process); results go to the local results database.");
         command.Arguments.Add(model);
-        foreach (var option in new Option[] { threads, iterations, duration, warmup, power, name, json, export, exportOut })
+        foreach (var option in new Option[] { threads, iterations, duration, warmup, power, name, json, export, exportOut, data, threshold })
         {
             command.Options.Add(option);
         }
 
+        preprocessFlag.AddTo(command);
         targets.AddTo(command);
         shapeFlag.AddTo(command);
         command.SetAction(EdgecApp.Guarded(ctx, async (parse, ct) =>
@@ -53,6 +59,16 @@ internal static class BenchCommand
                 throw new UsageException("give either --iterations or --duration, not both");
             }
 
+            var opened = FleetTargets.Guard(() => ModelFile.Open(modelPath));
+            BenchData.Prepared? prepared = null;
+            if (parse.GetValue(data) is { } dataText)
+            {
+                var (onnx, _) = shapeFlag.Load(parse, opened.Path);
+                prepared = BenchData.Prepare(onnx, opened.Path, PreprocessFlag.Spec(dataText, preprocessFlag.Resolve(parse, onnx))!, ctx);
+                ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"input set {prepared.Set.Sha256[..12]}: {prepared.Set.Samples.Count} samples, {prepared.Set.Bytes.Length / 1024.0:0.#} KiB; outputs computed on {prepared.HostDescription}"));
+            }
+
             var settings = new BenchSettings
             {
                 Threads = parse.GetValue(threads),
@@ -61,8 +77,8 @@ internal static class BenchCommand
                 Warmup = parse.GetValue(warmup),
                 Power = parse.GetValue(power),
                 InputShapes = shapeFlag.Shapes(parse),
+                InputSet = prepared?.Set,
             };
-            var opened = FleetTargets.Guard(() => ModelFile.Open(modelPath));
             var storeName = FleetTargets.Guard(() => parse.GetValue(name) is { } given ? ModelFile.CheckName(given) : opened.DefaultName);
             FleetTargets.Guard(() => settings.ToRequest(storeName, null));
             var registry = FleetTargets.Guard(() => DeviceRegistry.Load());
@@ -97,6 +113,11 @@ internal static class BenchCommand
             FleetTargets.PinFirstContact(registry, runner.Seen, ctx);
 
             var records = outcomes.Where(o => o.Succeeded).Select(o => o.Value!).ToList();
+            foreach (var record in records.Where(r => prepared is not null && r.DeviceOutputs is not null))
+            {
+                record.Agreement = BenchData.Compare(prepared!, record.DeviceOutputs!, parse.GetValue(threshold));
+            }
+
             var database = new ResultsDatabase();
             FleetTargets.Guard(() =>
             {
@@ -116,6 +137,11 @@ internal static class BenchCommand
             else
             {
                 BenchTable.Write(output, outcomes);
+                if (prepared is not null)
+                {
+                    BenchData.Write(ctx.Out, prepared, records);
+                }
+
                 var failed = outcomes.Where(o => !o.Succeeded).Select(o => o.Device.Name).ToList();
                 await ctx.Out.WriteLineAsync(PushCommand.Summary("benchmarked", storeName, records.Count, outcomes.Count, failed)).ConfigureAwait(false);
             }
@@ -125,7 +151,13 @@ internal static class BenchCommand
                 output.Note($"appended {records.Count} result(s) to {database.Path}");
             }
 
-            return outcomes.All(o => o.Succeeded) ? EdgecApp.ExitOk : EdgecApp.ExitCheckFailed;
+            var disagree = records.Where(r => r.Agreement?.Failure is not null).Select(r => r.Device).ToList();
+            if (disagree.Count > 0)
+            {
+                output.Note($"outputs disagree with this host's on: {string.Join(", ", disagree)}");
+            }
+
+            return outcomes.All(o => o.Succeeded) && disagree.Count == 0 ? EdgecApp.ExitOk : EdgecApp.ExitCheckFailed;
         }));
         return command;
     }

@@ -28,7 +28,7 @@ public static class BenchmarkEndpoints
         routes.MapGet("/v1/benchmarks/{id}/events", StreamEventsAsync);
     }
 
-    private static async Task<IResult> SubmitAsync(HttpContext context, ModelStore store, InputBudget budget, BenchmarkScheduler queue)
+    private static async Task<IResult> SubmitAsync(HttpContext context, ModelStore store, InputBudget budget, InputSetStore inputs, BenchmarkScheduler queue)
     {
         BenchmarkRequest? request;
         try
@@ -66,8 +66,13 @@ public static class BenchmarkEndpoints
                 : $"model {request.Model} has no version {request.ModelVersion}");
         }
 
+        if (request.InputSet is { } set && inputs.Find(set) is null)
+        {
+            return Problems.Result(StatusCodes.Status400BadRequest, $"input set {set} is not on this device; upload it first (PUT /v1/inputs/{set})");
+        }
+
         // Sized before queuing: a shape that cannot fit the board is the caller's mistake, answered now, not a crash later.
-        if (budget.Check(request, model.Info, model.Path) is { } tooBig)
+        if (request.InputSet is null && budget.Check(request, model.Info, model.Path) is { } tooBig)
         {
             return Problems.Result(StatusCodes.Status400BadRequest, ServerPaths.Hide(tooBig, store.Root, request.Model));
         }

@@ -25,15 +25,17 @@ public sealed class BenchmarkScheduler : BackgroundService
     private readonly ResultsStore _results;
     private readonly SensorHub _sensors;
     private readonly InputBudget _budget;
+    private readonly InputSetStore _inputSets;
     private readonly Metrics _metrics;
     private readonly EdgedOptions _options;
     private readonly ILogger<BenchmarkScheduler> _logger;
     private int _waiting;
 
     /// <summary>Creates the queue.</summary>
-    public BenchmarkScheduler(ModelStore models, ResultsStore results, SensorHub sensors, InputBudget budget, Metrics metrics, IOptions<EdgedOptions> options, ILogger<BenchmarkScheduler> logger)
+    public BenchmarkScheduler(ModelStore models, ResultsStore results, SensorHub sensors, InputBudget budget, InputSetStore inputSets, Metrics metrics, IOptions<EdgedOptions> options, ILogger<BenchmarkScheduler> logger)
     {
         _budget = budget;
+        _inputSets = inputSets;
         _models = models;
         _results = results;
         _sensors = sensors;
@@ -165,10 +167,32 @@ public sealed class BenchmarkScheduler : BackgroundService
         }
 
         // Again here: a job re-queued from an earlier run, or from a daemon with a larger limit, was never sized by this one.
-        if (_budget.Check(request, resolved.Value.Info, resolved.Value.Path) is { } tooBig)
+        if (request.InputSet is null && _budget.Check(request, resolved.Value.Info, resolved.Value.Path) is { } tooBig)
         {
             Finish(job, null, tooBig);
             return;
+        }
+
+        SampleInputs? samples = null;
+        if (request.InputSet is { } set)
+        {
+            try
+            {
+                samples = _inputSets.Load(set) is { } loaded ? new SampleInputs(loaded, _budget.MaxBytes) : null;
+            }
+            catch (InvalidDataException ex)
+            {
+                Finish(job, null, $"input set {set} is damaged on this device ({ex.Message}); upload it again");
+                return;
+            }
+
+            if (samples is null)
+            {
+                Finish(job, null, $"input set {set} was removed from this device before the benchmark ran; upload it again");
+                return;
+            }
+
+            _inputSets.Touch(set);
         }
 
         _results.Append(job.Update(s =>
@@ -181,7 +205,13 @@ public sealed class BenchmarkScheduler : BackgroundService
         try
         {
             var progress = new JobProgress(job);
-            var result = BenchmarkEngine.Run(resolved.Value.Path, request.Model, request, _sensors.Environment, progress, stoppingToken);
+            var result = BenchmarkEngine.Run(resolved.Value.Path, request.Model, request, _sensors.Environment, progress, stoppingToken, samples);
+            if (samples is not null)
+            {
+                result.InputSet = request.InputSet;
+                result.OutputBytes = _inputSets.SaveOutputs(job.Id, samples.Outputs);
+            }
+
             Finish(job, result, null);
         }
         catch (BenchmarkException ex)

@@ -117,6 +117,7 @@ public static class EdgedHost
         builder.Services.AddSingleton<SensorHub>();
         builder.Services.AddSingleton<ModelInputs>();
         builder.Services.AddSingleton<InputBudget>();
+        builder.Services.AddSingleton<InputSetStore>();
         builder.Services.AddSingleton<BenchmarkScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BenchmarkScheduler>());
         builder.Services.AddHostedService<SystemdWatchdog>();
@@ -180,6 +181,7 @@ public static class EdgedHost
         SystemEndpoints.Map(app, device, DateTimeOffset.UtcNow);
         ModelEndpoints.Map(app);
         BenchmarkEndpoints.Map(app);
+        InputEndpoints.Map(app);
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStarted.Register(() =>

@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using EdgeCompress.Compression.Evaluation;
+using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Data;
+using EdgeCompress.Fleet;
+using EdgeCompress.Onnx;
+using EdgeCompress.Onnx.Protos;
+using EdgeCompress.Protocol;
+using Microsoft.ML.OnnxRuntime;
+
+namespace EdgeCompress.Cli.Commands;
+
+/// <summary>
+/// `bench --data SPEC`: turns the user's data into an input set (the same loaders and preprocessing as eval and the
+/// quality guard), computes the host's outputs for it, and afterwards judges each device's outputs against them
+/// per output, with the guard's measures and limits. ARM int8 kernels are not x86's: a model that agrees on the
+/// laptop can disagree on the board, and this is where that shows.
+/// </summary>
+internal static class BenchData
+{
+    /// <summary>Samples taken when the spec does not say (@N).</summary>
+    public const int DefaultSamples = 32;
+
+    /// <summary>The input set and the host's outputs for it (one batch-1 sample per data row).</summary>
+    public sealed record Prepared(InputSetFile Set, IReadOnlyList<IReadOnlyList<RunOutput>> HostOutputs, string HostDescription);
+
+    /// <summary>Reads the data for <paramref name="model"/> and runs it here; data errors name the spec.</summary>
+    public static Prepared Prepare(OnnxModel model, string modelPath, DataSpec spec, CliContext ctx)
+    {
+        using var runner = ModelRunner.Create(model, Path.GetFileName(modelPath));
+        PreprocessFlag.Describe(ctx, runner.Inputs, spec);
+        var take = spec.Count ?? DefaultSamples;
+        if (spec.Count is null)
+        {
+            ctx.Out.WriteLine($"data {spec.Text}: at most {DefaultSamples} samples are sent (add @N to the spec for another count)");
+        }
+
+        var samples = new List<IReadOnlyList<WireTensor>>();
+        var host = new List<IReadOnlyList<RunOutput>>();
+        foreach (var sample in spec.Open(runner.Inputs, batchSize: 1).Take(take))
+        {
+            samples.Add(ToWire(sample, runner.Inputs));
+            host.Add(runner.Run(sample));
+        }
+
+        if (samples.Count == 0)
+        {
+            throw new DataException($"data spec '{spec.Text}': no samples");
+        }
+
+        var set = new InputSetFile(spec.Text, samples);
+        var cpu = EdgeCompress.Runtime.HostArchitecture.Uname;
+        return new Prepared(set, host, $"this host ({cpu}, ONNX Runtime {OrtEnv.Instance().GetVersionString()}, 1 thread)");
+    }
+
+    /// <summary>Compares one device's outputs with the host's, per output.</summary>
+    public static OutputAgreement Compare(Prepared prepared, IReadOnlyList<IReadOnlyList<WireTensor>> device, double threshold)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        ArgumentNullException.ThrowIfNull(device);
+        var agreement = new OutputAgreement { Data = prepared.Set.Source, InputSet = prepared.Set.Sha256, Samples = device.Count };
+        if (device.Count != prepared.HostOutputs.Count)
+        {
+            agreement.Failure = $"the device returned outputs for {device.Count} samples, the host computed {prepared.HostOutputs.Count}";
+            return agreement;
+        }
+
+        var guard = new OutputGuard(threshold);
+        for (var i = 0; i < device.Count; i++)
+        {
+            var reference = prepared.HostOutputs[i];
+            var theirs = new List<RunOutput>(reference.Count);
+            foreach (var output in reference)
+            {
+                var match = device[i].FirstOrDefault(t => t.Name == output.Name);
+                if (match is null || match.ElementType != 1)
+                {
+                    agreement.Failure = $"sample {i}: the device returned no float32 output '{output.Name}'";
+                    return agreement;
+                }
+
+                var values = MemoryMarshal.Cast<byte, float>(match.Data).ToArray();
+                if (values.Length != output.Values.Length)
+                {
+                    agreement.Failure = $"sample {i}, output '{output.Name}': the device returned shape [{string.Join(',', match.Dims)}], the host [{string.Join(',', output.Dims)}]";
+                    return agreement;
+                }
+
+                theirs.Add(new RunOutput(output.Name, match.Dims, values));
+            }
+
+            guard.Add(reference, theirs);
+        }
+
+        foreach (var output in guard.Outputs)
+        {
+            var m = output.ToManifest();
+            agreement.Outputs.Add(new OutputAgreementLine
+            {
+                Name = output.Name,
+                Kind = m.Kind,
+                Cosine = output.Cosine,
+                MaxAbsDifference = output.MaxAbsDifference,
+                AgreementPercent = output.AgreementPercent,
+                SqnrDb = m.SqnrDb,
+                Summary = output.Describe(),
+            });
+        }
+
+        agreement.Failure = guard.Failure(new GuardLimits());
+        return agreement;
+    }
+
+    /// <summary>The agreement lines of every device that returned outputs.</summary>
+    public static void Write(TextWriter output, Prepared prepared, IEnumerable<BenchRecord> records)
+    {
+        foreach (var record in records.Where(r => r.Agreement is not null))
+        {
+            var a = record.Agreement!;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"outputs on {record.Device} vs {prepared.HostDescription}, {a.Samples} samples of {a.Data} (input set {a.InputSet[..12]}):"));
+            foreach (var line in a.Outputs)
+            {
+                var difference = line.Kind is "logits" or "dense" ? string.Create(CultureInfo.InvariantCulture, $", max |diff| {line.MaxAbsDifference:G4}") : "";
+                output.WriteLine($"  {line.Name}: {line.Summary}{difference}");
+            }
+
+            output.WriteLine(a.Failure is null
+                ? "  agrees within the quality guard's limits"
+                : $"  DISAGREES: {a.Failure}");
+        }
+    }
+
+    private static List<WireTensor> ToWire(Sample sample, IReadOnlyList<InputSpec> inputs)
+    {
+        var tensors = new List<WireTensor>(sample.Inputs.Count);
+        for (var i = 0; i < sample.Inputs.Count; i++)
+        {
+            var t = sample.Inputs[i];
+            var spec = inputs.FirstOrDefault(s => s.Name == t.Name) ?? inputs[i];
+            tensors.Add(new WireTensor(spec.Name, (int)spec.ElementType, t.Dims, Bytes(t, spec)));
+        }
+
+        return tensors;
+    }
+
+    /// <summary>The values as the model input's element type wants them (the conversions ModelRunner feeds with).</summary>
+    private static byte[] Bytes(SampleTensor t, InputSpec spec)
+    {
+        long[] Integers() => t.Int64s ?? Array.ConvertAll(t.Floats!, v => (long)v);
+        float[] Floats() => t.Floats ?? Array.ConvertAll(t.Int64s!, v => (float)v);
+        return spec.ElementType switch
+        {
+            TensorProto.Types.DataType.Float => AsBytes(Floats()),
+            TensorProto.Types.DataType.Double => AsBytes(Array.ConvertAll(Floats(), v => (double)v)),
+            TensorProto.Types.DataType.Float16 => AsBytes(Array.ConvertAll(Floats(), v => (Half)v)),
+            TensorProto.Types.DataType.Int64 => AsBytes(Integers()),
+            TensorProto.Types.DataType.Int32 => AsBytes(Array.ConvertAll(Integers(), v => (int)v)),
+            TensorProto.Types.DataType.Bool => Array.ConvertAll(Integers(), v => v != 0 ? (byte)1 : (byte)0),
+            TensorProto.Types.DataType.Uint8 => Array.ConvertAll(Integers(), v => (byte)v),
+            TensorProto.Types.DataType.Int8 => Array.ConvertAll(Integers(), v => unchecked((byte)(sbyte)v)),
+            _ => throw new DataException($"input '{spec.Name}': element type {DataTypes.Name(spec.ElementType)} cannot be sent to a device"),
+        };
+    }
+
+    private static byte[] AsBytes<T>(T[] values) where T : struct => MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+}
