@@ -44,6 +44,9 @@ public sealed class EmulatedBoardTests(Arm64Publish publish, ITestOutputHelper o
         var push = await Edgec("push", model, "--device", "pi4-emu", "--name", "fmnist", "--timeout", "120", "--json");
         var bench = await Edgec("bench", model, "--device", "pi4-emu", "--name", "fmnist", "--iterations", $"{Iterations}", "--warmup", "1",
             "--threads", "2", "--timeout", "120", "--json");
+        // Real inputs on the board: 16 Fashion-MNIST test images, outputs computed by arm64 kernels, judged against x86's.
+        var data = await Edgec("bench", model, "--device", "pi4-emu", "--name", "fmnist", "--data", "fashion-mnist:test@16", "--iterations", "3",
+            "--timeout", "120", "--json");
         Protocol.DeviceInfo device;
         using (var client = new EdgedClient(entry, TimeSpan.FromSeconds(60)))
         {
@@ -78,6 +81,16 @@ public sealed class EmulatedBoardTests(Arm64Publish publish, ITestOutputHelper o
         Assert.True(result.PeakRssBytes > 0, "no peak RSS");
         Assert.False(result.Power.Available, "power claimed without a sensor");
         Assert.False(string.IsNullOrEmpty(result.Power.Unavailable), "power unavailable without a reason");
+
+        Assert.True(data.ExitCode == 0, $"bench --data: {data.Stdout}{data.Stderr}\n{board.Output}");
+        var checkedOutputs = Assert.Single(JsonSerializer.Deserialize(data.Stdout, FleetJsonContext.Default.ListFleetOutcomeReport)!).Record!;
+        Assert.Equal((16, "aarch64"), (checkedOutputs.Result.InputSamples, checkedOutputs.Architecture));
+        var agreement = checkedOutputs.Agreement!;
+        Assert.Null(agreement.Failure);
+        var logits = Assert.Single(agreement.Outputs);
+        output.WriteLine($"arm64 (emulated) vs x86-64 on {agreement.Samples} samples: {logits.Name}: {logits.Summary}, max |diff| {logits.MaxAbsDifference:G4}");
+        Assert.Equal(100.0, logits.AgreementPercent);
+        Assert.True(logits.Cosine > 0.9999, logits.Summary);
 
         Assert.Equal(("aarch64", "rpi4"), (device.Architecture, device.Profile));
         Assert.True(device.CpuCount > 0, "no CPU count"); // the host's cores: qemu-user passes sched_getaffinity through

@@ -64,8 +64,10 @@ internal static class BenchCommand
             if (parse.GetValue(data) is { } dataText)
             {
                 var (onnx, _) = shapeFlag.Load(parse, opened.Path);
-                prepared = BenchData.Prepare(onnx, opened.Path, PreprocessFlag.Spec(dataText, preprocessFlag.Resolve(parse, onnx))!, ctx);
-                ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                // With --json, stdout holds the JSON only.
+                var notes = parse.GetValue(json) ? ctx.Error : ctx.Out;
+                prepared = BenchData.Prepare(onnx, opened.Path, PreprocessFlag.Spec(dataText, preprocessFlag.Resolve(parse, onnx))!, notes);
+                notes.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"input set {prepared.Set.Sha256[..12]}: {prepared.Set.Samples.Count} samples, {prepared.Set.Bytes.Length / 1024.0:0.#} KiB; outputs computed on {prepared.HostDescription}"));
             }
 

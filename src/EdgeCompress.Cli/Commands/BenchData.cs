@@ -26,14 +26,18 @@ internal static class BenchData
     public sealed record Prepared(InputSetFile Set, IReadOnlyList<IReadOnlyList<RunOutput>> HostOutputs, string HostDescription);
 
     /// <summary>Reads the data for <paramref name="model"/> and runs it here; data errors name the spec.</summary>
-    public static Prepared Prepare(OnnxModel model, string modelPath, DataSpec spec, CliContext ctx)
+    public static Prepared Prepare(OnnxModel model, string modelPath, DataSpec spec, TextWriter notes)
     {
         using var runner = ModelRunner.Create(model, Path.GetFileName(modelPath));
-        PreprocessFlag.Describe(ctx, runner.Inputs, spec);
+        if (spec.PreprocessFor(runner.Inputs) is { } preprocess)
+        {
+            notes.WriteLine($"images of {spec.Text}: {preprocess.Describe()}");
+        }
+
         var take = spec.Count ?? DefaultSamples;
         if (spec.Count is null)
         {
-            ctx.Out.WriteLine($"data {spec.Text}: at most {DefaultSamples} samples are sent (add @N to the spec for another count)");
+            notes.WriteLine($"data {spec.Text}: at most {DefaultSamples} samples are sent (add @N to the spec for another count)");
         }
 
         var samples = new List<IReadOnlyList<WireTensor>>();
