@@ -18,7 +18,7 @@ internal sealed class FleetConsole : IProgress<DeviceProgress>
 
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan FleetProgressEvery = TimeSpan.FromSeconds(3);
-    private static readonly string[] PhaseOrder = ["uploading", "queued", "idle-power", "init", "warmup", "measure", "done"];
+    private static readonly string[] PhaseOrder = ["uploading", "inputs", "queued", "idle-power", "init", "outputs", "warmup", "measure", "done"];
     private readonly CliContext _ctx;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (string Phase, DateTime At)> _last = new(StringComparer.Ordinal);
@@ -148,6 +148,8 @@ internal sealed class FleetConsole : IProgress<DeviceProgress>
     public static string Describe(DeviceProgress p) => p switch
     {
         { Phase: "uploading", Total: > 0 } => $"uploading {100.0 * p.Done / p.Total.Value:0}% ({Bytes(p.Done)} of {Bytes(p.Total.Value)})",
+        { Phase: "inputs", Total: > 0 } => $"sending the input set ({Bytes(p.Total.Value)})",
+        { Phase: "outputs", Total: > 0 } => $"outputs of sample {p.Done}/{p.Total}",
         { Phase: "queued" } => p.Done > 0 ? $"queued behind {p.Done} job(s)" : "queued",
         { Phase: "done" } => $"done ({p.Done} inferences measured)",
         { Total: { } total } => $"{p.Phase} {p.Done}/{total}",

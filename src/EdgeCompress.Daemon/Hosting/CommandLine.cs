@@ -38,7 +38,8 @@ public static class CommandLine
                      [--sensor-root DIR]
 
         --max-input-bytes N: most bytes one benchmark's generated inputs may take together (inputShapes beyond it are
-        a 400 before anything runs); default 1/16 of MemTotal in /proc/meminfo, 256 MiB where that cannot be read.
+        a 400 before anything runs), and the size limit of an uploaded input set (PUT /v1/inputs/SHA256, larger is a
+        413) and of the outputs kept from it; default 1/16 of MemTotal in /proc/meminfo, 256 MiB where that cannot be read.
 
         Configuration comes from /etc/edged/edged.json (or --config / EDGED_CONFIG), then EDGED_* environment
         variables (EDGED_STORE, EDGED_SENSORS__POWER, ...), then the command line. Defaults: https://0.0.0.0:8443,
