@@ -164,7 +164,7 @@ public static class BenchmarkEngine
 
         power.SensorName = environment.PowerSensor.Name;
         power.Measures = environment.PowerSensor.Measures;
-        var sampler = new PowerSampler(environment.PowerSensor, environment.SamplePeriod);
+        var sampler = new PowerSampler(environment.PowerSensor, environment.SamplePeriod, environment.Time);
         sampler.Start();
         return sampler;
     }

@@ -18,6 +18,9 @@ public sealed class BenchmarkEnvironment
     /// <summary>Power sampling period.</summary>
     public TimeSpan SamplePeriod { get; init; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>The clock power sampling runs on (the system's; tests pass a fake one).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Thermal zones.</summary>
     public ThermalZones? Thermal { get; init; }
 

@@ -1,11 +1,10 @@
-using System.Diagnostics;
-
 namespace EdgeCompress.Sensors;
 
 /// <summary>
 /// Samples one power sensor at a steady rate on its own thread (so inference threads never wait on I2C or sysfs),
 /// against a fixed schedule (start + k × period) rather than "sleep after each read", which drifts.
-/// A failing sensor stops nothing: failures are counted and the last error kept.
+/// A failing sensor stops nothing: failures are counted and the last error kept. Time comes from a
+/// <see cref="TimeProvider"/> (the system's by default), so tests drive the schedule instead of sleeping.
 /// </summary>
 public sealed class PowerSampler : IDisposable
 {
@@ -13,16 +12,18 @@ public sealed class PowerSampler : IDisposable
     private readonly TimeSpan _period;
     private readonly List<PowerSample> _samples = [];
     private readonly Lock _gate = new();
-    private readonly Stopwatch _clock = new();
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stopping = new();
+    private long _start;
     private Thread? _thread;
-    private volatile bool _stopping;
 
     /// <summary>Creates a sampler; call <see cref="Start"/> to begin.</summary>
-    public PowerSampler(IPowerSensor sensor, TimeSpan period)
+    public PowerSampler(IPowerSensor sensor, TimeSpan period, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(period, TimeSpan.Zero);
         _sensor = sensor;
         _period = period;
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>The sensor sampled.</summary>
@@ -35,7 +36,7 @@ public sealed class PowerSampler : IDisposable
     public string? LastError { get; private set; }
 
     /// <summary>Time since <see cref="Start"/>, on the same clock as the samples.</summary>
-    public TimeSpan Elapsed => _clock.Elapsed;
+    public TimeSpan Elapsed => _thread is null ? TimeSpan.Zero : _time.GetElapsedTime(_start);
 
     /// <summary>Starts the sampling thread.</summary>
     public void Start()
@@ -50,7 +51,7 @@ public sealed class PowerSampler : IDisposable
             Record(error);
         }
 
-        _clock.Start();
+        _start = _time.GetTimestamp();
         _thread = new Thread(Run) { IsBackground = true, Name = "edged power sampler", Priority = ThreadPriority.AboveNormal };
         _thread.Start();
     }
@@ -58,7 +59,11 @@ public sealed class PowerSampler : IDisposable
     /// <summary>Stops sampling and returns every sample taken.</summary>
     public IReadOnlyList<PowerSample> Stop()
     {
-        _stopping = true;
+        if (!_stopping.IsCancellationRequested)
+        {
+            _stopping.Cancel();
+        }
+
         _thread?.Join();
         return Snapshot();
     }
@@ -73,14 +78,18 @@ public sealed class PowerSampler : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => Stop();
+    public void Dispose()
+    {
+        Stop();
+        _stopping.Dispose();
+    }
 
     private void Run()
     {
         long tick = 0;
-        while (!_stopping)
+        while (!_stopping.IsCancellationRequested)
         {
-            var at = _clock.Elapsed;
+            var at = Elapsed;
             if (_sensor.TryReadWatts(out var watts, out var error))
             {
                 lock (_gate)
@@ -94,15 +103,39 @@ public sealed class PowerSampler : IDisposable
             }
 
             tick++;
-            var wait = (_period * tick) - _clock.Elapsed;
+            var wait = (_period * tick) - Elapsed;
             if (wait < TimeSpan.Zero)
             {
                 // A slow read overran its slot: skip the missed slots instead of bursting to catch up.
-                tick = (long)(_clock.Elapsed / _period) + 1;
-                continue;
+                tick = (long)(Elapsed / _period) + 1;
+                wait = (_period * tick) - Elapsed;
             }
 
-            Thread.Sleep(wait);
+            if (!WaitForSlot(wait))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Waits until the slot, or returns false at once when stopped (no waiting out a period). On the system
+    /// clock the stop token's wait handle sleeps as precisely as Thread.Sleep (a Task.Delay through TimeProvider.System
+    /// was seen to take 620 ms for 5 ms); other clocks (tests) wait on their own timers.</summary>
+    private bool WaitForSlot(TimeSpan wait)
+    {
+        if (_time == TimeProvider.System)
+        {
+            return !_stopping.Token.WaitHandle.WaitOne(wait);
+        }
+
+        try
+        {
+            Task.Delay(wait, _time, _stopping.Token).Wait();
+            return true;
+        }
+        catch (AggregateException ex) when (ex.InnerException is TaskCanceledException)
+        {
+            return false;
         }
     }
 

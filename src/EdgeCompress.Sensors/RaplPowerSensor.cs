@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace EdgeCompress.Sensors;
 
 /// <summary>
@@ -12,10 +10,11 @@ public sealed class RaplPowerSensor : IPrimedPowerSensor
 {
     private readonly (string EnergyFile, double RangeMicrojoules)[] _zones;
     private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
     private double[]? _lastMicrojoules;
     private long _lastTimestamp;
 
-    private RaplPowerSensor((string, double)[] zones) => _zones = zones;
+    private RaplPowerSensor((string, double)[] zones, TimeProvider time) => (_zones, _time) = (zones, time);
 
     /// <inheritdoc />
     public string Name => "rapl";
@@ -24,7 +23,7 @@ public sealed class RaplPowerSensor : IPrimedPowerSensor
     public string Measures => "CPU package";
 
     /// <summary>Finds readable package zones; null with a reason when there are none.</summary>
-    public static RaplPowerSensor? TryFind(SensorPaths paths, out string? reason)
+    public static RaplPowerSensor? TryFind(SensorPaths paths, out string? reason, TimeProvider? time = null)
     {
         var zones = new List<(string, double)>();
         if (Directory.Exists(paths.PowercapClass))
@@ -55,7 +54,7 @@ public sealed class RaplPowerSensor : IPrimedPowerSensor
         }
 
         reason = null;
-        return new RaplPowerSensor([.. zones]);
+        return new RaplPowerSensor([.. zones], time ?? TimeProvider.System);
     }
 
     /// <inheritdoc />
@@ -69,7 +68,7 @@ public sealed class RaplPowerSensor : IPrimedPowerSensor
             }
 
             _lastMicrojoules = values;
-            _lastTimestamp = Stopwatch.GetTimestamp();
+            _lastTimestamp = _time.GetTimestamp();
             return true;
         }
     }
@@ -85,13 +84,13 @@ public sealed class RaplPowerSensor : IPrimedPowerSensor
                 return TryPrime(out error) && Fail("RAPL needs two readings; primed now", out error);
             }
 
-            var now = Stopwatch.GetTimestamp();
+            var now = _time.GetTimestamp();
             if (!TryReadAll(out var values, out error))
             {
                 return false;
             }
 
-            var seconds = Stopwatch.GetElapsedTime(_lastTimestamp, now).TotalSeconds;
+            var seconds = _time.GetElapsedTime(_lastTimestamp, now).TotalSeconds;
             if (seconds <= 0)
             {
                 return Fail("RAPL read twice within one clock tick", out error);

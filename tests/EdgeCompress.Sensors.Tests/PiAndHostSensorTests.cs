@@ -95,16 +95,15 @@ public class PiAndHostSensorTests
             .File("sys/class/powercap/intel-rapl:0:0/name", "core")
             .File("sys/class/powercap/intel-rapl:0:0/energy_uj", "5")
             .File("sys/class/powercap/intel-rapl:0:0/max_energy_range_uj", "262143328850");
-        var rapl = RaplPowerSensor.TryFind(tree.Paths, out var reason);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var rapl = RaplPowerSensor.TryFind(tree.Paths, out var reason, time);
         Assert.NotNull(rapl);
         Assert.True(rapl.TryPrime(out _));
-        var started = DateTime.UtcNow;
-        Thread.Sleep(200);
+        time.Advance(TimeSpan.FromMilliseconds(200));
         tree.File("sys/class/powercap/intel-rapl:0/energy_uj", "3000000"); // +2 J
 
         Assert.True(rapl.TryReadWatts(out var watts, out var error), error);
-        var seconds = (DateTime.UtcNow - started).TotalSeconds;
-        Assert.InRange(watts, 2 / (seconds + 0.05), 2 / 0.2);
+        Assert.Equal(10.0, watts, 9); // 2 J over 0.2 s
     }
 
     [Fact]

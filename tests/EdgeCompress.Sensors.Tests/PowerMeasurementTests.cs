@@ -1,4 +1,5 @@
 using System.Device.Gpio;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeCompress.Sensors.Tests;
 
@@ -48,37 +49,62 @@ public class PowerMeasurementTests
     }
 
     [Fact]
-    public void Sampler_keeps_a_steady_rate_on_its_own_thread()
+    public void Sampler_reads_on_a_fixed_schedule_on_its_own_thread()
     {
+        using var time = new SteppedTime();
         var sensor = new CountingSensor(2.5);
-        using var sampler = new PowerSampler(sensor, TimeSpan.FromMilliseconds(10));
+        using var sampler = new PowerSampler(sensor, TimeSpan.FromMilliseconds(10), time);
 
         sampler.Start();
-        Thread.Sleep(500);
+        time.StepToEachSlot(sampler, slots: 50);
         var samples = sampler.Stop();
 
-        // 100 Hz for 0.5 s is 50 samples. A loaded machine can starve the thread (fewer), but a sampler must never
-        // run ahead of its schedule (more); upper bounds hold under any load, lower ones only loosely.
-        Assert.InRange(samples.Count, 10, 55);
+        // 100 Hz for 0.5 s: a read at 0, 10, ..., 500 ms, exactly, and none off the schedule.
+        Assert.Equal(Enumerable.Range(0, 51).Select(k => k * 10.0), samples.Select(s => s.Elapsed.TotalMilliseconds));
         Assert.All(samples, s => Assert.Equal(2.5, s.Watts));
         Assert.NotEqual(Environment.CurrentManagedThreadId, sensor.LastThreadId);
-        var gaps = samples.Zip(samples.Skip(1), (a, b) => (b.Elapsed - a.Elapsed).TotalMilliseconds).Order().ToArray();
-        Assert.True(gaps[gaps.Length / 2] >= 8, $"median spacing {gaps[gaps.Length / 2]:F1} ms is faster than the 10 ms schedule");
+    }
+
+    [Fact]
+    public void A_read_that_overruns_its_slot_skips_the_missed_slots_instead_of_bursting()
+    {
+        using var time = new SteppedTime();
+        var sensor = new CountingSensor(1) { SlowRead = (2, time, TimeSpan.FromMilliseconds(35)) };
+        using var sampler = new PowerSampler(sensor, TimeSpan.FromMilliseconds(10), time);
+
+        sampler.Start();
+        time.StepToEachSlot(sampler, slots: 5);
+        var samples = sampler.Stop();
+
+        // The read at 20 ms took 35 ms (an I2C retry): the next read is at the next slot, 60 ms; 30-50 are skipped.
+        Assert.Equal([0.0, 10, 20, 60, 70, 80], samples.Select(s => s.Elapsed.TotalMilliseconds));
     }
 
     [Fact]
     public void A_failing_sensor_is_counted_and_explained_not_thrown()
     {
+        using var time = new SteppedTime();
         var sensor = new CountingSensor(1) { FailWith = "bus gone" };
-        using var sampler = new PowerSampler(sensor, TimeSpan.FromMilliseconds(10));
+        using var sampler = new PowerSampler(sensor, TimeSpan.FromMilliseconds(10), time);
 
         sampler.Start();
-        Thread.Sleep(100);
+        time.StepToEachSlot(sampler, slots: 9);
         var samples = sampler.Stop();
 
         Assert.Empty(samples);
-        Assert.True(sampler.FailureCount > 3);
+        Assert.Equal(10, sampler.FailureCount);
         Assert.Equal("bus gone", sampler.LastError);
+    }
+
+    [Fact]
+    public async Task Stopping_a_sampler_does_not_wait_out_its_period()
+    {
+        using var time = new SteppedTime();
+        var sampler = new PowerSampler(new CountingSensor(1), TimeSpan.FromHours(1), time);
+        sampler.Start();
+
+        // The next slot is an hour away; a sampler that slept would hold Stop (and the benchmark) for that hour.
+        await Task.Run(sampler.Dispose).WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -120,9 +146,44 @@ public class PowerMeasurementTests
         Assert.Equal(PinValue.Low, driver.Values[4]);
     }
 
+    /// <summary>A fake clock that counts the sampler's waits, so a test can move time to each slot once the sampler waits for it.</summary>
+    private sealed class SteppedTime : FakeTimeProvider, IDisposable
+    {
+        private readonly SemaphoreSlim _waits = new(0);
+
+        public void Dispose() => _waits.Dispose();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = base.CreateTimer(callback, state, dueTime, period);
+            _waits.Release();
+            return timer;
+        }
+
+        /// <summary>For each of <paramref name="slots"/> slots: waits until the sampler sleeps, then moves time to the next whole period.</summary>
+        public void StepToEachSlot(PowerSampler sampler, int slots)
+        {
+            for (var i = 0; i <= slots; i++)
+            {
+                Assert.True(_waits.Wait(TimeSpan.FromSeconds(10)), $"the sampler never waited for slot {i}");
+                if (i < slots)
+                {
+                    var elapsed = sampler.Elapsed.Ticks;
+                    var period = TimeSpan.FromMilliseconds(10).Ticks;
+                    Advance(TimeSpan.FromTicks(period - (elapsed % period)));
+                }
+            }
+        }
+    }
+
     private sealed class CountingSensor(double watts) : IPowerSensor
     {
+        private int _reads;
+
         public string? FailWith { get; init; }
+
+        /// <summary>Read number N (from 0) takes this long on the given clock.</summary>
+        public (int Read, FakeTimeProvider Time, TimeSpan Takes)? SlowRead { get; init; }
 
         public int LastThreadId { get; private set; }
 
@@ -133,6 +194,12 @@ public class PowerMeasurementTests
         public bool TryReadWatts(out double w, out string? error)
         {
             LastThreadId = Environment.CurrentManagedThreadId;
+            if (SlowRead is { } slow && _reads == slow.Read)
+            {
+                slow.Time.Advance(slow.Takes);
+            }
+
+            _reads++;
             w = watts;
             error = FailWith;
             return FailWith is null;
