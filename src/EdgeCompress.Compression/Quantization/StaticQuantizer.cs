@@ -75,6 +75,15 @@ public sealed class StaticQuantizer : ICompressionPass
             record.Layers.Add(new LayerRecord(OnnxGraph.NodeLabel(node), node.OpType, $"kept float: static QDQ does not cover recurrent layers; {hint}",
                 WeightBytes(graph, node) / 4, WeightBytes(graph, node) / 4));
         }
+        foreach (var gather in EmbeddingGathers(graph, _options.Exclude))
+        {
+            QuantizeEmbedding(graph, qdq, gather, plan, parameters, record);
+        }
+        foreach (var tied in plan.TiedTo.Keys)
+        {
+            // A shape op after an embedding lookup keeps sharing the (now table's) parameters of what it reads.
+            parameters[tied] = parameters[Root(plan, tied)];
+        }
         foreach (var tensor in plan.Tensors.Order(StringComparer.Ordinal))
         {
             InsertPair(graph, qdq, tensor, parameters[tensor], actType);
@@ -89,6 +98,47 @@ public sealed class StaticQuantizer : ICompressionPass
         record.Totals["tensors_quantized"] = plan.Tensors.Count;
         progress?.Report($"quantized {plan.Quantized.Count} layers, {plan.KeptFloat.Count} kept float");
         return new PassResult(output, record);
+    }
+
+    /// <summary>Smallest embedding table worth an int8 copy (elements).</summary>
+    private const int MinEmbeddingElements = 1024;
+
+    /// <summary>Gather nodes that look rows up in a float table held as a constant (token and position embeddings).</summary>
+    private static List<NodeProto> EmbeddingGathers(OnnxGraph graph, IReadOnlySet<string> exclude) =>
+        graph.Nodes.Where(n => (n.Domain ?? "").Length == 0 && n.OpType == "Gather" && n.Input.Count == 2 && n.Output.Count == 1
+            && !exclude.Contains(n.Name) && !exclude.Contains(OnnxGraph.NodeLabel(n))
+            && graph.GetConstant(n.Input[0]) is { DataType: (int)TensorProto.Types.DataType.Float } table
+            && table.Dims.Count == 2 && table.Dims[0] * table.Dims[1] >= MinEmbeddingElements
+            && graph.GetConstant(n.Input[1]) is null)
+        .ToList();
+
+    /// <summary>
+    /// An embedding table becomes int8 in the activation type (symmetric: zero point 0 for int8, 128 for uint8) behind a
+    /// DequantizeLinear, and the Gather's output gets a Q/DQ pair with the very same parameters, so ONNX Runtime drops
+    /// both and looks rows up in the int8 table (a table dequantized whole on every run would be slower than float).
+    /// The output's calibrated parameters, when a quantized consumer asked for them, give way to the table's: the rows
+    /// are the table's values, so its range holds them.
+    /// </summary>
+    private void QuantizeEmbedding(OnnxGraph graph, QdqBuilder qdq, NodeProto gather, QdqPlan plan, Dictionary<string, QuantParams> parameters, PassRecord record)
+    {
+        var table = graph.GetConstant(gather.Input[0])!;
+        var before = TensorData.ByteSize(table);
+        var (q, scales) = QuantMath.QuantizeWeights(TensorData.ToFloats(table), [.. table.Dims], axis: null, reduceRange: false);
+        var type = QuantMath.OnnxType(_options.Activations);
+        var zeroPoint = _options.Activations == ActivationType.S8 ? 0 : 128;
+        var name = graph.UniqueName(gather.Input[0] + "/int8");
+        graph.Proto.Initializer.Add(type == TensorProto.Types.DataType.Int8
+            ? TensorData.Create(name, type, [.. table.Dims], q.AsSpan())
+            : TensorData.Create(name, type, [.. table.Dims], q.Select(v => (byte)(v + 128)).ToArray().AsSpan()));
+        var scale = qdq.Floats(gather.Input[0] + "/s", scales, scalar: true);
+        var zp = qdq.ZeroPoints(gather.Input[0] + "/z", type, [zeroPoint], scalar: true);
+        gather.Input[0] = qdq.Dequantize(name, scale, zp);
+        var output = gather.Output[0];
+        plan.Tensors.Add(output);
+        parameters[output] = new QuantParams(scales[0], zeroPoint);
+        record.Layers.Add(new LayerRecord(OnnxGraph.NodeLabel(gather), gather.OpType, "quantized int8 (embedding table)", before / 4, before / 4,
+            new Dictionary<string, double> { ["weight_bytes_before"] = before, ["weight_bytes_after"] = before / 4.0 }));
+        record.Totals["embeddings_quantized"] = record.Totals.GetValueOrDefault("embeddings_quantized") + 1;
     }
 
     private static string Root(QdqPlan plan, string tensor)
