@@ -16,6 +16,7 @@ internal sealed class FeatureTeacher : IDisposable
     private readonly InferenceSession _session;
     private readonly SessionOptions _options;
     private readonly string _inputName;
+    private readonly int? _fixedBatch;
     private readonly string[] _outputs;
     private readonly string _label;
 
@@ -47,6 +48,9 @@ internal sealed class FeatureTeacher : IDisposable
             throw new TrainingInputException($"{label}: ONNX Runtime cannot load the teacher ({e.Message.Split('\n')[0].Trim()})", e);
         }
         _inputName = _session.InputMetadata.Keys.First();
+        // Models from the wild often fix the batch at export (torch.onnx.export with a [1,3,224,224] example): such a
+        // teacher is run in slices of its own batch size, the last one padded.
+        _fixedBatch = _session.InputMetadata[_inputName].Dimensions is [> 0 and var fixedBatch, ..] ? fixedBatch : null;
         foreach (var name in extraOutputs)
         {
             if (_session.OutputMetadata.TryGetValue(name, out var meta) && meta.ElementDataType != TensorElementType.Float)
@@ -62,6 +66,38 @@ internal sealed class FeatureTeacher : IDisposable
     /// TorchSharp tensors that need no gradient (created in the caller's dispose scope).
     /// </summary>
     public (Tensor Logits, Dictionary<string, Tensor> Features) Run(Tensor batch)
+    {
+        var rows = batch.shape[0];
+        if (_fixedBatch is not { } size || rows == size)
+        {
+            return RunOnce(batch);
+        }
+
+        var parts = new List<Dictionary<string, Tensor>>();
+        for (long start = 0; start < rows; start += size)
+        {
+            using var slice = batch.narrow(0, start, Math.Min(size, rows - start));
+            var take = slice.shape[0];
+            if (take < size)
+            {
+                // The last slice, padded with zero rows that are dropped again from every output.
+                var padShape = slice.shape.ToArray();
+                padShape[0] = size - take;
+                using var padding = zeros(padShape, slice.dtype);
+                using var padded = cat([slice, padding], 0);
+                parts.Add(RunOnce(padded).Features.ToDictionary(kv => kv.Key, kv => kv.Value.narrow(0, 0, take), StringComparer.Ordinal));
+            }
+            else
+            {
+                parts.Add(RunOnce(slice).Features);
+            }
+        }
+
+        var features = parts[0].Keys.ToDictionary(name => name, name => cat(parts.Select(p => p[name]).ToList(), 0), StringComparer.Ordinal);
+        return (features[_outputs[0]], features);
+    }
+
+    private (Tensor Logits, Dictionary<string, Tensor> Features) RunOnce(Tensor batch)
     {
         using var contiguous = batch.detach().contiguous();
         var dims = contiguous.shape.Select(d => (int)d).ToArray();

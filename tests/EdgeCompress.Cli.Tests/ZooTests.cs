@@ -116,6 +116,57 @@ public sealed class ZooTests : IClassFixture<ZooFixture>
         Assert.True(floatMacs.Macs > 1_000_000, $"{name}: {floatMacs.Macs} MACs");
     }
 
+    /// <summary>Labelled images for the zoo's 224x224 RGB inputs: 40 Fashion-MNIST test images exported as PNG class
+    /// folders, without their 28x28 preprocess.json, so each model's own input shape decides the preprocessing.</summary>
+    private async Task<string> LabelledImagesAsync()
+    {
+        var dir = Path.Combine(_zoo.Dir, "fm-images");
+        if (!Directory.Exists(dir))
+        {
+            var export = await CliRunner.RunAsync("data", "export", "fashion-mnist:test@40", "--out", dir);
+            Assert.True(export.ExitCode == 0, export.Stdout + export.Stderr);
+            File.Delete(Path.Combine(dir, "preprocess.json"));
+        }
+        return dir;
+    }
+
+    [Fact]
+    [Trait("Category", "training")]
+    public async Task QAT_trains_a_zoo_model_and_writes_a_QDQ_model_that_runs()
+    {
+        var output = Path.Combine(_zoo.Dir, "squeezenet1_1.qat.onnx");
+
+        var run = await CliRunner.RunAsync("qat", _zoo.Model("squeezenet1_1"), "--data", await LabelledImagesAsync(), "--epochs", "1",
+            "--max-steps", "2", "--batch-size", "8", "--eval", "none", "--out", output);
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        var model = OnnxModel.Load(output);
+        Assert.Contains(model.Graph.Nodes, n => n.OpType == "QuantizeLinear");
+        Assert.Equal(1000, RunOnce(output).Values.Length);
+    }
+
+    [Fact]
+    [Trait("Category", "training")]
+    public async Task Distillation_from_a_zoo_teacher_with_a_fixed_batch_of_one_trains_a_zoo_student()
+    {
+        // torchvision exports fix the batch at 1: the teacher is run one image at a time instead of failing on a batch.
+        var output = Path.Combine(_zoo.Dir, "squeezenet1_1.distilled.onnx");
+        var images = await LabelledImagesAsync();
+
+        var run = await CliRunner.RunAsync("distill", "--teacher", _zoo.Model("resnet18"), "--student", _zoo.Model("squeezenet1_1"),
+            "--data", images, "--epochs", "1", "--max-steps", "2", "--batch-size", "8", "--eval", "none", "--out", output);
+        var builtIn = await CliRunner.RunAsync("distill", "--teacher", _zoo.Model("resnet18"), "--arch", "mobilenet-v2@0.5",
+            "--data", images, "--out", Path.Combine(_zoo.Dir, "never.onnx"));
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Assert.Contains("teacher soft targets 40/40", run.Stdout + run.Stderr, StringComparison.Ordinal);
+        Assert.Equal(1000, RunOnce(output).Values.Length);
+        Assert.Equal(2, builtIn.ExitCode);
+        Assert.Contains("--arch mobilenet-v2@0.5 builds a student for 1x28x28 single-channel images (Fashion-MNIST), but the teacher", builtIn.Stderr, StringComparison.Ordinal);
+        Assert.Contains("takes [1,3,224,224]", builtIn.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_zoo.Dir, "never.onnx")));
+    }
+
     [Fact]
     public async Task For_a_board_profile_the_host_speed_check_is_not_run_and_the_table_says_why()
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EdgeCompress.Compression.Runtime;
 using EdgeCompress.Training;
 
 namespace EdgeCompress.Cli.Commands;
@@ -51,6 +52,10 @@ internal static class DistillCommand
                     throw new UsageException($"{f.FullName}: no such file");
                 }
             }
+            if (a is not null && !a.StartsWith("thin@", StringComparison.Ordinal))
+            {
+                CheckBuiltInStudentFits(t.FullName, a);
+            }
             var temp = parse.GetValue(temperature);
             var mix = parse.GetValue(alpha);
             if (temp <= 0 || mix is < 0 or > 1)
@@ -76,6 +81,18 @@ internal static class DistillCommand
             return TrainCommand.Common.RunAsync(ctx, request, ct);
         }));
         return command;
+    }
+
+    /// <summary>The built-in --arch students take 1x28x28 images; a teacher that takes anything else cannot teach them.</summary>
+    private static void CheckBuiltInStudentFits(string teacherPath, string arch)
+    {
+        var inputs = ModelInputs.Of(EdgeCompress.Onnx.OnnxModel.Load(teacherPath));
+        if (inputs is [{ Dims.Length: 4 } input, ..] && input.Dims.Skip(1).All(d => d > 0) && !input.Dims.Skip(1).SequenceEqual([1L, 28, 28]))
+        {
+            throw new UsageException($"--arch {arch} builds a student for 1x28x28 single-channel images (Fashion-MNIST), but the teacher " +
+                $"{teacherPath} takes [{string.Join(',', input.Dims.Select(d => d > 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : "N"))}]: " +
+                "give --student S.onnx, a smaller model with the teacher's input shape (its graph is trained as it is)");
+        }
     }
 
     private static FeaturePair ParsePair(string text)

@@ -7,14 +7,40 @@ namespace EdgeCompress.Training.Worker.Graph;
 /// <summary>
 /// Writes a QAT-trained module as a QDQ model: Conv/Gemm weights stored int8 (symmetric) behind DequantizeLinear,
 /// per output channel (axis 0) or with one scalar scale when the training used one per tensor; each fake-quantised activation wrapped in QuantizeLinear/DequantizeLinear with the
-/// learned scale and zero point (uint8, or int8 when asked). Biases stay float. Opset 13.
+/// learned scale and zero point (uint8, or int8 when asked). Biases stay float. A model below opset 13 is lifted to 13
+/// where every operator allows (a torchvision squeezenet1_1 exports at opset 10); one that cannot be lifted keeps its
+/// opset and gets ONNX Runtime's com.microsoft QuantizeLinear/DequantizeLinear where the standard ones lack the axis.
 /// </summary>
 internal static class QdqExport
 {
     public static ModelProto Export(GraphModule module, FakeQuant quant, IReadOnlyDictionary<string, string> metadata)
     {
         var model = ModelExport.Export(module, metadata);
+        var opset = model.OpsetImport.FirstOrDefault(o => (o.Domain ?? "").Length == 0)?.Version ?? 1;
+        if (opset < EdgeCompress.Compression.GraphPrep.OpsetUpgrade.TargetOpset)
+        {
+            // Lifted as `edgec quantize` lifts it, where every operator allows: per-channel DequantizeLinear is standard
+            // from 13, and ONNX Runtime's own QDQ rewrites (bias quantization inserts Round) fail to load at opset 10.
+            model = new EdgeCompress.Compression.GraphPrep.OpsetUpgrade().Apply(new OnnxModel(model)).Model.Proto;
+            opset = model.OpsetImport.FirstOrDefault(o => (o.Domain ?? "").Length == 0)?.Version ?? 1;
+        }
+
         var g = model.Graph;
+        string DomainFor(bool perAxis)
+        {
+            if (opset >= 13 || (opset >= 10 && !perAxis))
+            {
+                return "";
+            }
+
+            if (!model.OpsetImport.Any(o => o.Domain == "com.microsoft"))
+            {
+                model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+            }
+
+            return "com.microsoft";
+        }
+
         var inits = g.Initializer.ToDictionary(i => i.Name, StringComparer.Ordinal);
         foreach (var node in g.Node.Where(n => n.OpType is "Conv" or "Gemm").ToList())
         {
@@ -46,6 +72,7 @@ internal static class QdqExport
                 g.Initializer.Add(TensorData.FromFloats(wName + ".scale", [], [s[0]]));
                 g.Initializer.Add(TensorData.Create<sbyte>(wName + ".zp", TensorProto.Types.DataType.Int8, [], [0]));
             }
+            dq.Domain = DomainFor(quant.PerChannelWeights);
             g.Node.Insert(g.Node.IndexOf(node), dq);
             node.Input[1] = wName + ".dq";
         }
@@ -65,6 +92,7 @@ internal static class QdqExport
             var producerIndex = g.Node.ToList().FindIndex(n => n.Output.Contains(name));
             var ql = NodeAttributes.Create("QuantizeLinear", name + ".quant", [name, name + ".act_scale", name + ".act_zp"], [name + ".q"]);
             var dl = NodeAttributes.Create("DequantizeLinear", name + ".dequant", [name + ".q", name + ".act_scale", name + ".act_zp"], [name + ".dq"]);
+            (ql.Domain, dl.Domain) = (DomainFor(perAxis: false), DomainFor(perAxis: false));
             g.Node.Insert(producerIndex + 1, dl);
             g.Node.Insert(producerIndex + 1, ql);
             foreach (var c in consumers)
