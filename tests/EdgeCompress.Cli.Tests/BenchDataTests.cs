@@ -30,9 +30,9 @@ public sealed class BenchDataTests(TwoDaemonsFixture daemons) : IDisposable
         Assert.Contains(", 6 samples of synthetic:6 (input set ", first.Out, StringComparison.Ordinal);
         Assert.Contains("cosine 1.00000", first.Out, StringComparison.Ordinal);
         Assert.Contains("  agrees within the quality guard's limits", first.Out, StringComparison.Ordinal);
-        Assert.Contains("datadev: inputs", first.Error, StringComparison.Ordinal);
+        Assert.Contains("datadev: sending the input set (", first.Error, StringComparison.Ordinal);
         Assert.Equal(0, second.Exit);
-        Assert.DoesNotContain("datadev: inputs", second.Error, StringComparison.Ordinal); // already on the device: not sent again
+        Assert.DoesNotContain("datadev: sending the input set", second.Error, StringComparison.Ordinal); // already on the device: not sent again
         Assert.Equal(2, records.Count);
         Assert.All(records, r =>
         {
