@@ -39,7 +39,7 @@ internal sealed class QatJob(WorkerRequest request, EventSink events, Cancellati
         quant.Enabled = true;
         quant.Observing = false;
         double? ptqAccuracy = eval?.Labels is null ? null : Trainer.Evaluate(model, eval);
-        events.Log($"float {Percent(floatAccuracy)}, static PTQ ({request.CalibrationMethod} ranges from {CalibrationBatches} batches) {Percent(ptqAccuracy)}");
+        events.Log($"float {Percent(floatAccuracy)}, static PTQ ({request.CalibrationMethod} ranges from {CalibrationBatchCount(train.Count)} batches) {Percent(ptqAccuracy)}");
 
         // Frozen ranges: only the weights learn to live with the calibrated clipping (as TensorRT's QAT does);
         // otherwise the ranges keep following the activations as training changes them.
@@ -72,16 +72,21 @@ internal sealed class QatJob(WorkerRequest request, EventSink events, Cancellati
         using (no_grad())
         {
             var batch = Math.Max(1, request.BatchSize);
-            for (var b = 0; b < CalibrationBatches && (long)b * batch < train.Count; b++)
+            var batches = CalibrationBatchCount(train.Count);
+            for (var b = 0; b < batches; b++)
             {
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 model.forward(train.Inputs.narrow(0, (long)b * batch, Math.Min(batch, train.Count - (long)b * batch)));
-                events.Progress(new TrainingProgress("calibrate", 0, request.Epochs, b + 1, CalibrationBatches, 0, null, null, 0));
+                events.Progress(new TrainingProgress("calibrate", 0, request.Epochs, b + 1, batches, 0, null, null, 0));
             }
         }
         model.train();
     }
+
+    /// <summary>Batches calibration looks at: 16, or as many as the training data fills (48 images in batches of 8: 6).</summary>
+    private int CalibrationBatchCount(long samples) =>
+        (int)Math.Min(CalibrationBatches, (samples + Math.Max(1, request.BatchSize) - 1) / Math.Max(1, request.BatchSize));
 
     /// <summary>The histogram method, or null for the moving average; anything else is an input error.</summary>
     private CalibrationMethod? Method() => request.CalibrationMethod switch
