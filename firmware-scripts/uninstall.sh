@@ -55,7 +55,8 @@ fi
 if [ "$purge" -eq 1 ]; then
   for dir in /etc/edged /var/lib/edged; do
     if [ -d "$root$dir" ]; then
-      rm -rf "${root:?}$dir"
+      # $root is empty for the real root (/), so it must not be ${root:?}; $dir is one of the two literals above.
+      rm -rf "$root$dir"
       changed+=("removed $dir (token, configuration, certificate, models, results)")
     fi
   done
