@@ -4,7 +4,7 @@
 # the linux-arm64 edged release tarball with firmware-scripts/install.sh inside the guest, and checks it from this
 # host with edgec through the forwarded port.
 #
-#   bash eng/vm/arm64-vm.sh [full]      every check (default): unit/journal/modes, devices add, push, bench,
+#   bash eng/vm/arm64-vm.sh [full]      every check (default): unit/journal/modes, devices add, push, bench, bench --data,
 #                                        kill -9 restart, SIGSTOP watchdog restart, reboot, uninstall --purge
 #   bash eng/vm/arm64-vm.sh --smoke     image (cached), boot, install, check 1 (unit active, journal, modes) only
 #   bash eng/vm/arm64-vm.sh image       build (or find) the cached image only
@@ -331,7 +331,7 @@ fi
 phase_end
 
 if [ "$mode" = full ]; then
-  # Check 2: register (pins TLS), push, bench, list.
+  # Check 2: register (pins TLS), push, bench, bench --data, list.
   phase "check 2 devices add/push/bench/list"
   g 'cat /etc/edged/token' >"$work/token" && chmod 0600 "$work/token"
   out="$("$edgec" devices add vm "$api" --token-file "$work/token" --timeout 60 2>&1)" && rc=0 || rc=$?
@@ -343,6 +343,11 @@ if [ "$mode" = full ]; then
   out="$("$edgec" bench "$model" --device vm -n 5 --warmup 1 --timeout 120 --deadline 1200 2>&1)" && rc=0 || rc=$?
   printf '%s\n' "$out"
   if [ "$rc" -eq 0 ]; then pass "2c edgec bench squeezenet1_1.onnx --device vm -n 5: $(tr '\n' ' ' <<<"$out" | cut -c1-400)"; else fail "2c edgec bench exited $rc: $(tr '\n' ' ' <<<"$out" | cut -c1-400)"; fi
+  # Real inputs on the board: the same samples run here and there, the guest's outputs judged against the host's.
+  out="$("$edgec" bench "$model" --device vm --data synthetic:4 -n 2 --warmup 0 --timeout 120 --deadline 1200 2>&1)" && rc=0 || rc=$?
+  printf '%s\n' "$out"
+  agreement="$(grep -A2 '^outputs on vm' <<<"$out" | tr '\n' ' ' | tr -s ' ')"
+  if [ "$rc" -eq 0 ] && grep -q "agrees within the quality guard's limits" <<<"$out"; then pass "2e edgec bench --data synthetic:4 --device vm: $agreement"; else fail "2e edgec bench --data exited $rc: $(tr '\n' ' ' <<<"$out" | cut -c1-600)"; fi
   out="$("$edgec" devices list --timeout 60 2>&1)" && rc=0 || rc=$?
   printf '%s\n' "$out"
   if [ "$rc" -eq 0 ] && grep -q vm <<<"$out"; then pass "2d edgec devices list: $(tr '\n' ' ' <<<"$out" | tr -s ' ' | cut -c1-400)"; else fail "2d edgec devices list exited $rc: $(tr '\n' ' ' <<<"$out" | cut -c1-400)"; fi
