@@ -17,6 +17,9 @@ public static class ApiContract
 
     /// <summary>Model names: a letter or digit, then letters, digits, dot, dash, underscore; at most 64 characters.</summary>
     public const string ModelNamePattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
+
+    /// <summary>True for a SHA-256 as the API names input sets by it: 64 lower-case hex digits.</summary>
+    public static bool IsSha256(string? text) => text is { Length: 64 } && text.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
 }
 
 /// <summary>States of a benchmark job as reported by <c>GET /v1/benchmarks/{id}</c>.</summary>

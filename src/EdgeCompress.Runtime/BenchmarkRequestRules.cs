@@ -41,7 +41,7 @@ public static class BenchmarkRequestRules
             return $"warmup must be 0 to 100000, got {request.Warmup}";
         }
 
-        if (request.InputSet is { } set && (set.Length != 64 || !set.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'))))
+        if (request.InputSet is { } set && !ApiContract.IsSha256(set))
         {
             return $"inputSet must be the 64 lower-case hex digits of an uploaded input set's SHA-256, got '{set}'";
         }

@@ -66,7 +66,7 @@ public sealed record SampleInputs(IReadOnlyList<IReadOnlyList<WireTensor>> Sampl
             }
 
             var info = values[i].GetTensorTypeAndShape();
-            var floats = ToFloats(values[i], info.ElementDataType)
+            var floats = TensorFloats.Of(values[i])
                 ?? throw new BenchmarkException($"{model}: output '{names[i]}' is {info.ElementDataType}, which cannot be compared");
             kept.Add(new WireTensor(names[i], (int)TensorElementType.Float, info.Shape, MemoryMarshal.AsBytes(floats.AsSpan()).ToArray()));
         }
@@ -100,32 +100,5 @@ public sealed record SampleInputs(IReadOnlyList<IReadOnlyList<WireTensor>> Sampl
         var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, meta.ElementDataType, tensor.Dims);
         tensor.Data.CopyTo(value.GetTensorMutableRawData());
         return value;
-    }
-
-    private static float[]? ToFloats(OrtValue value, TensorElementType type) => type switch
-    {
-        TensorElementType.Float => value.GetTensorDataAsSpan<float>().ToArray(),
-        TensorElementType.Float16 => Widen(value.GetTensorDataAsSpan<Float16>(), v => (float)v),
-        TensorElementType.BFloat16 => Widen(value.GetTensorDataAsSpan<BFloat16>(), v => (float)v),
-        TensorElementType.Double => Widen(value.GetTensorDataAsSpan<double>(), v => (float)v),
-        TensorElementType.Int64 => Widen(value.GetTensorDataAsSpan<long>(), v => (float)v),
-        TensorElementType.Int32 => Widen(value.GetTensorDataAsSpan<int>(), v => (float)v),
-        TensorElementType.Int16 => Widen(value.GetTensorDataAsSpan<short>(), v => (float)v),
-        TensorElementType.UInt16 => Widen(value.GetTensorDataAsSpan<ushort>(), v => (float)v),
-        TensorElementType.Int8 => Widen(value.GetTensorDataAsSpan<sbyte>(), v => (float)v),
-        TensorElementType.UInt8 => Widen(value.GetTensorDataAsSpan<byte>(), v => (float)v),
-        TensorElementType.Bool => Widen(value.GetTensorDataAsSpan<bool>(), v => v ? 1f : 0f),
-        _ => null,
-    };
-
-    private static float[] Widen<T>(ReadOnlySpan<T> values, Func<T, float> widen)
-    {
-        var floats = new float[values.Length];
-        for (var i = 0; i < values.Length; i++)
-        {
-            floats[i] = widen(values[i]);
-        }
-
-        return floats;
     }
 }

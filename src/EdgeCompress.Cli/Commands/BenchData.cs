@@ -149,24 +149,10 @@ internal static class BenchData
         return tensors;
     }
 
-    /// <summary>The values as the model input's element type wants them (the conversions ModelRunner feeds with).</summary>
+    /// <summary>The values as the model input's element type wants them: the very conversion the host runner feeds with.</summary>
     private static byte[] Bytes(SampleTensor t, InputSpec spec)
     {
-        long[] Integers() => t.Int64s ?? Array.ConvertAll(t.Floats!, v => (long)v);
-        float[] Floats() => t.Floats ?? Array.ConvertAll(t.Int64s!, v => (float)v);
-        return spec.ElementType switch
-        {
-            TensorProto.Types.DataType.Float => AsBytes(Floats()),
-            TensorProto.Types.DataType.Double => AsBytes(Array.ConvertAll(Floats(), v => (double)v)),
-            TensorProto.Types.DataType.Float16 => AsBytes(Array.ConvertAll(Floats(), v => (Half)v)),
-            TensorProto.Types.DataType.Int64 => AsBytes(Integers()),
-            TensorProto.Types.DataType.Int32 => AsBytes(Array.ConvertAll(Integers(), v => (int)v)),
-            TensorProto.Types.DataType.Bool => Array.ConvertAll(Integers(), v => v != 0 ? (byte)1 : (byte)0),
-            TensorProto.Types.DataType.Uint8 => Array.ConvertAll(Integers(), v => (byte)v),
-            TensorProto.Types.DataType.Int8 => Array.ConvertAll(Integers(), v => unchecked((byte)(sbyte)v)),
-            _ => throw new DataException($"input '{spec.Name}': element type {DataTypes.Name(spec.ElementType)} cannot be sent to a device"),
-        };
+        using var value = ModelRunner.ToOrtValue(t, spec.ElementType);
+        return value.GetTensorMutableRawData().ToArray();
     }
-
-    private static byte[] AsBytes<T>(T[] values) where T : struct => MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
 }

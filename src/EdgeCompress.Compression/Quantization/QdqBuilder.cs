@@ -78,14 +78,19 @@ internal sealed class QdqBuilder
         return d;
     }
 
-    /// <summary>Adds an int8 weight initializer with its DequantizeLinear; returns the float value's name.</summary>
-    public string Weight(string name, sbyte[] values, long[] dims, float[] scales, int? axis)
+    /// <summary>Adds a symmetric int8 weight initializer with its DequantizeLinear; returns the float value's name. As
+    /// uint8 (an embedding table that must match uint8 activations) the same levels are stored shifted by the zero
+    /// point 128.</summary>
+    public string Weight(string name, sbyte[] values, long[] dims, float[] scales, int? axis, TensorProto.Types.DataType type = TensorProto.Types.DataType.Int8)
     {
         var q = _graph.UniqueName(name + "/int8");
-        _graph.Proto.Initializer.Add(TensorData.Create(q, TensorProto.Types.DataType.Int8, dims, values.AsSpan()));
+        var unsigned = type == TensorProto.Types.DataType.Uint8;
+        _graph.Proto.Initializer.Add(unsigned
+            ? TensorData.Create(q, type, dims, values.Select(v => (byte)(v + 128)).ToArray().AsSpan())
+            : TensorData.Create(q, TensorProto.Types.DataType.Int8, dims, values.AsSpan()));
         var perAxis = axis is not null;
         var s = Floats(name + "/s", scales, !perAxis);
-        var z = ZeroPoints(name + "/z", TensorProto.Types.DataType.Int8, new int[scales.Length], !perAxis);
+        var z = ZeroPoints(name + "/z", unsigned ? type : TensorProto.Types.DataType.Int8, Enumerable.Repeat(unsigned ? 128 : 0, scales.Length).ToArray(), !perAxis);
         return Dequantize(q, s, z, axis: axis);
     }
 

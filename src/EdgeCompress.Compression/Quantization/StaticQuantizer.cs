@@ -124,15 +124,8 @@ public sealed class StaticQuantizer : ICompressionPass
         var table = graph.GetConstant(gather.Input[0])!;
         var before = TensorData.ByteSize(table);
         var (q, scales) = QuantMath.QuantizeWeights(TensorData.ToFloats(table), [.. table.Dims], axis: null, reduceRange: false);
-        var type = QuantMath.OnnxType(_options.Activations);
+        gather.Input[0] = qdq.Weight(gather.Input[0], q, [.. table.Dims], scales, axis: null, QuantMath.OnnxType(_options.Activations));
         var zeroPoint = _options.Activations == ActivationType.S8 ? 0 : 128;
-        var name = graph.UniqueName(gather.Input[0] + "/int8");
-        graph.Proto.Initializer.Add(type == TensorProto.Types.DataType.Int8
-            ? TensorData.Create(name, type, [.. table.Dims], q.AsSpan())
-            : TensorData.Create(name, type, [.. table.Dims], q.Select(v => (byte)(v + 128)).ToArray().AsSpan()));
-        var scale = qdq.Floats(gather.Input[0] + "/s", scales, scalar: true);
-        var zp = qdq.ZeroPoints(gather.Input[0] + "/z", type, [zeroPoint], scalar: true);
-        gather.Input[0] = qdq.Dequantize(name, scale, zp);
         var output = gather.Output[0];
         plan.Tensors.Add(output);
         parameters[output] = new QuantParams(scales[0], zeroPoint);

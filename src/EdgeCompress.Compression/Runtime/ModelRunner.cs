@@ -238,8 +238,10 @@ public sealed class ModelRunner : IDisposable
         }
     }
 
-    private static OrtValue ToOrtValue(SampleTensor t, TensorProto.Types.DataType type)
+    /// <summary>A sample tensor as ONNX Runtime takes it for an input of <paramref name="type"/>; the caller disposes it.</summary>
+    public static OrtValue ToOrtValue(SampleTensor t, TensorProto.Types.DataType type)
     {
+        ArgumentNullException.ThrowIfNull(t);
         var shape = t.Dims;
         switch (type)
         {
@@ -270,21 +272,7 @@ public sealed class ModelRunner : IDisposable
         {
             return new RunOutput(name, [], []);
         }
-        var info = value.GetTensorTypeAndShape();
-        var dims = info.Shape;
-        float[] data = info.ElementDataType switch
-        {
-            TensorElementType.Float => value.GetTensorDataAsSpan<float>().ToArray(),
-            TensorElementType.Double => Array.ConvertAll(value.GetTensorDataAsSpan<double>().ToArray(), v => (float)v),
-            TensorElementType.Float16 => Array.ConvertAll(value.GetTensorDataAsSpan<Float16>().ToArray(), v => (float)v),
-            TensorElementType.Int64 => Array.ConvertAll(value.GetTensorDataAsSpan<long>().ToArray(), v => (float)v),
-            TensorElementType.Int32 => Array.ConvertAll(value.GetTensorDataAsSpan<int>().ToArray(), v => (float)v),
-            TensorElementType.Int8 => Array.ConvertAll(value.GetTensorDataAsSpan<sbyte>().ToArray(), v => (float)v),
-            TensorElementType.UInt8 => Array.ConvertAll(value.GetTensorDataAsSpan<byte>().ToArray(), v => (float)v),
-            TensorElementType.Bool => Array.ConvertAll(value.GetTensorDataAsSpan<bool>().ToArray(), v => v ? 1f : 0f),
-            _ => [],
-        };
-        return new RunOutput(name, dims, data);
+        return new RunOutput(name, value.GetTensorTypeAndShape().Shape, EdgeCompress.Runtime.TensorFloats.Of(value) ?? []);
     }
 
     /// <summary>Maps ONNX Runtime's element type enum onto the ONNX one (they share numbering).</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Security.Cryptography;
 using EdgeCompress.Daemon.Benchmarks;
 using EdgeCompress.Protocol;
@@ -57,13 +56,10 @@ public sealed class InputSetStore
     /// <summary>Most bytes one input set may take.</summary>
     public long MaxBytes { get; }
 
-    /// <summary>True for a lower-case hex SHA-256.</summary>
-    public static bool IsSha256(string text) => text is { Length: 64 } && text.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
-
     /// <summary>The stored set's description, or null when it is not here.</summary>
     public InputSetInfo? Find(string sha256)
     {
-        if (!IsSha256(sha256))
+        if (!ApiContract.IsSha256(sha256))
         {
             return null;
         }
@@ -87,7 +83,7 @@ public sealed class InputSetStore
     /// <summary>The samples of a stored set, or null when it is not here; <see cref="InvalidDataException"/> when the file is damaged.</summary>
     public List<IReadOnlyList<WireTensor>>? Load(string sha256)
     {
-        if (!IsSha256(sha256))
+        if (!ApiContract.IsSha256(sha256))
         {
             return null;
         }
@@ -111,7 +107,7 @@ public sealed class InputSetStore
     public async Task<(InputSetOutcome Outcome, InputSetInfo? Info, string? Detail)> UploadAsync(string sha256, Stream body, long? contentLength, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
-        if (!IsSha256(sha256))
+        if (!ApiContract.IsSha256(sha256))
         {
             return (InputSetOutcome.Invalid, null, $"'{sha256}' is not a SHA-256: send the set to /v1/inputs/ followed by the 64 lower-case hex digits of its SHA-256");
         }
@@ -187,7 +183,7 @@ public sealed class InputSetStore
     /// <summary>Marks a set as used now, so trimming keeps the sets in use.</summary>
     public void Touch(string sha256)
     {
-        if (IsSha256(sha256) && File.Exists(PathOf(sha256)))
+        if (ApiContract.IsSha256(sha256) && File.Exists(PathOf(sha256)))
         {
             File.SetLastWriteTimeUtc(PathOf(sha256), DateTime.UtcNow);
         }
