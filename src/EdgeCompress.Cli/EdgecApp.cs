@@ -1,6 +1,7 @@
 using System.CommandLine;
 using EdgeCompress.Cli.Commands;
 using EdgeCompress.Onnx;
+using EdgeCompress.Runtime;
 
 namespace EdgeCompress.Cli;
 
@@ -100,7 +101,7 @@ public static class EdgecApp
                 await ctx.Error.WriteLineAsync($"edgec: {e.Message}").ConfigureAwait(false);
                 return ExitUsage;
             }
-            catch (EdgeCompress.Compression.Runtime.ModelRunException e)
+            catch (ModelRunException e)
             {
                 // ONNX Runtime refused the model or the data given for it: input the user can change.
                 await ctx.Error.WriteLineAsync($"edgec: {e.Message.Split('\n', 2)[0].Trim()}").ConfigureAwait(false);

@@ -49,7 +49,7 @@ public static class LocalBench
                 DeviceOutputs = samples?.Outputs,
             };
         }
-        catch (BenchmarkException ex)
+        catch (Exception ex) when (ex is BenchmarkException or ModelRunException)
         {
             throw new FleetException($"local benchmark of {model.Path}: {ex.Message.ReplaceLineEndings(" ")}", ex);
         }

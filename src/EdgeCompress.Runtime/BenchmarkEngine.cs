@@ -20,7 +20,7 @@ public static class BenchmarkEngine
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Runs the benchmark. Throws <see cref="BenchmarkException"/> for a model or request that cannot run, and
+    /// <summary>Runs the benchmark. Throws <see cref="BenchmarkException"/> for a request that cannot run, <see cref="ModelRunException"/> for a model ONNX Runtime cannot load or run, and
     /// <see cref="OperationCanceledException"/> when cancelled. With <paramref name="samples"/> the loop cycles over those
     /// inputs (checked against the model first) and every sample's outputs are kept in it; otherwise inputs are generated.</summary>
     public static BenchmarkResult Run(string modelPath, string modelName, BenchmarkRequest request, BenchmarkEnvironment environment,
@@ -50,22 +50,19 @@ public static class BenchmarkEngine
         var rssBefore = ProcessMemory.TryReadRssBytes();
         progress?.Report(new BenchmarkProgress("init", 0, null));
         var initStart = Stopwatch.GetTimestamp();
-        using var options = new SessionOptions
+        var settings = new SessionSettings
         {
-            IntraOpNumThreads = request.Threads,
-            InterOpNumThreads = request.InterOpThreads,
-            GraphOptimizationLevel = BenchmarkRequestRules.OptimizationLevel(request.GraphOptimization),
-            ExecutionMode = request.InterOpThreads > 1 ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            Threads = request.Threads,
+            InterOpThreads = request.InterOpThreads,
+            Optimization = BenchmarkRequestRules.OptimizationLevel(request.GraphOptimization),
         };
-        using var session = BenchmarkException.Guard(modelName, "creating the session", () => new InferenceSession(modelPath, options));
+        using var session = OrtSessions.Open(modelPath, settings, modelName);
         result.InitMs = Stopwatch.GetElapsedTime(initStart).TotalMilliseconds;
 
         List<List<OrtValue>> inputs = samples is null ? [InputFactory.Create(session, request.InputShapes, modelName)] : samples.Create(session, modelName);
         try
         {
-            using var runOptions = new RunOptions();
-            var loop = new InferenceLoop(session, runOptions, inputs, modelName);
+            using var loop = new InferenceLoop(session, inputs, modelName);
             result.FirstInferenceMs = loop.RunOnce();
             if (samples is not null)
             {

@@ -1,8 +1,6 @@
-using Microsoft.ML.OnnxRuntime;
-
 namespace EdgeCompress.Runtime;
 
-/// <summary>A benchmark or model check that cannot proceed, with a message fit for a user (the model is named).</summary>
+/// <summary>A benchmark request that cannot proceed (its settings, or samples that do not fit the model), with a message fit for a user. ONNX Runtime failures are <see cref="ModelRunException"/>s.</summary>
 public sealed class BenchmarkException : Exception
 {
     /// <summary>Creates the exception.</summary>
@@ -20,28 +18,5 @@ public sealed class BenchmarkException : Exception
     public BenchmarkException(string message)
         : base(message)
     {
-    }
-
-    /// <summary>
-    /// The one choke point for native failures: runs <paramref name="action"/> and turns an ONNX Runtime error into a
-    /// <see cref="BenchmarkException"/> naming <paramref name="model"/> and what was being done.
-    /// </summary>
-    public static T Guard<T>(string model, string doing, Func<T> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (OnnxRuntimeException ex)
-        {
-            throw new BenchmarkException($"{model}: {doing} failed: {FirstLine(ex.Message)}", ex);
-        }
-    }
-
-    private static string FirstLine(string message)
-    {
-        var text = message.Trim();
-        var newline = text.IndexOf('\n', StringComparison.Ordinal);
-        return newline < 0 ? text : text[..newline].Trim();
     }
 }

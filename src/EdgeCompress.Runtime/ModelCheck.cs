@@ -13,22 +13,11 @@ public static class ModelCheck
     {
         try
         {
-            using var options = new SessionOptions
-            {
-                IntraOpNumThreads = 1,
-                InterOpNumThreads = 1,
-                GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
-                LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
-            };
-            BenchmarkException.Guard(displayName, "loading the model in ONNX Runtime", () =>
-            {
-                using var session = new InferenceSession(path, options);
-                return session.InputMetadata.Count;
-            });
+            using var session = OrtSessions.Open(path, SessionSettings.Inspect, displayName);
             error = null;
             return true;
         }
-        catch (BenchmarkException ex)
+        catch (ModelRunException ex)
         {
             error = ex.Message;
             return false;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using EdgeCompress.Cli.Commands;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Fleet;
 using EdgeCompress.Fleet.Tests.Support;
 using EdgeCompress.Protocol;

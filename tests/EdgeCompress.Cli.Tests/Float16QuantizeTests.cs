@@ -1,5 +1,5 @@
 using EdgeCompress.Cli.Tests.Support;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;

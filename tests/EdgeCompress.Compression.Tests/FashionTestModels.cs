@@ -1,4 +1,4 @@
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;

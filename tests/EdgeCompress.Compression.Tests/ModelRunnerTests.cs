@@ -1,4 +1,4 @@
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 
 namespace EdgeCompress.Compression.Tests;

@@ -3,6 +3,7 @@ using EdgeCompress.Daemon.Tests;
 using EdgeCompress.Protocol;
 using EdgeCompress.Sensors;
 using EdgeCompress.Sensors.Tests;
+using EdgeCompress.Runtime;
 
 namespace EdgeCompress.Runtime.Tests;
 
@@ -81,9 +82,9 @@ public sealed class BenchmarkEngineTests : IDisposable
         File.WriteAllText(bad, "not onnx");
         try
         {
-            var ex = Assert.Throws<BenchmarkException>(() =>
+            var ex = Assert.Throws<ModelRunException>(() =>
                 BenchmarkEngine.Run(bad, "broken-model", new BenchmarkRequest { Model = "broken-model", Iterations = 1 }, BenchmarkEnvironment.None, null, default));
-            Assert.StartsWith("broken-model: creating the session failed:", ex.Message, StringComparison.Ordinal);
+            Assert.StartsWith("broken-model: ONNX Runtime cannot load the model:", ex.Message, StringComparison.Ordinal);
             Assert.DoesNotContain('\n', ex.Message);
         }
         finally

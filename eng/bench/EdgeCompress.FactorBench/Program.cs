@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using EdgeCompress.Compression.Factorization;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 

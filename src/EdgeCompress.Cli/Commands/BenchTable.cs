@@ -1,5 +1,6 @@
 using System.Globalization;
 using EdgeCompress.Fleet;
+using EdgeCompress.Runtime;
 
 namespace EdgeCompress.Cli.Commands;
 

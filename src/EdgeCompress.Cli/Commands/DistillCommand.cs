@@ -1,5 +1,5 @@
 using System.CommandLine;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Training;
 
 namespace EdgeCompress.Cli.Commands;

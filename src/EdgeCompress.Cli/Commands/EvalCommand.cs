@@ -2,9 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using EdgeCompress.Compression.Evaluation;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
+using EdgeCompress.Runtime;
 
 namespace EdgeCompress.Cli.Commands;
 
@@ -108,12 +109,12 @@ internal static class EvalCommand
         }
         if (r.Latency is { } l)
         {
-            w.WriteLine(string.Create(inv, $"  latency   median {l.MedianMs:F3} ms, p90 {l.P90Ms:F3} ms, min {l.MinMs:F3} ms per sample ({l.Runs} runs, {o.Threads} thread(s), this host)"));
+            w.WriteLine(string.Create(inv, $"  latency   median {l.P50Ms:F3} ms, p90 {l.P90Ms:F3} ms, min {l.MinMs:F3} ms per sample ({l.Count} runs, {o.Threads} thread(s), this host)"));
             if (r.BaselineLatency is { } bl)
             {
-                w.WriteLine(string.Create(inv, $"  baseline  median {bl.MedianMs:F3} ms, p90 {bl.P90Ms:F3} ms, min {bl.MinMs:F3} ms"));
+                w.WriteLine(string.Create(inv, $"  baseline  median {bl.P50Ms:F3} ms, p90 {bl.P90Ms:F3} ms, min {bl.MinMs:F3} ms"));
                 // The min is what the machine does undisturbed; on a busy host it is the steadier of the two ratios.
-                w.WriteLine(string.Create(inv, $"  speed-up  {bl.MedianMs / l.MedianMs:F2}x by median, {bl.MinMs / l.MinMs:F2}x by min ({name} vs {baseName})"));
+                w.WriteLine(string.Create(inv, $"  speed-up  {bl.P50Ms / l.P50Ms:F2}x by median, {bl.MinMs / l.MinMs:F2}x by min ({name} vs {baseName})"));
             }
         }
     }
@@ -158,9 +159,9 @@ internal static class EvalCommand
             j.WriteNumber("threads", o.Threads);
             Lat(j, "latency", r.Latency);
             Lat(j, "baseline_latency", r.BaselineLatency);
-            if (r.Latency is { } l && r.BaselineLatency is { } bl && l.MedianMs > 0)
+            if (r.Latency is { } l && r.BaselineLatency is { } bl && l.P50Ms > 0)
             {
-                j.WriteNumber("speedup_vs_baseline", bl.MedianMs / l.MedianMs);
+                j.WriteNumber("speedup_vs_baseline", bl.P50Ms / l.P50Ms);
             }
             j.WriteEndObject();
         }
@@ -192,15 +193,15 @@ internal static class EvalCommand
         j.WriteEndObject();
     }
 
-    private static void Lat(Utf8JsonWriter j, string name, LatencyStats? l)
+    private static void Lat(Utf8JsonWriter j, string name, LatencyStatistics? l)
     {
         if (l is null)
         {
             return;
         }
         j.WriteStartObject(name);
-        j.WriteNumber("runs", l.Runs);
-        j.WriteNumber("median_ms", l.MedianMs);
+        j.WriteNumber("runs", l.Count);
+        j.WriteNumber("median_ms", l.P50Ms);
         j.WriteNumber("p90_ms", l.P90Ms);
         j.WriteNumber("min_ms", l.MinMs);
         j.WriteNumber("mean_ms", l.MeanMs);

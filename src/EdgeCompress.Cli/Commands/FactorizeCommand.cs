@@ -3,10 +3,11 @@ using System.Globalization;
 using EdgeCompress.Compression.Evaluation;
 using EdgeCompress.Compression.Factorization;
 using EdgeCompress.Compression.Passes;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Training;
+using EdgeCompress.Runtime;
 
 namespace EdgeCompress.Cli.Commands;
 

@@ -28,7 +28,7 @@ internal static class GuardReport
         var synthetic = DataSpec.Parse(string.Create(CultureInfo.InvariantCulture, $"synthetic:{SyntheticRows}"));
         try
         {
-            _ = synthetic.Open(EdgeCompress.Compression.Runtime.ModelInputs.Of(model), 1).First();
+            _ = synthetic.Open(EdgeCompress.Compression.Execution.ModelInputs.Of(model), 1).First();
             return (synthetic, null);
         }
         catch (DataException e)

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using EdgeCompress.Cli.Inspect;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Onnx;
 
 namespace EdgeCompress.Cli.Commands;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Compression.Search;
 using EdgeCompress.Data;
 using EdgeCompress.Fleet;

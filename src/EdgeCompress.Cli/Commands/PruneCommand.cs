@@ -3,9 +3,10 @@ using System.Globalization;
 using EdgeCompress.Compression.Evaluation;
 using EdgeCompress.Compression.Passes;
 using EdgeCompress.Compression.Pruning;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
+using EdgeCompress.Runtime;
 
 namespace EdgeCompress.Cli.Commands;
 

@@ -1,6 +1,7 @@
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
+using EdgeCompress.Runtime;
 
 namespace EdgeCompress.Compression.Evaluation;
 
@@ -54,10 +55,10 @@ public sealed class EvaluationReport
     public Fidelity? VersusStored { get; init; }
 
     /// <summary>Single-sample latency of the model on this host.</summary>
-    public LatencyStats? Latency { get; init; }
+    public LatencyStatistics? Latency { get; init; }
 
     /// <summary>Single-sample latency of the baseline, timed interleaved with the model.</summary>
-    public LatencyStats? BaselineLatency { get; init; }
+    public LatencyStatistics? BaselineLatency { get; init; }
 }
 
 /// <summary>
@@ -146,8 +147,8 @@ public static class ModelEvaluator
         {
             throw new DataException($"data spec '{data.Text}' gave no samples");
         }
-        LatencyStats? latency = null;
-        LatencyStats? baseLatency = null;
+        LatencyStatistics? latency = null;
+        LatencyStatistics? baseLatency = null;
         if (options.LatencyRuns > 0)
         {
             var runners = reference is null ? new[] { runner } : new[] { runner, reference };

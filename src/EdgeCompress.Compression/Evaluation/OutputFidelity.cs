@@ -1,5 +1,5 @@
 using System.Globalization;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 
 namespace EdgeCompress.Compression.Evaluation;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
+using EdgeCompress.Runtime;
 
 namespace EdgeCompress.Compression.Evaluation;
 

@@ -1,9 +1,10 @@
 using System.Globalization;
 using EdgeCompress.Compression.Passes;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
+using EdgeCompress.Runtime;
 
 namespace EdgeCompress.Compression.Factorization;
 

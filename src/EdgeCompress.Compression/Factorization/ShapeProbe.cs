@@ -1,6 +1,7 @@
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
+using EdgeCompress.Runtime;
 
 namespace EdgeCompress.Compression.Factorization;
 

@@ -2,6 +2,7 @@ using EdgeCompress.Compression.Passes;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
 using Google.Protobuf;
+using EdgeCompress.Runtime;
 using Microsoft.ML.OnnxRuntime;
 
 namespace EdgeCompress.Compression.GraphPrep;
@@ -182,10 +183,9 @@ public sealed class ConstantFolding : ICompressionPass
         proto.OpsetImport.AddRange(model.Proto.OpsetImport);
         try
         {
-            using var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
-            using var session = new InferenceSession(proto.ToByteArray(), so);
+            using var session = OrtSessions.Open(proto.ToByteArray(), SessionSettings.Inspect, "constant subgraph");
             using var run = new RunOptions();
-            using var results = session.Run(run, Array.Empty<string>(), Array.Empty<OrtValue>(), needed);
+            using var results = OrtSessions.Guard("constant subgraph", "ONNX Runtime failed to run it", () => session.Run(run, Array.Empty<string>(), Array.Empty<OrtValue>(), needed));
             var tensors = new List<TensorProto>(needed.Count);
             for (var i = 0; i < needed.Count; i++)
             {
@@ -199,9 +199,9 @@ public sealed class ConstantFolding : ICompressionPass
             }
             return tensors;
         }
-        catch (OnnxRuntimeException e)
+        catch (ModelRunException e)
         {
-            record.Warnings.Add($"constant folding skipped: ONNX Runtime could not evaluate the constant subgraph ({FirstLine(e.Message)})");
+            record.Warnings.Add($"constant folding skipped: ONNX Runtime could not evaluate the constant subgraph ({FirstLine(e.InnerException?.Message ?? e.Message)})");
             return null;
         }
     }

@@ -1,7 +1,8 @@
 using System.Globalization;
 using EdgeCompress.Compression.Passes;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Onnx;
+using EdgeCompress.Runtime;
 
 namespace EdgeCompress.Compression.Pruning;
 

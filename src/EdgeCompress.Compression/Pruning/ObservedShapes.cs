@@ -1,7 +1,8 @@
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
+using EdgeCompress.Runtime;
 
 namespace EdgeCompress.Compression.Pruning;
 

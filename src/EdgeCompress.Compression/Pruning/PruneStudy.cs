@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using EdgeCompress.Compression.Evaluation;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using EdgeCompress.Compression.Evaluation;
 using EdgeCompress.Compression.Passes;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
@@ -56,7 +56,7 @@ public static class Int8SpeedCheck
         {
             using var runner = ModelRunner.Create(candidate, "int8 model", new RunnerOptions { Threads = 1 });
             var stats = LatencyBenchmark.Measure([reference, runner], sample, runs, warmup: warmup, cancellationToken: cancellationToken);
-            return stats[0].MedianMs / stats[1].MedianMs;
+            return stats[0]!.P50Ms / stats[1]!.P50Ms;
         }
 
         var c = CultureInfo.InvariantCulture;

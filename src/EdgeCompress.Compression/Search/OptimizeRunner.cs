@@ -1,6 +1,7 @@
 using EdgeCompress.Compression.Manifest;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Onnx;
+using EdgeCompress.Runtime;
 
 namespace EdgeCompress.Compression.Search;
 
@@ -179,7 +180,7 @@ public sealed class OptimizeRunner
     public static string FailureReason(Exception e)
     {
         var first = e.Message.Split('\n', 2)[0].Trim();
-        return e is OnnxFormatException or ArgumentException or InvalidOperationException or Runtime.ModelRunException
+        return e is OnnxFormatException or ArgumentException or InvalidOperationException or EdgeCompress.Runtime.ModelRunException
             or NotSupportedException or IOException or Passes.WorkFailedException || e.GetType().Name is "UsageException"
             ? first
             : $"{e.GetType().Name}: {first}";

@@ -214,7 +214,7 @@ public sealed class BenchmarkScheduler : BackgroundService
 
             Finish(job, result, null);
         }
-        catch (BenchmarkException ex)
+        catch (Exception ex) when (ex is BenchmarkException or ModelRunException)
         {
             Finish(job, null, ex.Message);
         }

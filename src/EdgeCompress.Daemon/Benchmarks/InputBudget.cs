@@ -56,7 +56,7 @@ public sealed class InputBudget
         {
             inputs = _inputs.Read(version, path);
         }
-        catch (BenchmarkException)
+        catch (ModelRunException)
         {
             return null;
         }

@@ -23,7 +23,7 @@ public sealed class ModelInputs
     private readonly ConcurrentDictionary<(string Name, int Version, string Sha256), IReadOnlyList<ModelInput>> _known = new();
     private readonly Lock _reading = new();
 
-    /// <summary>The inputs of <paramref name="version"/>, stored at <paramref name="path"/>; throws <see cref="BenchmarkException"/>
+    /// <summary>The inputs of <paramref name="version"/>, stored at <paramref name="path"/>; throws <see cref="ModelRunException"/>
     /// when ONNX Runtime cannot load the file.</summary>
     public IReadOnlyList<ModelInput> Read(ModelVersionInfo version, string path)
     {
@@ -42,19 +42,9 @@ public sealed class ModelInputs
 
     private static ModelInput[] Load(string model, string path)
     {
-        using var options = new Microsoft.ML.OnnxRuntime.SessionOptions
-        {
-            IntraOpNumThreads = 1,
-            InterOpNumThreads = 1,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
-        };
-        return BenchmarkException.Guard(model, "reading the model's inputs", () =>
-        {
-            using var session = new InferenceSession(path, options);
-            return session.InputMetadata
-                .Select(i => new ModelInput(i.Key, i.Value.IsTensor, i.Value.IsTensor ? i.Value.ElementDataType : default, i.Value.Dimensions ?? []))
-                .ToArray();
-        });
+        using var session = OrtSessions.Open(path, SessionSettings.Inspect, model);
+        return session.InputMetadata
+            .Select(i => new ModelInput(i.Key, i.Value.IsTensor, i.Value.IsTensor ? i.Value.ElementDataType : default, i.Value.Dimensions ?? []))
+            .ToArray();
     }
 }

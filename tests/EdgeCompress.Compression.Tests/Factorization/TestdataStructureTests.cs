@@ -1,6 +1,6 @@
 using EdgeCompress.Compression.Factorization;
 using EdgeCompress.Compression.Passes;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;

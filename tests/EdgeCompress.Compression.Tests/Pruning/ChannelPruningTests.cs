@@ -1,7 +1,7 @@
 using EdgeCompress.Compression.Evaluation;
 using EdgeCompress.Compression.Passes;
 using EdgeCompress.Compression.Pruning;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 

@@ -1,5 +1,5 @@
 using EdgeCompress.Compression.Pruning;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 

@@ -99,13 +99,13 @@ public class CalibrationTests
     public void A_pass_runs_only_the_nodes_its_tensors_depend_on_and_sees_the_same_values()
     {
         var model = TestModels.SmallCnn();
-        var upstream = EdgeCompress.Compression.Runtime.ModelRunner.Upstream(model, ["c1_relu"]);
+        var upstream = EdgeCompress.Compression.Execution.ModelRunner.Upstream(model, ["c1_relu"]);
         Assert.Equal(["c1_relu"], upstream.Graph.Output.Select(o => o.Name));
         Assert.InRange(upstream.Graph.Node.Count, 1, model.Proto.Graph.Node.Count / 2);
         Assert.True(upstream.Graph.Initializer.Count < model.Proto.Graph.Initializer.Count, "the later layers' weights were copied");
-        var sample = DataSpec.Parse("synthetic:1").Open(EdgeCompress.Compression.Runtime.ModelInputs.Of(model), 1).First();
-        using var full = EdgeCompress.Compression.Runtime.ModelRunner.Create(model, "full", new() { ExtraOutputs = ["c1_relu"] });
-        using var pass = EdgeCompress.Compression.Runtime.ModelRunner.Create(model, "pass", new() { ExtraOutputs = ["c1_relu"], OnlyExtraOutputs = true });
+        var sample = DataSpec.Parse("synthetic:1").Open(EdgeCompress.Compression.Execution.ModelInputs.Of(model), 1).First();
+        using var full = EdgeCompress.Compression.Execution.ModelRunner.Create(model, "full", new() { ExtraOutputs = ["c1_relu"] });
+        using var pass = EdgeCompress.Compression.Execution.ModelRunner.Create(model, "pass", new() { ExtraOutputs = ["c1_relu"], OnlyExtraOutputs = true });
         var expected = full.Run(sample).Single(o => o.Name == "c1_relu").Values;
         var got = Assert.Single(pass.Run(sample));
         Assert.Equal("c1_relu", got.Name);
@@ -154,12 +154,12 @@ public class CalibrationTests
     public void Evaluation_batches_shrink_with_the_activations_a_run_computes()
     {
         var model = TestModels.SmallCnn();
-        var sample = DataSpec.Parse("synthetic:1").Open(EdgeCompress.Compression.Runtime.ModelInputs.Of(model), 1).First();
+        var sample = DataSpec.Parse("synthetic:1").Open(EdgeCompress.Compression.Execution.ModelInputs.Of(model), 1).First();
         // 28x28 with 16 and 32 channels: about 170 KB of float tensors per sample, so 64 fit easily in 512 MiB.
-        Assert.Equal(64, EdgeCompress.Compression.Runtime.ActivationSizes.BatchFor(model, sample, 64));
-        var small = EdgeCompress.Compression.Runtime.ActivationSizes.BatchFor(model, sample, 64, bound: 1 << 20);
+        Assert.Equal(64, EdgeCompress.Compression.Execution.ActivationSizes.BatchFor(model, sample, 64));
+        var small = EdgeCompress.Compression.Execution.ActivationSizes.BatchFor(model, sample, 64, bound: 1 << 20);
         Assert.InRange(small, 2, 16);
-        Assert.Equal(1, EdgeCompress.Compression.Runtime.ActivationSizes.BatchFor(model, sample, 64, bound: 1000));
+        Assert.Equal(1, EdgeCompress.Compression.Execution.ActivationSizes.BatchFor(model, sample, 64, bound: 1000));
     }
 
     private sealed class SyncProgress(Action<string> report) : IProgress<string>

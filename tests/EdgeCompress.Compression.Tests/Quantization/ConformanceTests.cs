@@ -1,9 +1,10 @@
 using EdgeCompress.Compression.Evaluation;
 using EdgeCompress.Compression.Quantization;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using Xunit.Abstractions;
+using EdgeCompress.Runtime;
 
 namespace EdgeCompress.Compression.Tests.Quantization;
 

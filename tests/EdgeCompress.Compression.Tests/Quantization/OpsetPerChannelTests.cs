@@ -1,6 +1,6 @@
 using EdgeCompress.Compression.GraphPrep;
 using EdgeCompress.Compression.Quantization;
-using EdgeCompress.Compression.Runtime;
+using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 

@@ -2,7 +2,7 @@ using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
 
-namespace EdgeCompress.Compression.Runtime;
+namespace EdgeCompress.Compression.Execution;
 
 /// <summary>
 /// Bytes per sample of a model's intermediate float tensors at the data's real input shape: from shape inference

@@ -2,7 +2,7 @@ using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
 
-namespace EdgeCompress.Compression.Runtime;
+namespace EdgeCompress.Compression.Execution;
 
 /// <summary>
 /// What edgec records in a model it writes (ONNX metadata_props), so later commands reuse it without retyping: the

@@ -2,7 +2,7 @@ using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
 
-namespace EdgeCompress.Compression.Runtime;
+namespace EdgeCompress.Compression.Execution;
 
 /// <summary>A model's real inputs as data sources need them, read from the graph without starting ONNX Runtime
 /// (so bad data can be refused before any work starts).</summary>

@@ -1,4 +1,4 @@
-namespace EdgeCompress.Compression.Runtime;
+namespace EdgeCompress.Runtime;
 
 /// <summary>ONNX Runtime refused or failed a model: the message names the model and, where ORT says, the node.</summary>
 public sealed class ModelRunException : Exception

@@ -3,7 +3,7 @@ using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
 
-namespace EdgeCompress.Compression.Runtime;
+namespace EdgeCompress.Compression.Execution;
 
 /// <summary>
 /// <c>--input-shape NAME=1x16000</c>: fixes a model's dynamic input axes for the work (data, calibration, shape

@@ -1,10 +1,11 @@
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
+using EdgeCompress.Runtime;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace EdgeCompress.Compression.Runtime;
+namespace EdgeCompress.Compression.Execution;
 
 /// <summary>One output of a run: its name, shape and values widened to float.</summary>
 public sealed record RunOutput(string Name, long[] Dims, float[] Values);
@@ -15,8 +16,7 @@ public delegate void FloatOutputVisitor(string name, ReadOnlySpan<float> values)
 /// <summary>Options for creating an ONNX Runtime session.</summary>
 public sealed class RunnerOptions
 {
-    /// <summary>Intra-op threads; 0 means every processor this process may use. (ONNX Runtime's own default counts
-    /// physical cores and, on a 2-vCPU VM, ran DeepLabV3 at 1024x1024 on one: 7.8 s a sample against 4.6 s with 2.)</summary>
+    /// <summary>Intra-op threads; 0 means every processor this process may use (see <see cref="SessionSettings.Threads"/>).</summary>
     public int Threads { get; init; } = 1;
 
     /// <summary>Graph optimisation level ONNX Runtime applies at load.</summary>
@@ -35,18 +35,16 @@ public sealed class RunnerOptions
 
 /// <summary>
 /// Owns one ONNX Runtime session over a model and runs <see cref="Sample"/>s through it. Every ORT failure is turned
-/// into a <see cref="ModelRunException"/> naming the model. Dispose to free the native session.
+/// into a <see cref="ModelRunException"/> naming the model (<see cref="OrtSessions"/>). Dispose to free the native session.
 /// </summary>
 public sealed class ModelRunner : IDisposable
 {
     private readonly InferenceSession _session;
-    private readonly SessionOptions _options;
     private readonly string[] _outputNames;
 
-    private ModelRunner(InferenceSession session, SessionOptions options, string label, string[] outputNames)
+    private ModelRunner(InferenceSession session, string label, string[] outputNames)
     {
         _session = session;
-        _options = options;
         Label = label;
         _outputNames = outputNames;
         Inputs = session.InputMetadata
@@ -144,26 +142,19 @@ public sealed class ModelRunner : IDisposable
 
     private static ModelRunner Create(byte[] bytes, string label, RunnerOptions options, string[] outputs)
     {
-        var so = new SessionOptions
-        {
-            IntraOpNumThreads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount,
-            InterOpNumThreads = 1,
-            GraphOptimizationLevel = options.Optimization,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            EnableMemoryPattern = options.MemoryPattern,
-            // ORT's warnings (legacy opsets, optimizer notes) are not the user's business; errors still surface as exceptions.
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
-        };
-        try
-        {
-            var session = new InferenceSession(bytes, so);
-            return new ModelRunner(session, so, label, outputs);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            so.Dispose();
-            throw new ModelRunException($"{label}: ONNX Runtime cannot load the model: {FirstLine(e.Message)}", e);
-        }
+        var settings = new SessionSettings { Threads = options.Threads, Optimization = options.Optimization, MemoryPattern = options.MemoryPattern };
+        return new ModelRunner(OrtSessions.Open(bytes, settings, label), label, outputs);
+    }
+
+    /// <summary>
+    /// Binds <paramref name="sample"/> as this session's inputs once, for timing: the loop runs the session exactly as
+    /// edged and local bench do (<see cref="InferenceLoop"/>), so a p50 means the same wherever it is measured. Dispose
+    /// the loop before the runner.
+    /// </summary>
+    public InferenceLoop Bind(Sample sample)
+    {
+        var (names, values) = Feed(sample);
+        return new InferenceLoop(_session, [values], [.. names], Label, ownsInputs: true);
     }
 
     /// <summary>Runs one sample (or batch) and returns every output widened to float.</summary>
@@ -207,27 +198,14 @@ public sealed class ModelRunner : IDisposable
 
     private void RunRaw(Sample sample, Action<IReadOnlyList<OrtValue>> use)
     {
-        ArgumentNullException.ThrowIfNull(sample);
-        var values = new List<OrtValue>(sample.Inputs.Count);
+        var (names, values) = Feed(sample);
         try
         {
-            var names = new List<string>(sample.Inputs.Count);
-            for (var i = 0; i < sample.Inputs.Count; i++)
-            {
-                var t = sample.Inputs[i];
-                var spec = Inputs.FirstOrDefault(s => s.Name == t.Name) ?? Inputs[i];
-                names.Add(spec.Name);
-                values.Add(ToOrtValue(t, spec.ElementType));
-            }
             // Held in a local and disposed after the run: an inline `new RunOptions()` can be finalized by the GC while
             // the native Run is still reading it (seen as "Exiting due to terminate flag being set to true").
             using var runOptions = new RunOptions();
-            using var results = _session.Run(runOptions, names, values, _outputNames);
+            using var results = OrtSessions.Guard(Label, "ONNX Runtime failed to run the model", () => _session.Run(runOptions, names, values, _outputNames));
             use(results);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw new ModelRunException($"{Label}: ONNX Runtime failed to run the model: {FirstLine(e.Message)}", e);
         }
         finally
         {
@@ -235,6 +213,30 @@ public sealed class ModelRunner : IDisposable
             {
                 v.Dispose();
             }
+        }
+    }
+
+    /// <summary>The sample's tensors as ONNX Runtime values for this session's inputs (by name, else by position).</summary>
+    private (List<string> Names, List<OrtValue> Values) Feed(Sample sample)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        var names = new List<string>(sample.Inputs.Count);
+        var values = new List<OrtValue>(sample.Inputs.Count);
+        try
+        {
+            for (var i = 0; i < sample.Inputs.Count; i++)
+            {
+                var t = sample.Inputs[i];
+                var spec = Inputs.FirstOrDefault(s => s.Name == t.Name) ?? Inputs[i];
+                names.Add(spec.Name);
+                values.Add(ToOrtValue(t, spec.ElementType));
+            }
+            return (names, values);
+        }
+        catch
+        {
+            values.ForEach(v => v.Dispose());
+            throw;
         }
     }
 
@@ -272,22 +274,15 @@ public sealed class ModelRunner : IDisposable
         {
             return new RunOutput(name, [], []);
         }
-        return new RunOutput(name, value.GetTensorTypeAndShape().Shape, EdgeCompress.Runtime.TensorFloats.Of(value) ?? []);
+        return new RunOutput(name, value.GetTensorTypeAndShape().Shape, TensorFloats.Of(value) ?? []);
     }
 
     /// <summary>Maps ONNX Runtime's element type enum onto the ONNX one (they share numbering).</summary>
     public static TensorProto.Types.DataType ToOnnxType(TensorElementType t) => (TensorProto.Types.DataType)(int)t;
 
-    private static string FirstLine(string s)
-    {
-        var i = s.IndexOfAny(['\r', '\n']);
-        return i < 0 ? s : s[..i];
-    }
-
     /// <inheritdoc />
     public void Dispose()
     {
         _session.Dispose();
-        _options.Dispose();
     }
 }
