@@ -30,7 +30,7 @@ public sealed class CliContext
 }
 
 /// <summary>Bad input or usage: the command prints the message as one line and exits with code 2.</summary>
-public sealed class UsageException : Exception
+public sealed class UsageException : EdgeCompress.Onnx.InputException
 {
     /// <summary>Creates the exception with a one-line message naming the file or option at fault.</summary>
     public UsageException(string message) : base(message) { }

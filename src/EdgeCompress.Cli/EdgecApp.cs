@@ -74,10 +74,9 @@ public static class EdgecApp
     }
 
     /// <summary>
-    /// The one choke point turning failures into what a user sees: bad input (usage, unreadable or malformed files)
-    /// becomes one "edgec: ..." line and exit 2; work that could not do what was asked one line and exit 1; Ctrl-C exit
-    /// 130; anything else is a fault, shown as one line with its type (the stack trace with EDGEC_DEBUG=1) and exit 1.
-    /// Every command's action goes through here.
+    /// The one choke point turning failures into what a user sees, one "edgec: ..." line and the exit code
+    /// <see cref="ExitCodes"/> gives (bad input 2, failed work 1, Ctrl-C 130, a fault 1 with its type named and the
+    /// stack trace with EDGEC_DEBUG=1). Every command's action goes through here.
     /// </summary>
     public static Func<ParseResult, CancellationToken, Task<int>> Guarded(CliContext ctx, Func<ParseResult, CancellationToken, Task<int>> action) =>
         async (parse, ct) =>
@@ -86,52 +85,15 @@ public static class EdgecApp
             {
                 return await action(parse, ct).ConfigureAwait(false);
             }
-            catch (UsageException e)
-            {
-                await ctx.Error.WriteLineAsync($"edgec: {e.Message}").ConfigureAwait(false);
-                return ExitUsage;
-            }
-            catch (OnnxFormatException e)
-            {
-                await ctx.Error.WriteLineAsync($"edgec: {e.Message}").ConfigureAwait(false);
-                return ExitUsage;
-            }
-            catch (EdgeCompress.Data.DataException e)
-            {
-                await ctx.Error.WriteLineAsync($"edgec: {e.Message}").ConfigureAwait(false);
-                return ExitUsage;
-            }
-            catch (ModelRunException e)
-            {
-                // ONNX Runtime refused the model or the data given for it: input the user can change.
-                await ctx.Error.WriteLineAsync($"edgec: {e.Message.Split('\n', 2)[0].Trim()}").ConfigureAwait(false);
-                return ExitUsage;
-            }
-            catch (EdgeCompress.Profiles.ProfileException e)
-            {
-                await ctx.Error.WriteLineAsync($"edgec: {e.Message}").ConfigureAwait(false);
-                return ExitUsage;
-            }
-            catch (EdgeCompress.Compression.Passes.WorkFailedException e)
-            {
-                await ctx.Error.WriteLineAsync($"edgec: {e.Message}").ConfigureAwait(false);
-                return ExitCheckFailed;
-            }
-            catch (OperationCanceledException)
-            {
-                await ctx.Error.WriteLineAsync("edgec: interrupted").ConfigureAwait(false);
-                return ExitInterrupted;
-            }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                // A fault (a bug, or a runtime failure nobody mapped to a message): one line a user can report, the
-                // stack trace only on request, and the exit code of work that failed.
-                await ctx.Error.WriteLineAsync($"edgec: internal error: {e.GetType().Name}: {e.Message.Split('\n', 2)[0].Trim()} (set EDGEC_DEBUG=1 for the stack trace)").ConfigureAwait(false);
-                if (Environment.GetEnvironmentVariable("EDGEC_DEBUG") is "1")
+                var outcome = ExitCodes.Of(e);
+                await ctx.Error.WriteLineAsync($"edgec: {outcome.Line}").ConfigureAwait(false);
+                if (outcome.Fault && Environment.GetEnvironmentVariable("EDGEC_DEBUG") is "1")
                 {
                     await ctx.Error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
                 }
-                return ExitCheckFailed;
+                return outcome.Code;
             }
         };
 }

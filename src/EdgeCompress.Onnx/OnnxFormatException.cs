@@ -4,7 +4,7 @@ namespace EdgeCompress.Onnx;
 /// Thrown when a file or stream is not a usable ONNX model: the message is one line meant for the user and names
 /// the file, and where known the tensor, node or field at fault.
 /// </summary>
-public sealed class OnnxFormatException : Exception
+public sealed class OnnxFormatException : InputException
 {
     /// <summary>Creates the exception with a one-line, user-facing message.</summary>
     public OnnxFormatException(string message) : base(message) { }

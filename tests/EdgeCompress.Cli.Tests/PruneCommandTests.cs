@@ -63,7 +63,7 @@ public sealed class PruneCommandTests : IDisposable
     {
         var (code, _, stderr) = await Run("prune", _model, "--out", OutPath, "--channels", ratio);
         Assert.Equal(2, code);
-        Assert.Equal($"edgec: cnn.onnx: --channels must be a fraction in (0, 1), got {ratio}", stderr.Trim());
+        Assert.Equal($"edgec: --channels must be a fraction in (0, 1), got {ratio}", stderr.Trim());
         Assert.False(File.Exists(OutPath));
     }
 
@@ -72,7 +72,7 @@ public sealed class PruneCommandTests : IDisposable
     {
         var (code, _, stderr) = await Run("prune", _model, "--out", OutPath, "--channels", "0.3", "--only", "fc");
         Assert.Equal(2, code);
-        Assert.Equal("edgec: cnn.onnx: layer fc cannot be pruned: its channels are model output 'logits'", stderr.Trim());
+        Assert.Equal("edgec: layer fc cannot be pruned: its channels are model output 'logits'", stderr.Trim());
         Assert.False(File.Exists(OutPath));
     }
 

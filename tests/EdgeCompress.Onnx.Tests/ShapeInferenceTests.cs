@@ -212,9 +212,9 @@ public class ShapeInferenceTests
         var m = new ModelBuilder().Input("x", "batch", 3, 32, 32).Weight("w", 4, 3, 3, 3).Node("Conv", ["x", "w"], ["y"]).Build();
         Assert.Equal("batchx4x30x30", Shape(m, "y"));
         Assert.Equal("8x4x30x30", Shape(m, "y", new Dictionary<string, long[]> { ["x"] = [8, 3, 32, 32] }));
-        var e = Assert.Throws<ArgumentException>(() => ShapeInference.Infer(m, new Dictionary<string, long[]> { ["x"] = [8, 3, 32] }));
+        var e = Assert.Throws<InputException>(() => ShapeInference.Infer(m, new Dictionary<string, long[]> { ["x"] = [8, 3, 32] }));
         Assert.Contains("rank 4", e.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => ShapeInference.Infer(m, new Dictionary<string, long[]> { ["nope"] = [1] }));
+        Assert.Throws<InputException>(() => ShapeInference.Infer(m, new Dictionary<string, long[]> { ["nope"] = [1] }));
     }
 
     [Fact]

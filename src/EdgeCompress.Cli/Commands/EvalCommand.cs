@@ -55,11 +55,7 @@ internal static class EvalCommand
             {
                 report = ModelEvaluator.Evaluate(m, spec, b, options, new LineProgress(ctx.Error), ct);
             }
-            catch (ModelRunException e)
-            {
-                throw new UsageException(e.Message, e);
-            }
-            catch (ArgumentException e) when (b is not null && e is not ArgumentNullException)
+            catch (InputException e) when (b is not null && e is not (DataException or UsageException))
             {
                 // Fidelity and accuracy need the two models to answer in the same shape.
                 throw new UsageException($"{parse.GetValue(baseline)!.Name}: cannot be compared with {parse.GetValue(model)!.Name}: {e.Message}", e);

@@ -64,15 +64,7 @@ internal static class FactorizeCommand
             var checkSpec = PreprocessFlag.Spec(parse.GetValue(check), pre);
             PreprocessFlag.Describe(ctx, ModelInputs.Of(original), calibrationSpec, finetuneSpec, checkSpec);
 
-            PassResult result;
-            try
-            {
-                result = new FactorizePass(options).Apply(original, new LineProgress(ctx.Error, "factorize: "), ct);
-            }
-            catch (ArgumentException e) when (e is not ArgumentNullException)
-            {
-                throw new UsageException($"{input.Name}: {e.Message}", e);
-            }
+            var result = new FactorizePass(options).Apply(original, new LineProgress(ctx.Error, "factorize: "), ct);
             foreach (var w in result.Record.Warnings)
             {
                 ctx.Warn(w);
@@ -151,14 +143,7 @@ internal static class FactorizeCommand
             Exclude = exclude.ToHashSet(StringComparer.Ordinal),
             Calibration = calibration,
         };
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e) when (e is not ArgumentNullException)
-        {
-            throw new UsageException(e.Message, e);
-        }
+        options.Validate();
         return options;
     }
 

@@ -99,15 +99,7 @@ internal static class OptimizeCommand
                 GuardLimits = guard.Limits,
                 Tool = $"edgec {typeof(OptimizeCommand).Assembly.GetName().Version}",
             };
-            OptimizeOutcome outcome;
-            try
-            {
-                outcome = await new OptimizeRunner(Catalog(training), measurer).RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
-            }
-            catch (ArgumentException e) when (e is not ArgumentNullException)
-            {
-                throw new UsageException(e.Message, e);
-            }
+            var outcome = await new OptimizeRunner(Catalog(training), measurer).RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
             if (onBoard?.PresentedFingerprint is { } fingerprint)
             {
                 FleetTargets.PinFirstContact(registry!, [(registry!.Get(parse.GetValue(device)!), fingerprint)], ctx);

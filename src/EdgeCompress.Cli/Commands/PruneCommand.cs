@@ -123,58 +123,47 @@ internal static class PruneCommand
         PreprocessFlag.Describe(ctx, ModelInputs.Of(model), eval, fineTune);
         // Progress only on a terminal: piped output stays results, warnings and errors.
         IProgress<string>? progress = ctx.Interactive ? new LineProgress(ctx.Error, "... ") : null;
-        try
+        if (sweep is not null)
         {
-            if (sweep is not null)
-            {
-                PrintSweep(ctx, model, ParseRatios(sweep), r => ChannelOptions(parse, o, r, pre), eval!, progress, ct);
-                return EdgecApp.ExitOk;
-            }
-            var result = sparsity is not null
-                ? new UnstructuredPruningPass(new UnstructuredPruningOptions
-                {
-                    Sparsity = sparsity.Value,
-                    PerLayer = parse.GetValue(o.PerLayer),
-                    IncludeFirstAndLast = parse.GetValue(o.AllLayers),
-                    Exclude = parse.GetValue(o.Exclude) ?? [],
-                }).Apply(model, progress, ct)
-                : new ChannelPruningPass(ChannelOptions(parse, o, channels!.Value, pre)).Apply(model, progress, ct);
-            var pruned = result.Model;
-            if (fineTune is { } fineTuneData)
-            {
-                // Fine-tuning takes minutes: its progress goes to stderr even when pruning itself stays quiet.
-                pruned = await FineTuneAsync(parse, pruned, model, fineTuneData, progress ?? new LineProgress(ctx.Error, "prune: "), ct).ConfigureAwait(false);
-            }
-            PruneOutput.Print(ctx, modelFile.Name, outFile!.Name, result.Record);
-            // The guard always runs: on --eval, else the data the run already used, else random inputs (said so).
-            var (judgeData, whyNone) = GuardReport.DataFor(model, eval, fineTune, Spec(parse.GetValue(o.Calibration), pre), Spec(parse.GetValue(o.RecalibrateBn), pre));
-            if (judgeData is null)
-            {
-                GuardReport.PrintNotMeasured(ctx, whyNone!, guardSettings);
-            }
-            else if (!GuardReport.Print(ctx, QualityCheck.Compare(model, pruned, judgeData, guardSettings, progress, ct), guardSettings))
-            {
-                await ctx.Error.WriteLineAsync("edgec: quality budget missed (see the guard line above); nothing written").ConfigureAwait(false);
-                return EdgecApp.ExitCheckFailed;
-            }
-            if (parse.GetValue(o.Bench))
-            {
-                PruneOutput.PrintLatency(ctx, PruneStudy.CompareLatency(model, pruned, cancellationToken: ct));
-            }
-            shapes.Restore(pruned);
-            ModelMetadata.Record(pruned, fineTune ?? eval, ModelInputs.Of(model), guardSettings.Metric?.Template);
-            pruned.Save(outFile.FullName);
-            await ctx.Out.WriteLineAsync($"wrote {outFile.FullName}").ConfigureAwait(false);
+            PrintSweep(ctx, model, ParseRatios(sweep), r => ChannelOptions(parse, o, r, pre), eval!, progress, ct);
             return EdgecApp.ExitOk;
         }
-        catch (ArgumentException e) when (e is not ArgumentNullException)
+        var result = sparsity is not null
+            ? new UnstructuredPruningPass(new UnstructuredPruningOptions
+            {
+                Sparsity = sparsity.Value,
+                PerLayer = parse.GetValue(o.PerLayer),
+                IncludeFirstAndLast = parse.GetValue(o.AllLayers),
+                Exclude = parse.GetValue(o.Exclude) ?? [],
+            }).Apply(model, progress, ct)
+            : new ChannelPruningPass(ChannelOptions(parse, o, channels!.Value, pre)).Apply(model, progress, ct);
+        var pruned = result.Model;
+        if (fineTune is { } fineTuneData)
         {
-            throw new UsageException($"{modelFile.Name}: {e.Message}", e);
+            // Fine-tuning takes minutes: its progress goes to stderr even when pruning itself stays quiet.
+            pruned = await FineTuneAsync(parse, pruned, model, fineTuneData, progress ?? new LineProgress(ctx.Error, "prune: "), ct).ConfigureAwait(false);
         }
-        catch (ModelRunException e)
+        PruneOutput.Print(ctx, modelFile.Name, outFile!.Name, result.Record);
+        // The guard always runs: on --eval, else the data the run already used, else random inputs (said so).
+        var (judgeData, whyNone) = GuardReport.DataFor(model, eval, fineTune, Spec(parse.GetValue(o.Calibration), pre), Spec(parse.GetValue(o.RecalibrateBn), pre));
+        if (judgeData is null)
         {
-            throw new UsageException(e.Message, e);
+            GuardReport.PrintNotMeasured(ctx, whyNone!, guardSettings);
         }
+        else if (!GuardReport.Print(ctx, QualityCheck.Compare(model, pruned, judgeData, guardSettings, progress, ct), guardSettings))
+        {
+            await ctx.Error.WriteLineAsync("edgec: quality budget missed (see the guard line above); nothing written").ConfigureAwait(false);
+            return EdgecApp.ExitCheckFailed;
+        }
+        if (parse.GetValue(o.Bench))
+        {
+            PruneOutput.PrintLatency(ctx, PruneStudy.CompareLatency(model, pruned, cancellationToken: ct));
+        }
+        shapes.Restore(pruned);
+        ModelMetadata.Record(pruned, fineTune ?? eval, ModelInputs.Of(model), guardSettings.Metric?.Template);
+        pruned.Save(outFile.FullName);
+        await ctx.Out.WriteLineAsync($"wrote {outFile.FullName}").ConfigureAwait(false);
+        return EdgecApp.ExitOk;
     }
 
     private static ChannelPruningOptions ChannelOptions(ParseResult parse, Opts o, double ratio, Preprocess? pre) => new()

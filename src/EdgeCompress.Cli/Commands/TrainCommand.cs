@@ -112,20 +112,8 @@ internal static class TrainCommand
             var client = new TrainingClient();
             client.Log += line => ctx.Error.WriteLine(line);
             var progress = new SyncProgress<TrainingProgress>(p => ctx.Error.WriteLine(ProgressText.Format(p)));
-            TrainingResult result;
-            try
-            {
-                result = await client.RunAsync(request, progress, ct).ConfigureAwait(false);
-            }
-            catch (TrainingException e) when (e.Kind != TrainingErrorKind.Fault)
-            {
-                throw new UsageException(e.Message, e);
-            }
-            catch (TrainingException e)
-            {
-                await ctx.Error.WriteLineAsync($"edgec: training failed: {e.Message}").ConfigureAwait(false);
-                return EdgecApp.ExitCheckFailed;
-            }
+            // A TrainingException goes to the exit mapper: bad input or setup 2, a failure in the worker 1.
+            var result = await client.RunAsync(request, progress, ct).ConfigureAwait(false);
             if (result.Cancelled)
             {
                 await ctx.Error.WriteLineAsync($"edgec: interrupted; no model written; checkpoint kept in {result.CheckpointPath}; rerun with --resume to continue").ConfigureAwait(false);

@@ -38,15 +38,7 @@ internal static class InspectReportBuilder
             }
         }
 
-        ShapeInferenceResult shapes;
-        try
-        {
-            shapes = ShapeInference.Infer(model, used);
-        }
-        catch (ArgumentException e) when (e is not ArgumentNullException)
-        {
-            throw new UsageException($"--input-shape: {e.Message}", e);
-        }
+        var shapes = ShapeInference.Infer(model, used);
         var cost = CostModel.Compute(model, shapes);
         var findings = ModelValidator.Validate(model);
         var graphs = ModelWalker.GraphAndSubgraphs(graph.Proto).ToArray();

@@ -1,3 +1,5 @@
+using EdgeCompress.Onnx;
+
 namespace EdgeCompress.Compression.Evaluation;
 
 /// <summary>Running top-1/top-5 accuracy over batches of logits [N, classes] and their labels.</summary>
@@ -33,7 +35,7 @@ public sealed class Accuracy
         }
         if (logits.Length % labels.Length != 0)
         {
-            throw new ArgumentException($"output of {logits.Length} values does not split into {labels.Length} rows");
+            throw new InputException($"output of {logits.Length} values does not split into {labels.Length} rows");
         }
         var classes = logits.Length / labels.Length;
         Classes = classes;
@@ -43,7 +45,7 @@ public sealed class Accuracy
             var label = labels[r];
             if (label < 0 || label >= classes)
             {
-                throw new ArgumentException($"label {label} is outside the model's {classes} output classes");
+                throw new InputException($"label {label} is outside the model's {classes} output classes");
             }
             // Rank = classes an argmax would put first: higher scores, and equal scores at a lower index (argmax
             // takes the first maximum), so a model whose logits all tie is not credited with every label.

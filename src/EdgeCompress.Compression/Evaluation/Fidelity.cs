@@ -1,3 +1,5 @@
+using EdgeCompress.Onnx;
+
 namespace EdgeCompress.Compression.Evaluation;
 
 /// <summary>How close a model's outputs stay to a reference model's: cosine similarity and error figures,
@@ -34,7 +36,7 @@ public sealed class Fidelity
     {
         if (reference.Length != candidate.Length)
         {
-            throw new ArgumentException($"outputs differ in size: {reference.Length} vs {candidate.Length} values");
+            throw new InputException($"outputs differ in size: {reference.Length} vs {candidate.Length} values");
         }
         for (var i = 0; i < reference.Length; i++)
         {

@@ -108,7 +108,7 @@ public sealed class ActivationSizes
         {
             return ShapeInference.Infer(model, shapes);
         }
-        catch (ArgumentException)
+        catch (InputException)
         {
             // The sample's dims and the declared ones disagree in a way inference refuses (ORT decides at run time):
             // every size is then measured.

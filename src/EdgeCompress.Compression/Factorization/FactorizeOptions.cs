@@ -1,3 +1,4 @@
+using EdgeCompress.Onnx;
 using System.Globalization;
 
 namespace EdgeCompress.Compression.Factorization;
@@ -77,47 +78,47 @@ public sealed class FactorizeOptions
     /// <summary>CP-ALS stops when the relative error changes by less than this between sweeps.</summary>
     public double CpTolerance { get; init; } = 1e-5;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the option when a setting is out of range.</summary>
+    /// <summary>Throws <see cref="InputException"/> naming the option when a setting is out of range.</summary>
     public void Validate()
     {
         if (Selection == RankSelection.Energy && !(Energy > 0 && Energy <= 1))
         {
-            throw new ArgumentException($"--rank-energy must be in (0, 1], got {Format(Energy)}");
+            throw new InputException($"--rank-energy must be in (0, 1], got {Format(Energy)}");
         }
         if (Selection == RankSelection.ParamsFraction && !(ParamsFraction > 0 && ParamsFraction < 1))
         {
-            throw new ArgumentException($"--params must be a fraction in (0, 1), got {Format(ParamsFraction)}");
+            throw new InputException($"--params must be a fraction in (0, 1), got {Format(ParamsFraction)}");
         }
         if (Selection == RankSelection.Fixed && Rank is null && NodeRanks.Count == 0)
         {
-            throw new ArgumentException("fixed ranks need --rank R or --rank NODE=R");
+            throw new InputException("fixed ranks need --rank R or --rank NODE=R");
         }
         if (Calibration is not null && Selection != RankSelection.ParamsFraction)
         {
-            throw new ArgumentException($"--calibration {Calibration.Text}: only used with --params (it measures each layer's output error to spread the ranks)");
+            throw new InputException($"--calibration {Calibration.Text}: only used with --params (it measures each layer's output error to spread the ranks)");
         }
         if (Rank is < 1)
         {
-            throw new ArgumentException($"--rank must be at least 1, got {Rank}");
+            throw new InputException($"--rank must be at least 1, got {Rank}");
         }
         foreach (var (node, rank) in NodeRanks)
         {
             if (rank < 1)
             {
-                throw new ArgumentException($"--rank {node}={rank}: a rank must be at least 1");
+                throw new InputException($"--rank {node}={rank}: a rank must be at least 1");
             }
         }
         if (RoundTo < 1)
         {
-            throw new ArgumentException($"--round-to must be at least 1, got {RoundTo}");
+            throw new InputException($"--round-to must be at least 1, got {RoundTo}");
         }
         if (!(MinSaving >= 0 && MinSaving < 1))
         {
-            throw new ArgumentException($"--min-saving must be in [0, 1), got {Format(MinSaving)}");
+            throw new InputException($"--min-saving must be in [0, 1), got {Format(MinSaving)}");
         }
         if (HooiIterations < 0 || CpMaxIterations < 1 || !(CpTolerance > 0))
         {
-            throw new ArgumentException("HOOI iterations must be >= 0, CP iterations >= 1 and the CP tolerance > 0");
+            throw new InputException("HOOI iterations must be >= 0, CP iterations >= 1 and the CP tolerance > 0");
         }
     }
 

@@ -50,7 +50,7 @@ public sealed class FactorizePass : ICompressionPass
             var label = OnnxGraph.NodeLabel(node);
             if (_options.NodeRanks.ContainsKey(label) || _options.NodeRanks.ContainsKey(node.Name))
             {
-                throw new ArgumentException($"--rank {label}: node '{label}' cannot be factorized: {reason}");
+                throw new InputException($"--rank {label}: node '{label}' cannot be factorized: {reason}");
             }
             if (reason != "excluded")
             {
@@ -161,7 +161,7 @@ public sealed class FactorizePass : ICompressionPass
         }
         catch (Exception e) when (e is ModelRunException or DataException)
         {
-            throw new ArgumentException($"--calibration {_options.Calibration.Text}: {e.Message}", e);
+            throw new InputException($"--calibration {_options.Calibration.Text}: {e.Message}", e);
         }
     }
 
@@ -175,11 +175,11 @@ public sealed class FactorizePass : ICompressionPass
         }
         foreach (var name in _options.Exclude.Where(n => !names.Contains(n)))
         {
-            throw new ArgumentException($"--exclude {name}: no node with that name in the model");
+            throw new InputException($"--exclude {name}: no node with that name in the model");
         }
         foreach (var name in _options.NodeRanks.Keys.Where(n => !names.Contains(n)))
         {
-            throw new ArgumentException($"--rank {name}=...: no node with that name in the model");
+            throw new InputException($"--rank {name}=...: no node with that name in the model");
         }
     }
 

@@ -1,3 +1,4 @@
+using EdgeCompress.Onnx;
 using System.Globalization;
 
 namespace EdgeCompress.Compression.Factorization;
@@ -49,7 +50,7 @@ internal static class RankSelector
                         var message = $"node '{plan.Label}': rank {rank} is larger than this {plan.Method} layer allows ({max})";
                         if (named)
                         {
-                            throw new ArgumentException($"--rank {plan.Label}={rank}: " + message[(message.IndexOf(':', StringComparison.Ordinal) + 2)..]);
+                            throw new InputException($"--rank {plan.Label}={rank}: " + message[(message.IndexOf(':', StringComparison.Ordinal) + 2)..]);
                         }
                         warnings.Add(message + "; left dense");
                         choices[plan] = new RankChoice(null, $"rank {rank} > {max}");

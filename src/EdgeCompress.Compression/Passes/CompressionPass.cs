@@ -46,7 +46,7 @@ public interface ICompressionPass
     /// <summary>Stable name used in recipes and manifests.</summary>
     string Name { get; }
 
-    /// <summary>Runs the pass. Throws <see cref="OnnxFormatException"/> or <see cref="ArgumentException"/> with a
+    /// <summary>Runs the pass. Throws <see cref="OnnxFormatException"/> or <see cref="InputException"/> with a
     /// one-line message naming the node for input it cannot handle.</summary>
     PassResult Apply(OnnxModel model, IProgress<string>? progress = null, CancellationToken cancellationToken = default);
 }

@@ -162,7 +162,7 @@ public sealed class ChannelPruningPass : ICompressionPass
             {
                 if (asked)
                 {
-                    throw new ArgumentException($"layer {names.First(only.Contains)} cannot be pruned: {reasons[0]}");
+                    throw new InputException($"layer {names.First(only.Contains)} cannot be pruned: {reasons[0]}");
                 }
                 record.Warnings.Add($"layer {groupLabel} not pruned: {reasons[0]}");
                 continue;
@@ -221,7 +221,7 @@ public sealed class ChannelPruningPass : ICompressionPass
         var known = model.Graph.Nodes.Select(OnnxGraph.NodeLabel).ToHashSet(StringComparer.Ordinal);
         foreach (var n in names.Where(n => !known.Contains(n)))
         {
-            throw new ArgumentException($"{option}: the model has no node named '{n}'");
+            throw new InputException($"{option}: the model has no node named '{n}'");
         }
     }
 

@@ -74,35 +74,35 @@ public sealed class ChannelPruningOptions
     /// <summary>Rows used for BN recalibration.</summary>
     public int RecalibrationRows { get; init; } = 512;
 
-    /// <summary>Checks the options; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
+    /// <summary>Checks the options; throws <see cref="InputException"/> naming the option at fault.</summary>
     public void Validate()
     {
         if (!(Ratio > 0 && Ratio < 1))
         {
-            throw new ArgumentException($"--channels must be a fraction in (0, 1), got {Ratio}");
+            throw new InputException($"--channels must be a fraction in (0, 1), got {Ratio}");
         }
         if (RoundTo < 1)
         {
-            throw new ArgumentException($"--round-to must be a positive channel count, got {RoundTo}");
+            throw new InputException($"--round-to must be a positive channel count, got {RoundTo}");
         }
         if (TailRatio is { } tail && !(tail >= 0 && tail < 1))
         {
-            throw new ArgumentException($"--tail-ratio must be a fraction in [0, 1), got {tail.ToString(CultureInfo.InvariantCulture)}");
+            throw new InputException($"--tail-ratio must be a fraction in [0, 1), got {tail.ToString(CultureInfo.InvariantCulture)}");
         }
         foreach (var (layer, r) in LayerRatios)
         {
             if (!(r >= 0 && r < 1))
             {
-                throw new ArgumentException($"--layer-ratio {layer}={r.ToString(CultureInfo.InvariantCulture)}: the ratio must be a fraction in [0, 1)");
+                throw new InputException($"--layer-ratio {layer}={r.ToString(CultureInfo.InvariantCulture)}: the ratio must be a fraction in [0, 1)");
             }
         }
         if (Global && (TailRatio is not null || LayerRatios.Count > 0))
         {
-            throw new ArgumentException("--tail-ratio and --layer-ratio set ratios per layer, which --global ranking decides itself; drop one");
+            throw new InputException("--tail-ratio and --layer-ratio set ratios per layer, which --global ranking decides itself; drop one");
         }
         if (Importance == ChannelImportanceKind.Taylor && Calibration is null)
         {
-            throw new ArgumentException("--importance taylor needs --calibration SPEC (data to estimate the loss change on)");
+            throw new InputException("--importance taylor needs --calibration SPEC (data to estimate the loss change on)");
         }
     }
 }
@@ -122,12 +122,12 @@ public sealed class UnstructuredPruningOptions
     /// <summary>Layers (node names) left dense.</summary>
     public IReadOnlyList<string> Exclude { get; init; } = [];
 
-    /// <summary>Checks the options; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
+    /// <summary>Checks the options; throws <see cref="InputException"/> naming the option at fault.</summary>
     public void Validate()
     {
         if (!(Sparsity > 0 && Sparsity < 1))
         {
-            throw new ArgumentException($"--sparsity must be a fraction in (0, 1), got {Sparsity}");
+            throw new InputException($"--sparsity must be a fraction in (0, 1), got {Sparsity}");
         }
     }
 }

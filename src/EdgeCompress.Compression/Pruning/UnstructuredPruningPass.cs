@@ -38,7 +38,7 @@ public sealed class UnstructuredPruningPass : ICompressionPass
         var known = model.Graph.Nodes.Select(OnnxGraph.NodeLabel).ToHashSet(StringComparer.Ordinal);
         foreach (var name in _options.Exclude.Where(n => !known.Contains(n)))
         {
-            throw new ArgumentException($"--exclude: the model has no node named '{name}'");
+            throw new InputException($"--exclude: the model has no node named '{name}'");
         }
         var record = new PassRecord(Name);
         record.Settings["sparsity"] = _options.Sparsity.ToString(CultureInfo.InvariantCulture);
@@ -52,7 +52,7 @@ public sealed class UnstructuredPruningPass : ICompressionPass
             .ToList();
         if (layers.Count == 0)
         {
-            throw new ArgumentException("the model has no Conv, Gemm or MatMul layer with constant float weights to prune");
+            throw new InputException("the model has no Conv, Gemm or MatMul layer with constant float weights to prune");
         }
         var eligible = new List<NodeProto>();
         for (var i = 0; i < layers.Count; i++)

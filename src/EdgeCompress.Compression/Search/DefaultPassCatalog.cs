@@ -66,11 +66,11 @@ public sealed class DefaultPassCatalog : IPassCatalog
                 Calibration = FactorCalibration(context),
             }), Get(s, "fineTune", "false") == "true" ? _fineTuner : null, context),
             "distill-student" => new DistillStudentPass(
-                _students ?? throw new ArgumentException("recipe step distill-student needs the training worker"),
+                _students ?? throw new InputException("recipe step distill-student needs the training worker"),
                 Get(s, "arch", "thin@0.5"),
                 int.Parse(Get(s, "epochs", "3"), CultureInfo.InvariantCulture),
-                context.Spec(context.FineTuneSpec ?? throw new ArgumentException("recipe step distill-student needs fine-tuning data (--finetune SPEC)"))),
-            _ => throw new ArgumentException($"unknown pass '{step.Pass}'; this build has {string.Join(", ", Names)}"),
+                context.Spec(context.FineTuneSpec ?? throw new InputException("recipe step distill-student needs fine-tuning data (--finetune SPEC)"))),
+            _ => throw new InputException($"unknown pass '{step.Pass}'; this build has {string.Join(", ", Names)}"),
         };
     }
 

@@ -180,8 +180,8 @@ public sealed class OptimizeRunner
     public static string FailureReason(Exception e)
     {
         var first = e.Message.Split('\n', 2)[0].Trim();
-        return e is OnnxFormatException or ArgumentException or InvalidOperationException or EdgeCompress.Runtime.ModelRunException
-            or NotSupportedException or IOException or Passes.WorkFailedException || e.GetType().Name is "UsageException"
+        return e is InputException or InvalidOperationException or EdgeCompress.Runtime.ModelRunException
+            or NotSupportedException or IOException or Passes.WorkFailedException
             ? first
             : $"{e.GetType().Name}: {first}";
     }
@@ -201,7 +201,7 @@ public sealed class OptimizeRunner
         var old = ManifestFile.Load(manifestPath);
         if (old.BaselineSha256 != baselineSha || old.Profile != options.Profile.Id || old.Data != options.DataSpec)
         {
-            throw new ArgumentException(
+            throw new InputException(
                 $"{options.OutputDirectory}: holds a search for another model, profile or data; choose an empty --out folder");
         }
         // Keep only variants whose files are still there and unchanged.

@@ -92,20 +92,20 @@ public static class ShapeInference
         foreach (var (name, dims) in inputShapes)
         {
             var input = graph.RealInputs.FirstOrDefault(i => i.Name == name)
-                ?? throw new ArgumentException($"input shape for '{name}': the model has no such input (inputs: {string.Join(", ", graph.RealInputs.Select(i => i.Name))})");
+                ?? throw new InputException($"input shape for '{name}': the model has no such input (inputs: {string.Join(", ", graph.RealInputs.Select(i => i.Name))})");
             if (dims.Any(d => d <= 0))
             {
-                throw new ArgumentException($"input shape for '{name}': dims must be positive, got {string.Join("x", dims)}");
+                throw new InputException($"input shape for '{name}': dims must be positive, got {string.Join("x", dims)}");
             }
             var declared = TensorType.FromValueInfo(input);
             if (declared?.Dims is { } d && d.Count != dims.Length)
             {
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                throw new InputException(string.Create(CultureInfo.InvariantCulture,
                     $"input shape for '{name}': the model declares rank {d.Count} ({declared.ShapeText()}), the given shape has rank {dims.Length}"));
             }
             if (declared?.Dims is { } dd && dd.Select((x, i) => x.IsKnown && x.Value != dims[i]).Any(b => b))
             {
-                throw new ArgumentException($"input shape for '{name}': the model fixes {declared.ShapeText()}, which {string.Join("x", dims)} contradicts");
+                throw new InputException($"input shape for '{name}': the model fixes {declared.ShapeText()}, which {string.Join("x", dims)} contradicts");
             }
         }
     }

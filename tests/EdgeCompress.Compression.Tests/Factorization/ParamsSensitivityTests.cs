@@ -91,7 +91,7 @@ public class ParamsSensitivityTests
     public void Calibration_with_another_rank_selection_is_refused_naming_the_option()
     {
         var options = new FactorizeOptions { Energy = 0.9, Calibration = DataSpec.Parse("synthetic:8") };
-        var e = Assert.Throws<ArgumentException>(options.Validate);
+        var e = Assert.Throws<InputException>(options.Validate);
         Assert.StartsWith("--calibration synthetic:8: only used with --params", e.Message, StringComparison.Ordinal);
     }
 

@@ -80,7 +80,7 @@ public class RankSelectionTests
         var model = FactorTestModels.LowRankMlp(rank: 8);
         var options = new FactorizeOptions { Selection = RankSelection.Fixed, NodeRanks = new Dictionary<string, int> { ["fc2"] = 11 } };
 
-        var e = Assert.Throws<ArgumentException>(() => new FactorizePass(options).Apply(model));
+        var e = Assert.Throws<InputException>(() => new FactorizePass(options).Apply(model));
         Assert.Equal("--rank fc2=11: rank 11 is larger than this svd layer allows (10)", e.Message);
     }
 
@@ -91,7 +91,7 @@ public class RankSelectionTests
     [InlineData(double.NaN)]
     public void Energy_outside_zero_to_one_is_refused(double energy)
     {
-        var e = Assert.Throws<ArgumentException>(() => new FactorizePass(new FactorizeOptions { Energy = energy }).Apply(TestModels.Mlp()));
+        var e = Assert.Throws<InputException>(() => new FactorizePass(new FactorizeOptions { Energy = energy }).Apply(TestModels.Mlp()));
         Assert.StartsWith("--rank-energy must be in (0, 1]", e.Message, StringComparison.Ordinal);
     }
 

@@ -174,7 +174,7 @@ public class ChannelPruningTests
     [Fact]
     public void Asking_explicitly_for_a_layer_that_cannot_be_pruned_is_an_error_naming_it()
     {
-        var e = Assert.Throws<ArgumentException>(() => Prune(TestModels.SmallCnn(), 0.5, only: ["fc"]));
+        var e = Assert.Throws<InputException>(() => Prune(TestModels.SmallCnn(), 0.5, only: ["fc"]));
         Assert.Equal("layer fc cannot be pruned: its channels are model output 'logits'", e.Message);
     }
 
@@ -185,7 +185,7 @@ public class ChannelPruningTests
     [InlineData(1.5)]
     public void A_ratio_outside_zero_to_one_is_refused(double ratio)
     {
-        var e = Assert.Throws<ArgumentException>(() => Prune(TestModels.SmallCnn(), ratio));
+        var e = Assert.Throws<InputException>(() => Prune(TestModels.SmallCnn(), ratio));
         Assert.StartsWith("--channels must be a fraction in (0, 1)", e.Message, StringComparison.Ordinal);
     }
 
@@ -195,7 +195,7 @@ public class ChannelPruningTests
         var result = Prune(TestModels.SmallCnn(), 0.5, exclude: ["c1"]);
         Assert.Equal(16, Dims(result.Model, "c1_w")[0]);
         Assert.Equal(16, Dims(result.Model, "c2_w")[0]);
-        var e = Assert.Throws<ArgumentException>(() => Prune(TestModels.SmallCnn(), 0.5, exclude: ["nope"]));
+        var e = Assert.Throws<InputException>(() => Prune(TestModels.SmallCnn(), 0.5, exclude: ["nope"]));
         Assert.Equal("--exclude: the model has no node named 'nope'", e.Message);
     }
 
@@ -233,11 +233,11 @@ public class ChannelPruningTests
         Assert.Equal((16L, 8L), (Dims(named.Model, "c1_w")[0], Dims(named.Model, "c2_w")[0]));
         Assert.Equal(RunOnce(TestModels.SmallCnn()).Dims, RunOnce(named.Model).Dims);
 
-        var unknown = Assert.Throws<ArgumentException>(() => With(null, new() { ["nope"] = 0.5 }));
+        var unknown = Assert.Throws<InputException>(() => With(null, new() { ["nope"] = 0.5 }));
         Assert.Equal("--layer-ratio: the model has no node named 'nope'", unknown.Message);
-        var outOfRange = Assert.Throws<ArgumentException>(() => With(1.0));
+        var outOfRange = Assert.Throws<InputException>(() => With(1.0));
         Assert.StartsWith("--tail-ratio must be a fraction in [0, 1)", outOfRange.Message, StringComparison.Ordinal);
-        var global = Assert.Throws<ArgumentException>(() => new ChannelPruningPass(new ChannelPruningOptions { Ratio = 0.5, Global = true, TailRatio = 0.25 }).Apply(TestModels.SmallCnn()));
+        var global = Assert.Throws<InputException>(() => new ChannelPruningPass(new ChannelPruningOptions { Ratio = 0.5, Global = true, TailRatio = 0.25 }).Apply(TestModels.SmallCnn()));
         Assert.Contains("--global", global.Message, StringComparison.Ordinal);
     }
 

@@ -54,7 +54,7 @@ public class UnstructuredPruningTests
     {
         var result = Prune(TestModels.Mlp(), 0.5, all: true, exclude: ["fc1"]);
         Assert.Equal(0, Zeros(result.Model, "fc1_w"));
-        var e = Assert.Throws<ArgumentException>(() => Prune(TestModels.Mlp(), 1.0));
+        var e = Assert.Throws<InputException>(() => Prune(TestModels.Mlp(), 1.0));
         Assert.Equal("--sparsity must be a fraction in (0, 1), got 1", e.Message);
     }
 }
