@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using EdgeCompress.Arm64.Tests.Support;
-using EdgeCompress.Cli.Tests.Support;
 using EdgeCompress.Fleet;
-using EdgeCompress.Fleet.Tests.Support;
 using Xunit.Abstractions;
 
 namespace EdgeCompress.Arm64.Tests;

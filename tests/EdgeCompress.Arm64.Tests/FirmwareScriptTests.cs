@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using EdgeCompress.Arm64.Tests.Support;
 using EdgeCompress.Fleet;
-using EdgeCompress.Fleet.Tests.Support;
 
 namespace EdgeCompress.Arm64.Tests;
 

@@ -1,7 +1,6 @@
 using EdgeCompress.Cli.Tests.Support;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
-using EdgeCompress.Onnx.Tests;
 using Google.Protobuf;
 
 namespace EdgeCompress.Cli.Tests;

@@ -2,7 +2,6 @@ using System.Runtime.InteropServices;
 using EdgeCompress.Cli.Commands;
 using EdgeCompress.Compression.Execution;
 using EdgeCompress.Fleet;
-using EdgeCompress.Fleet.Tests.Support;
 using EdgeCompress.Protocol;
 
 namespace EdgeCompress.Cli.Tests;

@@ -1,5 +1,4 @@
 using EdgeCompress.Fleet;
-using EdgeCompress.Fleet.Tests.Support;
 
 namespace EdgeCompress.Cli.Tests;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using EdgeCompress.Fleet;
-using EdgeCompress.Fleet.Tests.Support;
 
 namespace EdgeCompress.Cli.Tests;
 

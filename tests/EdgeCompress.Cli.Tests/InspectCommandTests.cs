@@ -1,7 +1,6 @@
 using System.Text.Json;
 using EdgeCompress.Cli.Tests.Support;
 using EdgeCompress.Onnx;
-using EdgeCompress.Onnx.Tests;
 
 namespace EdgeCompress.Cli.Tests;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using EdgeCompress.Fleet.Tests.Support;
 
 namespace EdgeCompress.Cli.Tests;
 

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using EdgeCompress.Cli.Commands;
 using EdgeCompress.Fleet;
-using EdgeCompress.Fleet.Tests.Support;
 using EdgeCompress.Onnx;
 
 namespace EdgeCompress.Cli.Tests;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using EdgeCompress.Fleet;
-using EdgeCompress.Fleet.Tests.Support;
 using EdgeCompress.Protocol;
 
 namespace EdgeCompress.Cli.Tests;

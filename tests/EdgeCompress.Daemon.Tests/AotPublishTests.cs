@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using EdgeCompress.Arm64.Tests.Support;
 
 namespace EdgeCompress.Daemon.Tests;
 

@@ -1,4 +1,3 @@
-using EdgeCompress.Fleet.Tests.Support;
 using EdgeCompress.Protocol;
 
 namespace EdgeCompress.Fleet.Tests;

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using EdgeCompress.Fleet.Tests.Support;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
 

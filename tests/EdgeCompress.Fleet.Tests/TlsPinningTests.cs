@@ -1,4 +1,3 @@
-using EdgeCompress.Fleet.Tests.Support;
 
 namespace EdgeCompress.Fleet.Tests;
 

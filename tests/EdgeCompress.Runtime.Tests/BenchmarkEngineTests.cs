@@ -1,8 +1,6 @@
 using System.Device.Gpio;
-using EdgeCompress.Daemon.Tests;
 using EdgeCompress.Protocol;
 using EdgeCompress.Sensors;
-using EdgeCompress.Sensors.Tests;
 using EdgeCompress.Runtime;
 
 namespace EdgeCompress.Runtime.Tests;

@@ -1,11 +1,5 @@
 namespace EdgeCompress.Cli.Tests.Support;
 
-/// <summary>What one edgec invocation printed and returned.</summary>
-public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
-{
-    public string[] StderrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-}
-
 /// <summary>Runs edgec in process through <see cref="EdgecApp.RunAsync"/>, capturing both streams.</summary>
 public static class CliRunner
 {

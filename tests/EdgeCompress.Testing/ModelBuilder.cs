@@ -1,10 +1,11 @@
+using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
 using DT = EdgeCompress.Onnx.Protos.TensorProto.Types.DataType;
 
-namespace EdgeCompress.Onnx.Tests;
+namespace EdgeCompress.Testing;
 
 /// <summary>Builds small ONNX models in code for tests: inputs with fixed or symbolic dims, initializers, nodes.</summary>
-internal sealed class ModelBuilder
+public sealed class ModelBuilder
 {
     private readonly ModelProto _model;
 

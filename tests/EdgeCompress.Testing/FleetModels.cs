@@ -1,10 +1,10 @@
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
 
-namespace EdgeCompress.Fleet.Tests.Support;
+namespace EdgeCompress.Testing;
 
 /// <summary>Small real ONNX models built in code (opset 17); the seed changes the weights and so the SHA-256.</summary>
-internal static class FleetModels
+public static class FleetModels
 {
     /// <summary>Writes an MLP (input "input" float [batch, width], layers of MatMul+Add+Relu) to a temp file.</summary>
     public static string WriteMlp(string folder, string fileName = "mlp.onnx", int width = 32, int layers = 2, int seed = 1)

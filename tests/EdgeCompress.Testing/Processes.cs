@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace EdgeCompress.Arm64.Tests.Support;
+namespace EdgeCompress.Testing;
 
 /// <summary>Runs a command to completion with a bound; a hang is killed and reported, never waited out.</summary>
-internal static class Processes
+public static class Processes
 {
     public static (int ExitCode, string Output) Run(string file, IEnumerable<string> arguments, TimeSpan timeout,
         IDictionary<string, string>? environment = null, string? workingDirectory = null)

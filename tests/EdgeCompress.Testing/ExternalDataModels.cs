@@ -2,11 +2,11 @@ using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
 using Google.Protobuf;
 
-namespace EdgeCompress.Fleet.Tests.Support;
+namespace EdgeCompress.Testing;
 
 /// <summary>Models whose weights live in ONNX external data files, written the way exporters write them: the graph
 /// in MODEL.onnx, each initializer's bytes in a data file beside it, named by location/offset/length entries.</summary>
-internal static class ExternalDataModels
+public static class ExternalDataModels
 {
     /// <summary>Writes <see cref="FleetModels.WriteMlp"/>'s MLP with every weight matrix moved out, spread over
     /// <paramref name="dataFiles"/> files: "NAME.data", then "NAME.1.data", ... Returns the model's path.</summary>

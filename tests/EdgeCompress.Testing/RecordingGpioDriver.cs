@@ -1,9 +1,9 @@
 using System.Device.Gpio;
 
-namespace EdgeCompress.Sensors.Tests;
+namespace EdgeCompress.Testing;
 
 /// <summary>A GPIO driver that remembers pin modes and every value written, standing in for a board's chip.</summary>
-internal sealed class RecordingGpioDriver : GpioDriver
+public sealed class RecordingGpioDriver : GpioDriver
 {
     public Dictionary<int, PinMode> Modes { get; } = [];
 

@@ -1,11 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace EdgeCompress.Fleet.Tests.Support;
+namespace EdgeCompress.Testing;
 
 /// <summary>A TCP port on 127.0.0.1 that accepts connections (the kernel completes the handshake) but never answers:
 /// a hung board, as seen by the client.</summary>
-internal sealed class SilentListener : IDisposable
+public sealed class SilentListener : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
 

@@ -1,13 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace EdgeCompress.Fleet.Tests.Support;
+namespace EdgeCompress.Testing;
 
 /// <summary>
 /// A TCP proxy on 127.0.0.1 in front of a daemon that cuts the first <c>dropCount</c> connections carrying a PUT after
 /// a few bytes of body have passed: a flaky link dropping an upload mid-stream. Other connections are relayed whole.
 /// </summary>
-internal sealed class DroppingProxy : IDisposable
+public sealed class DroppingProxy : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly int _target;

@@ -1,10 +1,10 @@
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
 
-namespace EdgeCompress.Daemon.Tests;
+namespace EdgeCompress.Testing;
 
 /// <summary>Small real ONNX models built in code with EdgeCompress.Onnx (opset 17), so tests need no downloads.</summary>
-internal static class TestModels
+public static class TestModels
 {
     /// <summary>
     /// A multi-layer perceptron: input "input" float [batch, width] through <paramref name="layers"/> × (MatMul, Add, Relu).

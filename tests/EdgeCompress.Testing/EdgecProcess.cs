@@ -1,6 +1,12 @@
 using System.Diagnostics;
 
-namespace EdgeCompress.Cli.Tests.Support;
+namespace EdgeCompress.Testing;
+
+/// <summary>What one edgec invocation printed and returned.</summary>
+public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public string[] StderrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
 
 /// <summary>
 /// Runs the built edgec as a real process (the edgec.dll copied beside the tests), so exit codes, stderr and

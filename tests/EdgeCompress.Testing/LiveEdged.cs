@@ -1,12 +1,13 @@
+using EdgeCompress.Fleet;
 using System.Diagnostics;
 
-namespace EdgeCompress.Fleet.Tests.Support;
+namespace EdgeCompress.Testing;
 
 /// <summary>
 /// A real edged (built next to the tests) running as a child process on 127.0.0.1 with a kernel-chosen port, a
 /// private store and token file. Kill() is SIGKILL: the board losing power, as far as the client can tell.
 /// </summary>
-internal sealed class LiveEdged : IDisposable
+public sealed class LiveEdged : IDisposable
 {
     private readonly Process _process;
     private readonly List<string> _output = [];
