@@ -4,14 +4,18 @@ namespace EdgeCompress.Cli;
 /// commands in process and read what a user would see.</summary>
 public sealed class CliContext
 {
-    /// <summary>Creates a context over the given writers.</summary>
-    public CliContext(TextWriter output, TextWriter error)
+    /// <summary>Creates a context over the given writers, in <paramref name="environment"/> (default: this process's).</summary>
+    public CliContext(TextWriter output, TextWriter error, EdgecEnvironment? environment = null)
     {
         Out = output;
         Error = error;
+        Env = environment ?? EdgecEnvironment.FromProcess();
         Interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
         NoColor = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
     }
+
+    /// <summary>Paths, profile store and host facts the verbs use.</summary>
+    public EdgecEnvironment Env { get; }
 
     /// <summary>Standard output: results, tables, JSON.</summary>
     public TextWriter Out { get; }

@@ -53,9 +53,13 @@ public static class EdgecApp
     }
 
     /// <summary>Parses and runs one edgec invocation.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
+        RunAsync(args, stdout, stderr, null, cancellationToken);
+
+    /// <summary>Parses and runs one edgec invocation in <paramref name="environment"/> (null: this process's).</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, EdgecEnvironment? environment, CancellationToken cancellationToken = default)
     {
-        var ctx = new CliContext(stdout, stderr);
+        var ctx = new CliContext(stdout, stderr, environment);
         var root = BuildRoot(ctx);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

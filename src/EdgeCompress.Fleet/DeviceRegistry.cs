@@ -33,9 +33,8 @@ public sealed class DeviceRegistry
     public IReadOnlyList<DeviceEntry> Devices => _file.Devices;
 
     /// <summary>Loads the registry (an empty one when the file does not exist yet).</summary>
-    public static DeviceRegistry Load(string? path = null)
+    public static DeviceRegistry Load(string path)
     {
-        path ??= FleetPaths.RegistryFile;
         if (!File.Exists(path))
         {
             return new DeviceRegistry(path, new DeviceRegistryFile());

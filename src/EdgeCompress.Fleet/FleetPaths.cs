@@ -3,34 +3,44 @@ namespace EdgeCompress.Fleet;
 /// <summary>
 /// Where edgec keeps per-user state: the device registry in the config folder and the results database in the data
 /// folder (XDG base directories). EDGEC_CONFIG_DIR and EDGEC_DATA_DIR override both, so tests and CI use temp dirs.
+/// Made once per process from its environment (<see cref="FromEnvironment"/>) and handed to what needs it.
 /// </summary>
-public static class FleetPaths
+/// <param name="ConfigDirectory">The config folder.</param>
+/// <param name="DataDirectory">The data folder.</param>
+public sealed record FleetPaths(string ConfigDirectory, string DataDirectory)
 {
-    /// <summary>The config folder: $EDGEC_CONFIG_DIR, else $XDG_CONFIG_HOME/edgecompress, else ~/.config/edgecompress.</summary>
-    public static string ConfigDirectory => Resolve("EDGEC_CONFIG_DIR", "XDG_CONFIG_HOME", ".config");
-
-    /// <summary>The data folder: $EDGEC_DATA_DIR, else $XDG_DATA_HOME/edgecompress, else ~/.local/share/edgecompress.</summary>
-    public static string DataDirectory => Resolve("EDGEC_DATA_DIR", "XDG_DATA_HOME", Path.Combine(".local", "share"));
-
     /// <summary>The device registry file.</summary>
-    public static string RegistryFile => Path.Combine(ConfigDirectory, "devices.json");
+    public string RegistryFile => Path.Combine(ConfigDirectory, "devices.json");
 
     /// <summary>The benchmark results database (SQLite, one row per device run).</summary>
-    public static string ResultsFile => Path.Combine(DataDirectory, "bench-results.db");
+    public string ResultsFile => Path.Combine(DataDirectory, "bench-results.db");
 
-    private static string Resolve(string overrideVariable, string xdgVariable, string homeFallback)
+    /// <summary>
+    /// The folders an environment names: config is $EDGEC_CONFIG_DIR, else $XDG_CONFIG_HOME/edgecompress, else
+    /// HOME/.config/edgecompress; data is $EDGEC_DATA_DIR, else $XDG_DATA_HOME/edgecompress, else
+    /// HOME/.local/share/edgecompress. <paramref name="variables"/> reads a variable (default: this process's).
+    /// </summary>
+    public static FleetPaths FromEnvironment(Func<string, string?>? variables = null, string? home = null)
     {
-        if (Environment.GetEnvironmentVariable(overrideVariable) is { Length: > 0 } explicitDirectory)
+        variables ??= Environment.GetEnvironmentVariable;
+        home ??= Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return new FleetPaths(
+            Resolve(variables, home, "EDGEC_CONFIG_DIR", "XDG_CONFIG_HOME", ".config"),
+            Resolve(variables, home, "EDGEC_DATA_DIR", "XDG_DATA_HOME", Path.Combine(".local", "share")));
+    }
+
+    private static string Resolve(Func<string, string?> variables, string home, string overrideVariable, string xdgVariable, string homeFallback)
+    {
+        if (variables(overrideVariable) is { Length: > 0 } explicitDirectory)
         {
             return Path.GetFullPath(explicitDirectory);
         }
 
-        if (Environment.GetEnvironmentVariable(xdgVariable) is { Length: > 0 } xdg && Path.IsPathRooted(xdg))
+        if (variables(xdgVariable) is { Length: > 0 } xdg && Path.IsPathRooted(xdg))
         {
             return Path.Combine(xdg, "edgecompress");
         }
 
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         return Path.Combine(home, homeFallback, "edgecompress");
     }
 

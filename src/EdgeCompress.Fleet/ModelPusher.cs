@@ -9,6 +9,22 @@ namespace EdgeCompress.Fleet;
 /// <param name="Attempts">Upload attempts made (0 when nothing was sent).</param>
 public sealed record PushOutcome(string Name, ModelVersionInfo Version, bool Uploaded, int Attempts);
 
+/// <summary>How an upload whose connection dropped is retried.</summary>
+public sealed record UploadRetry
+{
+    /// <summary>Four attempts, the first retry after 0.5 s, on the system clock.</summary>
+    public static UploadRetry Default { get; } = new();
+
+    /// <summary>Upload attempts before giving up.</summary>
+    public int MaxAttempts { get; init; } = 4;
+
+    /// <summary>Wait before the first retry; doubled for each further one.</summary>
+    public TimeSpan FirstBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The clock the waits run on.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}
+
 /// <summary>
 /// Puts a model on a device: skips the upload when the device already stores the same bytes (by SHA-256), and
 /// retries an upload whose connection dropped, a bounded number of times with exponential back-off. The daemon
@@ -17,14 +33,9 @@ public sealed record PushOutcome(string Name, ModelVersionInfo Version, bool Upl
 /// </summary>
 public static class ModelPusher
 {
-    /// <summary>Upload attempts before giving up.</summary>
-    public const int MaxAttempts = 4;
-
-    /// <summary>Wait before the first retry; doubled for each further one.</summary>
-    public static TimeSpan FirstBackoff { get; set; } = TimeSpan.FromMilliseconds(500);
-
-    /// <summary>Uploads <paramref name="model"/> as <paramref name="name"/> unless that name's newest version has the same bytes.</summary>
-    public static async Task<PushOutcome> PushAsync(EdgedClient client, ModelFile model, string name, IProgress<long>? sent, Action<string>? notice, CancellationToken cancellationToken)
+    /// <summary>Uploads <paramref name="model"/> as <paramref name="name"/> unless that name's newest version has the same bytes
+    /// (<paramref name="retry"/> null: <see cref="UploadRetry.Default"/>).</summary>
+    public static async Task<PushOutcome> PushAsync(EdgedClient client, ModelFile model, string name, IProgress<long>? sent, Action<string>? notice, UploadRetry? retry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(model);
@@ -33,14 +44,14 @@ public static class ModelPusher
             return new PushOutcome(name, stored.Versions[^1], Uploaded: false, Attempts: 0);
         }
 
-        return await UploadWithRetriesAsync(client, model, name, sent, notice, cancellationToken).ConfigureAwait(false);
+        return await UploadWithRetriesAsync(client, model, name, sent, notice, retry ?? UploadRetry.Default, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Finds a stored version with the model's SHA-256 under any name (preferring <paramref name="name"/>), or uploads it.
     /// Used by bench, which only needs the bytes on the device.
     /// </summary>
-    public static async Task<PushOutcome> EnsureAsync(EdgedClient client, ModelFile model, string name, IProgress<long>? sent, Action<string>? notice, CancellationToken cancellationToken)
+    public static async Task<PushOutcome> EnsureAsync(EdgedClient client, ModelFile model, string name, IProgress<long>? sent, Action<string>? notice, UploadRetry? retry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(model);
@@ -53,12 +64,12 @@ public static class ModelPusher
             .FirstOrDefault();
         return match is not null
             ? new PushOutcome(match.Name, match, Uploaded: false, Attempts: 0)
-            : await UploadWithRetriesAsync(client, model, name, sent, notice, cancellationToken).ConfigureAwait(false);
+            : await UploadWithRetriesAsync(client, model, name, sent, notice, retry ?? UploadRetry.Default, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<PushOutcome> UploadWithRetriesAsync(EdgedClient client, ModelFile model, string name, IProgress<long>? sent, Action<string>? notice, CancellationToken cancellationToken)
+    private static async Task<PushOutcome> UploadWithRetriesAsync(EdgedClient client, ModelFile model, string name, IProgress<long>? sent, Action<string>? notice, UploadRetry retry, CancellationToken cancellationToken)
     {
-        var backoff = FirstBackoff;
+        var backoff = retry.FirstBackoff;
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -66,10 +77,10 @@ public static class ModelPusher
                 var (version, _) = await client.UploadAsync(model.UploadPath, name, model.Sha256, sent, cancellationToken).ConfigureAwait(false);
                 return new PushOutcome(name, version, Uploaded: true, Attempts: attempt);
             }
-            catch (FleetException ex) when (ex.Problem == FleetProblem.Unreachable && attempt < MaxAttempts)
+            catch (FleetException ex) when (ex.Problem == FleetProblem.Unreachable && attempt < retry.MaxAttempts)
             {
-                notice?.Invoke($"{client.Device.Name}: upload attempt {attempt} of {MaxAttempts} failed ({ex.Message}); retrying in {backoff.TotalSeconds:0.#} s");
-                await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+                notice?.Invoke($"{client.Device.Name}: upload attempt {attempt} of {retry.MaxAttempts} failed ({ex.Message}); retrying in {backoff.TotalSeconds:0.#} s");
+                await Task.Delay(backoff, retry.Time, cancellationToken).ConfigureAwait(false);
                 backoff *= 2;
             }
         }

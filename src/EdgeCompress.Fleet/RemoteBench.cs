@@ -28,7 +28,7 @@ public static class RemoteBench
         var device = client.Device.Name;
         var info = await client.DeviceAsync(cancellationToken).ConfigureAwait(false);
         var sent = progress is null ? null : new SyncProgress<long>(bytes => progress.Report(new DeviceProgress(device, "uploading", bytes, model.Length)));
-        var stored = await ModelPusher.EnsureAsync(client, model, name, sent, notice, cancellationToken).ConfigureAwait(false);
+        var stored = await ModelPusher.EnsureAsync(client, model, name, sent, notice, null, cancellationToken).ConfigureAwait(false);
         if (settings.InputSet is { } set && await client.InputSetAsync(set.Sha256, cancellationToken).ConfigureAwait(false) is null)
         {
             progress?.Report(new DeviceProgress(device, "inputs", 0, set.Bytes.Length));

@@ -33,7 +33,7 @@ public sealed class ResultsDatabase
 
     /// <summary>Opens the database at <paramref name="path"/> (default: the data folder's bench-results.db). Nothing is
     /// created until the first read or write.</summary>
-    public ResultsDatabase(string? path = null) => Path = System.IO.Path.GetFullPath(path ?? FleetPaths.ResultsFile);
+    public ResultsDatabase(string path) => Path = System.IO.Path.GetFullPath(path);
 
     /// <summary>The SQLite file.</summary>
     public string Path { get; }

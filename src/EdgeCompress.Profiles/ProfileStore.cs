@@ -25,14 +25,20 @@ public sealed class ProfileStore
     /// <summary>Every folder searched, in order.</summary>
     public IReadOnlyList<string> Directories => _directories;
 
-    /// <summary>The default store (see class remarks).</summary>
-    public static ProfileStore Default() => new([.. DefaultDirectories()]);
+    /// <summary>The default store for this process (see class remarks).</summary>
+    public static ProfileStore Default() => FromEnvironment();
+
+    /// <summary>The store an environment names (see class remarks): <paramref name="variables"/> reads a variable,
+    /// <paramref name="installDirectory"/> is where the program lives and <paramref name="workingDirectory"/> where it
+    /// runs (defaults: this process's).</summary>
+    public static ProfileStore FromEnvironment(Func<string, string?>? variables = null, string? installDirectory = null, string? workingDirectory = null) =>
+        new([.. DefaultDirectories(variables, installDirectory, workingDirectory)]);
 
     /// <summary>The default search order, folders that do not exist included (errors name them all).</summary>
-    public static IEnumerable<string> DefaultDirectories()
+    public static IEnumerable<string> DefaultDirectories(Func<string, string?>? variables = null, string? installDirectory = null, string? workingDirectory = null)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var dir in Candidates())
+        foreach (var dir in Candidates(variables ?? Environment.GetEnvironmentVariable, installDirectory ?? AppContext.BaseDirectory, workingDirectory ?? Environment.CurrentDirectory))
         {
             if (!string.IsNullOrEmpty(dir) && seen.Add(Path.GetFullPath(dir)))
             {
@@ -41,15 +47,15 @@ public sealed class ProfileStore
         }
     }
 
-    private static IEnumerable<string?> Candidates()
+    private static IEnumerable<string?> Candidates(Func<string, string?> variables, string installDirectory, string workingDirectory)
     {
-        yield return Environment.GetEnvironmentVariable("EDGEC_PROFILES") is { Length: > 0 } env ? env : null;
-        var config = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } xdg
+        yield return variables("EDGEC_PROFILES") is { Length: > 0 } env ? env : null;
+        var config = variables("XDG_CONFIG_HOME") is { Length: > 0 } xdg
             ? xdg
             : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) is { Length: > 0 } home ? Path.Combine(home, ".config") : null;
         yield return config is null ? null : Path.Combine(config, "edgec", "profiles");
-        yield return NearestAbove(AppContext.BaseDirectory);
-        yield return NearestAbove(Environment.CurrentDirectory);
+        yield return NearestAbove(installDirectory);
+        yield return NearestAbove(workingDirectory);
         yield return "/etc/edged/profiles";
     }
 

@@ -42,8 +42,8 @@ public sealed class EdgedClientTests(HttpDaemonFixture daemon) : IClassFixture<H
         var model = ModelFile.Open(FleetModels.WriteMlp(daemon.Folder, "push-once.onnx", seed: 11));
         using var client = new EdgedClient(daemon.Edged.Entry("board"));
         long lastSent = 0;
-        var first = await ModelPusher.PushAsync(client, model, "push-once", new SyncProgress<long>(b => lastSent = b), null, CancellationToken.None);
-        var second = await ModelPusher.PushAsync(client, model, "push-once", null, null, CancellationToken.None);
+        var first = await ModelPusher.PushAsync(client, model, "push-once", new SyncProgress<long>(b => lastSent = b), null, null, CancellationToken.None);
+        var second = await ModelPusher.PushAsync(client, model, "push-once", null, null, null, CancellationToken.None);
         var stored = await client.ModelAsync("push-once", CancellationToken.None);
 
         Assert.True(first.Uploaded);
@@ -64,9 +64,9 @@ public sealed class EdgedClientTests(HttpDaemonFixture daemon) : IClassFixture<H
         entry.Url = proxy.Url;
         using var client = new EdgedClient(entry);
         var notices = new List<string>();
-        ModelPusher.FirstBackoff = TimeSpan.FromMilliseconds(100);
+        var retry = new UploadRetry { FirstBackoff = TimeSpan.FromMilliseconds(100) };
 
-        var outcome = await ModelPusher.PushAsync(client, model, "flaky", null, notices.Add, CancellationToken.None);
+        var outcome = await ModelPusher.PushAsync(client, model, "flaky", null, notices.Add, retry, CancellationToken.None);
 
         Assert.Equal(1, proxy.Dropped);
         Assert.Equal(2, outcome.Attempts);

@@ -55,7 +55,7 @@ internal static class BenchCommand
         };
         var storeName = FleetTargets.Guard(() => parse.GetValue(f.Name) is { } given ? ModelFile.CheckName(given) : opened.DefaultName);
         FleetTargets.Guard(() => settings.ToRequest(storeName, null));
-        var registry = FleetTargets.Guard(() => DeviceRegistry.Load());
+        var registry = FleetTargets.Guard(() => DeviceRegistry.Load(ctx.Env.Paths.RegistryFile));
         var devices = f.Targets.Select(parse, registry, allowLocal: true, out var local).ToList();
         if (local)
         {
@@ -108,7 +108,7 @@ internal static class BenchCommand
             record.Agreement = BenchData.Compare(prepared!, record.DeviceOutputs!, parse.GetValue(f.Threshold));
         }
 
-        var database = new ResultsDatabase();
+        var database = new ResultsDatabase(ctx.Env.Paths.ResultsFile);
         FleetTargets.Guard(() =>
         {
             database.Append(records);

@@ -41,7 +41,7 @@ internal static class DemoCommand
             void Stage(string text) => ctx.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed:mm\\:ss}] {text}"));
             var outDir = Path.GetFullPath(parse.GetValue(output)!);
             Directory.CreateDirectory(outDir);
-            var profile = ProfileStore.Default().Load("x64-host");
+            var profile = ctx.Env.Profiles.Load("x64-host");
             var dataSpec = DataSpec.Parse(parse.GetValue(data)!);
             var fineTuneSpec = FineTuneFlags.LabelledData(parse.GetValue(fineTune));
             if (parse.GetValue(fineTuneEpochs) is < 1 or > 100 || parse.GetValue(maxDrop) is < 0 or > 100)

@@ -54,7 +54,7 @@ internal static class DevicesCommand
                 throw new UsageException($"--token-file {parse.GetValue(tokenFile)} does not exist");
             }
 
-            var registry = DeviceRegistry.Load();
+            var registry = DeviceRegistry.Load(ctx.Env.Paths.RegistryFile);
             var entry = new DeviceEntry
             {
                 Name = deviceName,
@@ -104,7 +104,7 @@ internal static class DevicesCommand
         command.Options.Add(timeout);
         command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) => FleetTargets.GuardAsync(async () =>
         {
-            var registry = DeviceRegistry.Load();
+            var registry = DeviceRegistry.Load(ctx.Env.Paths.RegistryFile);
             var reports = await DeviceProber.ProbeAsync(registry.Devices, Seconds(parse.GetValue(timeout)), 16, ct).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
@@ -147,7 +147,7 @@ internal static class DevicesCommand
         command.Arguments.Add(name);
         command.SetAction(EdgecApp.Guarded(ctx, (parse, _) => FleetTargets.GuardAsync(async () =>
         {
-            var registry = DeviceRegistry.Load();
+            var registry = DeviceRegistry.Load(ctx.Env.Paths.RegistryFile);
             registry.Remove(parse.GetValue(name)!);
             registry.Save();
             await ctx.Out.WriteLineAsync($"removed {parse.GetValue(name)}").ConfigureAwait(false);
@@ -174,7 +174,7 @@ internal static class DevicesCommand
             }
 
             var devices = Inventory.Load(path).ToDevices(path, parse.GetValue(tokenFile) is { } t ? Path.GetFullPath(t) : null);
-            var registry = DeviceRegistry.Load();
+            var registry = DeviceRegistry.Load(ctx.Env.Paths.RegistryFile);
             var fresh = devices.Where(d => registry.Find(d.Name) is null).ToList();
             foreach (var skipped in devices.Except(fresh))
             {

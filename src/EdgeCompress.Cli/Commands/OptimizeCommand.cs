@@ -42,7 +42,7 @@ internal static class OptimizeCommand
             DeviceProfile p;
             try
             {
-                p = ProfileStore.Default().Load(parse.GetValue(profile)!);
+                p = ctx.Env.Profiles.Load(parse.GetValue(profile)!);
             }
             catch (ProfileException e)
             {
@@ -123,10 +123,10 @@ internal static class OptimizeCommand
         LocalMeasurer Local(int? iterations = null) => iterations is { } n
             ? new LocalMeasurer(dataSpec, runThreads, iterations: n, inputShapes: inputShapes, metric: guard.Metric, threshold: guard.Threshold)
             : new LocalMeasurer(dataSpec, runThreads, inputShapes: inputShapes, metric: guard.Metric, threshold: guard.Threshold);
-        var database = new ResultsDatabase();
+        var database = new ResultsDatabase(ctx.Env.Paths.ResultsFile);
         if (deviceName is not null)
         {
-            var registry = FleetTargets.Guard(() => DeviceRegistry.Load());
+            var registry = FleetTargets.Guard(() => DeviceRegistry.Load(ctx.Env.Paths.RegistryFile));
             var entry = FleetTargets.Guard(() => registry.Get(deviceName));
             var settings = new BenchSettings
             {

@@ -28,7 +28,7 @@ internal static class PushCommand
         {
             var opened = FleetTargets.Guard(() => ModelFile.Open(parse.GetValue(model)!));
             var storeName = FleetTargets.Guard(() => parse.GetValue(name) is { } given ? ModelFile.CheckName(given) : opened.DefaultName);
-            var registry = FleetTargets.Guard(() => DeviceRegistry.Load());
+            var registry = FleetTargets.Guard(() => DeviceRegistry.Load(ctx.Env.Paths.RegistryFile));
             var devices = targets.Select(parse, registry, allowLocal: false, out _);
             using var upload = Prepare(opened, ctx);
             var file = upload.File;
@@ -42,7 +42,7 @@ internal static class PushCommand
                 try
                 {
                     var sent = new SyncProgress<long>(bytes => output.Report(new DeviceProgress(device.Name, "uploading", bytes, file.Length)));
-                    return await ModelPusher.PushAsync(client, file, storeName, sent, output.Note, token).ConfigureAwait(false);
+                    return await ModelPusher.PushAsync(client, file, storeName, sent, output.Note, null, token).ConfigureAwait(false);
                 }
                 finally
                 {

@@ -50,7 +50,7 @@ internal static class QatCommand
                 ModelPath = source.FullName,
                 ActivationType = parse.GetValue(activations)!,
                 PerChannelWeights = !parse.GetValue(perTensor),
-                ReduceRange = parse.GetValue(reduceRange) ?? HostInt8.NeedsReduceRange,
+                ReduceRange = parse.GetValue(reduceRange) ?? ctx.Env.Int8Kernels.NeedsReduceRange,
                 WeightDecay = 0,
                 CalibrationMethod = parse.GetValue(method)!,
                 Percentile = p,
@@ -60,7 +60,7 @@ internal static class QatCommand
             {
                 throw new UsageException($"--out {request.OutputPath}: would overwrite the input model");
             }
-            if (parse.GetValue(reduceRange) is null && HostInt8.NeedsReduceRange)
+            if (parse.GetValue(reduceRange) is null && ctx.Env.Int8Kernels.NeedsReduceRange)
             {
                 ctx.Warn("this x86 host has no VNNI: weights are trained and stored with 7 bits so ONNX Runtime's int8 kernels here do not saturate (--reduce-range false for 8-bit weights)");
             }

@@ -75,7 +75,7 @@ internal static class QuantizeCommand
         }
         CheckPercentile(r.Percentile);
         // The profile is checked before the model is read, so a mistyped id is the only line printed.
-        var deviceProfile = QuantizeScheme.LoadProfile(r.Profile);
+        var deviceProfile = QuantizeScheme.LoadProfile(ctx.Env.Profiles, r.Profile);
         var input = OnnxModel.Load(r.Model);
         var shapes = InputShapeOverride.Apply(input, r.InputShapes);
         // A float16 model is quantized in float32 and keeps its float16 inputs and outputs (one rule for every pass).
@@ -106,7 +106,7 @@ internal static class QuantizeCommand
         {
             ctx.Warn("calibrating on synthetic (random) inputs: activation ranges may not match real data, and accuracy cannot be judged");
         }
-        var scheme = QuantizeScheme.Resolve(deviceProfile, r.Activation, r.ReduceRange, r.PerChannel, r.PerTensor, quantMode);
+        var scheme = QuantizeScheme.Resolve(deviceProfile, r.Activation, r.ReduceRange, r.PerChannel, r.PerTensor, quantMode, ctx.Env.Int8Kernels);
         var options = new QuantizationOptions
         {
             Mode = quantMode,
@@ -186,11 +186,11 @@ internal static class QuantizeCommand
                 ctx.Warn(string.Create(CultureInfo.InvariantCulture,
                     $"{Path.GetFileName(r.Out)} is larger than its input: {QuantizeSummary.Size(figures.FloatBytes)} -> {QuantizeSummary.Size(figures.QuantBytes)} ({(double)figures.QuantBytes / Math.Max(1, figures.FloatBytes):F2}x)"));
             }
-            if (r.ReduceRange is null && scheme.Profile is null && HostInt8.NeedsReduceRange)
+            if (r.ReduceRange is null && scheme.Profile is null && ctx.Env.Int8Kernels.NeedsReduceRange)
             {
                 ctx.Warn("this x86 host has no VNNI: weights use 7 bits so ONNX Runtime's int8 kernels here do not saturate (--reduce-range false for 8-bit weights)");
             }
-            else if (!options.ReduceRange && HostInt8.NeedsReduceRange)
+            else if (!options.ReduceRange && ctx.Env.Int8Kernels.NeedsReduceRange)
             {
                 ctx.Warn("8-bit weights on an x86 host without VNNI: ONNX Runtime's int8 kernels here saturate, so the figures above understate the model on ARM/VNNI");
             }
@@ -199,7 +199,7 @@ internal static class QuantizeCommand
                 // Quantisation-aware training retrains the weights under the same int8 ranges (measured: ResNet 1.42 pt
                 // lost with entropy ranges -> 0.05 pt after one QAT epoch with them frozen).
                 ctx.Warn(string.Create(CultureInfo.InvariantCulture,
-                    $"static int8 lost {figures.Top1Drop:F2} pt; to win it back: edgec qat {r.Model} {QatFlags(options, r.Method)} --out QAT.onnx"));
+                    $"static int8 lost {figures.Top1Drop:F2} pt; to win it back: edgec qat {r.Model} {QatFlags(options, r.Method, ctx.Env.Int8Kernels)} --out QAT.onnx"));
             }
             return EdgecApp.ExitOk;
         }
@@ -274,7 +274,7 @@ internal static class QuantizeCommand
     private const double QatHintPoints = 0.5;
 
     /// <summary>The `edgec qat` flags that train under this run's scheme and activation ranges.</summary>
-    private static string QatFlags(QuantizationOptions o, string method)
+    private static string QatFlags(QuantizationOptions o, string method, Int8Host host)
     {
         var flags = new List<string> { "--calibration-method", method };
         if (o.Method == CalibrationMethod.Percentile)
@@ -294,7 +294,7 @@ internal static class QuantizeCommand
         {
             flags.AddRange(["--activation-type", "uint8"]);
         }
-        if (o.ReduceRange != HostInt8.NeedsReduceRange)
+        if (o.ReduceRange != host.NeedsReduceRange)
         {
             flags.AddRange(["--reduce-range", o.ReduceRange ? "true" : "false"]);
         }

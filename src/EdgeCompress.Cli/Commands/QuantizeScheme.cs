@@ -15,7 +15,7 @@ internal sealed record QuantizeScheme(ActivationType Activations, string Activat
     bool PerChannel, DeviceProfile? Profile)
 {
     /// <summary>Loads a profile by id or path; unknown or invalid is a usage error naming it (exit 2).</summary>
-    public static DeviceProfile? LoadProfile(string? profileId)
+    public static DeviceProfile? LoadProfile(ProfileStore store, string? profileId)
     {
         if (profileId is null)
         {
@@ -23,7 +23,7 @@ internal sealed record QuantizeScheme(ActivationType Activations, string Activat
         }
         try
         {
-            return ProfileStore.Default().Load(profileId);
+            return store.Load(profileId);
         }
         catch (ProfileException e)
         {
@@ -33,7 +33,7 @@ internal sealed record QuantizeScheme(ActivationType Activations, string Activat
 
     /// <summary>Resolves every choice: an explicit flag wins, then the profile, then the host / default.</summary>
     public static QuantizeScheme Resolve(DeviceProfile? profile, string? activationFlag, bool? reduceRangeFlag, bool perChannelFlag,
-        bool perTensorFlag, QuantizationMode mode)
+        bool perTensorFlag, QuantizationMode mode, Int8Host host)
     {
         var q = profile?.Quantization;
         var (activations, activationsWhy) = activationFlag switch
@@ -42,7 +42,7 @@ internal sealed record QuantizeScheme(ActivationType Activations, string Activat
             "int8" => (ActivationType.S8, "--activation-type int8"),
             _ when q is not null => (q.Scheme == "U8S8" ? ActivationType.U8 : ActivationType.S8,
                 $"profile {profile!.Id}: quantization.scheme {q.Scheme}{Hardware(profile)}"),
-            _ when HostInt8.PrefersUint8Activations => (ActivationType.U8,
+            _ when host.PrefersUint8Activations => (ActivationType.U8,
                 "default on this x86 host: U8S8, what ONNX Runtime's x86 int8 kernels compute natively (S8S8 ran ResNet-50 2.3x slower here); give --profile for a board"),
             _ => (ActivationType.S8, "default: S8S8, ONNX Runtime's recommended scheme"),
         };
@@ -57,7 +57,7 @@ internal sealed record QuantizeScheme(ActivationType Activations, string Activat
         {
             { } flag => (flag, $"--reduce-range {(flag ? "true" : "false")}"),
             null when q is not null => (q.ReduceRange, $"profile {profile!.Id}: quantization.reduceRange {(q.ReduceRange ? "true" : "false")}{Hardware(profile)}"),
-            null => (HostInt8.NeedsReduceRange, HostInt8.NeedsReduceRange ? "this host: x86 without VNNI, whose int8 kernels saturate 8-bit weights" : "this host computes 8-bit weights exactly"),
+            null => (host.NeedsReduceRange, host.NeedsReduceRange ? "this host: x86 without VNNI, whose int8 kernels saturate 8-bit weights" : "this host computes 8-bit weights exactly"),
         };
         var perChannel = perTensorFlag ? false
             : perChannelFlag || (q?.PerChannel ?? mode == QuantizationMode.Static);

@@ -33,7 +33,7 @@ internal static class ResultsCommand
 
         command.SetAction(EdgecApp.Guarded(ctx, (parse, _) =>
         {
-            var db = new ResultsDatabase(parse.GetValue(database));
+            var db = new ResultsDatabase(parse.GetValue(database) ?? ctx.Env.Paths.ResultsFile);
             if (parse.GetValue(compare) is { Length: 2 } ids)
             {
                 return Task.FromResult(Compare(ctx, db, ids[0], ids[1], parse.GetValue(tolerance), parse.GetValue(json)));
@@ -57,7 +57,7 @@ internal static class ResultsCommand
     }
 
     /// <summary>`bench --export` (kept for scripts written before `results`): the whole database.</summary>
-    public static int ExportAll(CliContext ctx, string format, string? outPath) => Export(ctx, new ResultsDatabase(), new ResultsQuery(), format, outPath);
+    public static int ExportAll(CliContext ctx, string format, string? outPath) => Export(ctx, new ResultsDatabase(ctx.Env.Paths.ResultsFile), new ResultsQuery(), format, outPath);
 
     /// <summary>Parses --since: a duration back from <paramref name="now"/> (30m, 12h, 7d, 2w) or an ISO date/time.</summary>
     public static DateTimeOffset ParseSince(string text, DateTimeOffset now)

@@ -10,8 +10,11 @@ namespace EdgeCompress.Compression.Quantization;
 /// </summary>
 public static class HostInt8
 {
+    /// <summary>The facts above for this process's host, as one value to hand to what needs them.</summary>
+    public static Int8Host This { get; } = new(Detect(), RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.X86);
+
     /// <summary>True when ONNX Runtime on this host needs 7-bit weights to compute int8 layers exactly.</summary>
-    public static bool NeedsReduceRange { get; } = Detect();
+    public static bool NeedsReduceRange => This.NeedsReduceRange;
 
     /// <summary>
     /// True on x86: ONNX Runtime's x86 int8 kernels (VPMADDUBSW, VNNI's VPDPBUSD) multiply u8 activations by s8
@@ -19,7 +22,7 @@ public static class HostInt8
     /// AVX-512 VNNI host with the zoo's random-weight models: ResNet-50 3.18x faster than float with uint8 activations
     /// against 1.38x with int8; MobileNetV2 1.79x against 1.10x.
     /// </summary>
-    public static bool PrefersUint8Activations { get; } = RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.X86;
+    public static bool PrefersUint8Activations => This.PrefersUint8Activations;
 
     private static bool Detect()
     {
@@ -46,3 +49,9 @@ public static class HostInt8
         return true;
     }
 }
+
+/// <summary>What a host's ONNX Runtime int8 kernels need and prefer (see <see cref="HostInt8"/>); verbs take it from
+/// their environment, so a test can ask what they would do on an x86 host without VNNI, or on ARM.</summary>
+/// <param name="NeedsReduceRange">7-bit weights are needed to compute int8 layers exactly.</param>
+/// <param name="PrefersUint8Activations">uint8 activations run natively (x86).</param>
+public sealed record Int8Host(bool NeedsReduceRange, bool PrefersUint8Activations);
