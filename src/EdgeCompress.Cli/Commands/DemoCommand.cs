@@ -59,8 +59,7 @@ internal static class DemoCommand
                 ?? throw new UsageException("no Fashion-MNIST baseline found (fmnist-baseline.onnx beside edgec, $EDGEC_DEMO_MODEL or the cache)");
             Stage($"    using {baseline}");
 
-            Stage($"2/4 optimize for {profile.Id} (time budget {parse.GetValue(budget)}, accuracy budget {parse.GetValue(maxDrop).ToString(CultureInfo.InvariantCulture)} points, "
-                + (fineTuneSpec is null ? "no fine-tuning)" : $"candidates fine-tuned {parse.GetValue(fineTuneEpochs)} epoch(s) on {fineTuneSpec})"));
+            Stage("2/4 start edged on 127.0.0.1");
             var optimizeDir = Path.Combine(outDir, "optimize");
             var options = new OptimizeOptions
             {
@@ -74,76 +73,35 @@ internal static class DemoCommand
                 TimeBudget = OptimizeCommand.ParseDuration(parse.GetValue(budget)!),
                 Tool = $"edgec {typeof(DemoCommand).Assembly.GetName().Version}",
             };
-            var outcome = await new OptimizeRunner(new DefaultPassCatalog(training, training), new LocalMeasurer(dataSpec, profile.Runtime.IntraOpThreads))
-                .RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
+            OptimizeOutcome outcome;
+            await using (var daemon = await LocalDaemon.StartAsync(profile.Id, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false))
+            {
+                Stage($"    edged at {daemon.Url}");
+                Stage($"3/4 optimize for {profile.Id} (time budget {parse.GetValue(budget)}, accuracy budget {parse.GetValue(maxDrop).ToString(CultureInfo.InvariantCulture)} points, "
+                    + (fineTuneSpec is null ? "no fine-tuning" : $"candidates fine-tuned {parse.GetValue(fineTuneEpochs)} epoch(s) on {fineTuneSpec}")
+                    + "); every candidate pushed to edged and benchmarked through its API");
+                // The search measures latency and energy where the report says it does, on the daemon (optimize
+                // --device's measurer), and accuracy here; so its choice, chosen.onnx and the manifest are one decision.
+                var device = new DeviceEntry { Name = $"edged@{new Uri(daemon.Url).Authority}", Url = daemon.Url, TokenFile = daemon.TokenFile };
+                var settings = new BenchSettings { Threads = profile.Runtime.IntraOpThreads, Warmup = 20, Iterations = parse.GetValue(iterations), Power = true };
+                var measurer = new DeviceMeasurer(new LocalMeasurer(dataSpec, profile.Runtime.IntraOpThreads, iterations: 0), device, settings,
+                    TimeSpan.FromSeconds(30), new ResultsDatabase(Path.Combine(outDir, "bench-results.db")));
+                outcome = await new OptimizeRunner(new DefaultPassCatalog(training, training), measurer)
+                    .RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
+            }
+            Stage("    edged stopped");
             var manifest = ManifestFile.Load(outcome.ManifestPath);
-            var failures = manifest.Skipped.Select(x => $"{x.Id}: {x.Reason}").ToList();
             if (manifest.Variants.Count == 0)
             {
                 throw new EdgeCompress.Compression.Passes.WorkFailedException($"optimize kept no variant, not even the baseline; see {outcome.ManifestPath}");
             }
-
-            Stage("3/4 start edged on 127.0.0.1, push and benchmark every variant through its API");
-            await using (var daemon = await LocalDaemon.StartAsync(profile.Id, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false))
-            {
-                Stage($"    edged at {daemon.Url}");
-                using var client = new EdgedClient(new DeviceEntry { Name = "demo-local", Url = daemon.Url, TokenFile = daemon.TokenFile }, TimeSpan.FromSeconds(30));
-                var settings = new BenchSettings { Threads = profile.Runtime.IntraOpThreads, Warmup = 20, Iterations = parse.GetValue(iterations), Power = true };
-                var records = new List<BenchRecord>();
-                foreach (var v in manifest.Variants)
-                {
-                    ct.ThrowIfCancellationRequested();
-                    BenchRecord record;
-                    try
-                    {
-                        var model = ModelFile.Open(Path.Combine(optimizeDir, v.File));
-                        record = await RemoteBench.RunAsync(client, model, ModelFile.CheckName(v.Id.Replace('+', '_')), settings, null, null, ct).ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
-                    {
-                        // One variant edged cannot run keeps optimize's in-process figure and says so; the rest go on.
-                        var reason = OptimizeRunner.FailureReason(e);
-                        v.Notes.Add($"edged benchmark failed: {reason}; latency is optimize's in-process measurement");
-                        failures.Add($"{v.Id}: edged benchmark failed: {reason}");
-                        Stage($"    {v.Id}: edged benchmark failed ({reason}); keeping the in-process figure");
-                        continue;
-                    }
-                    records.Add(record);
-                    var r = record.Result!;
-                    v.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"optimize measured p50 {v.Latency?.P50Ms:F3} ms in process; edged measured p50 {r.P50Ms:F3} ms"));
-                    v.Latency = new ManifestLatency
-                    {
-                        Source = "measured",
-                        Where = $"edged@{new Uri(daemon.Url).Authority}",
-                        Threads = settings.Threads,
-                        P50Ms = r.P50Ms,
-                        P90Ms = r.P90Ms,
-                        P99Ms = r.P99Ms,
-                        // The box plot shows what the table shows: edged's distribution, not optimize's in-process one.
-                        SamplesMs = r.PercentilesMs.Count > 0 ? [.. r.PercentilesMs] : v.Latency?.SamplesMs,
-                    };
-                    v.EnergyPerInferenceMillijoules = r.Power.EnergyPerInferenceMillijoules;
-                    if (!r.Power.Available)
-                    {
-                        v.Notes.Add($"{HtmlReport.EnergyNotMeasuredNote}{r.Power.Unavailable ?? "no power sensor"}");
-                    }
-                    Stage(string.Create(CultureInfo.InvariantCulture, $"    {v.Id}: p50 {r.P50Ms:F3} ms, p99 {r.P99Ms:F3} ms over {r.Count} runs"));
-                }
-                new ResultsDatabase(Path.Combine(outDir, "bench-results.db")).Append(records);
-            }
-            Stage("    edged stopped");
-            OptimizeRunner.Select(manifest, options);
-            ManifestFile.Save(manifest, outcome.ManifestPath);
-            // edged's figures can change the choice: chosen.onnx is always the manifest's chosen variant.
-            OptimizeRunner.WriteChosen(manifest, optimizeDir);
-
             Stage("4/4 report");
             var reportPath = Path.Combine(outDir, "report.html");
             HtmlReport.Write(manifest, reportPath);
             PrintTable(ctx, manifest);
-            foreach (var f in failures)
+            foreach (var f in manifest.Skipped)
             {
-                ctx.Out.WriteLine($"  not kept: {f}");
+                ctx.Out.WriteLine($"  not kept: {f.Id}: {f.Reason}");
             }
             ctx.Out.WriteLine($"report: {reportPath}");
             Stage("done");

@@ -67,6 +67,7 @@ internal sealed class DeviceMeasurer : IVariantMeasurer
             LatencySource = "measured",
             LatencyWhere = _device.Name,
             EnergyPerInferenceMillijoules = r.Power.EnergyPerInferenceMillijoules,
+            Notes = _settings.Power && !r.Power.Available ? [$"{Reporting.HtmlReport.EnergyNotMeasuredNote}{r.Power.Unavailable ?? "no power sensor"}"] : null,
         };
     }
 

@@ -240,6 +240,7 @@ public sealed class OptimizeRunner
             Outputs = m.Outputs?.ToList(),
             EnergyPerInferenceMillijoules = m.EnergyPerInferenceMillijoules,
             Why = why,
+            Notes = m.Notes?.ToList() ?? [],
             Latency = new ManifestLatency
             {
                 Source = m.LatencySource,

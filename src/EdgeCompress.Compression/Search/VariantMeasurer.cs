@@ -16,12 +16,14 @@ namespace EdgeCompress.Compression.Search;
 /// <param name="LatencySource">"measured" or "estimated".</param>
 /// <param name="LatencyWhere">"local", a device name, or "cost-model:PROFILE".</param>
 /// <param name="EnergyPerInferenceMillijoules">Energy per inference when a board's power sensor measured it.</param>
+/// <param name="Notes">Notes for the manifest's reader (e.g. why energy was not measured).</param>
 /// <param name="SpeedupVsBaseline">Baseline median / variant median, the two timed interleaved in one run.</param>
 /// <param name="Outputs">Every output against the baseline's, by the measure that fits it (the quality guard's figures).</param>
 /// <param name="Metric">The user's --metric-command value on this variant's file, when one was given.</param>
 public sealed record VariantMeasurement(double? AccuracyPercent, double FidelityCosine, double P50Ms, double? P90Ms, double? P99Ms,
     IReadOnlyList<double>? SamplesMs, string LatencySource, string LatencyWhere, double? EnergyPerInferenceMillijoules = null,
-    double? SpeedupVsBaseline = null, IReadOnlyList<Manifest.ManifestOutput>? Outputs = null, double? Metric = null);
+    double? SpeedupVsBaseline = null, IReadOnlyList<Manifest.ManifestOutput>? Outputs = null, double? Metric = null,
+    IReadOnlyList<string>? Notes = null);
 
 /// <summary>Measures a variant: accuracy and fidelity against the baseline on data, and latency.</summary>
 public interface IVariantMeasurer
