@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Manifest;
 
 namespace EdgeCompress.Reporting;
 

@@ -1,5 +1,5 @@
-using EdgeCompress.Compression.Evaluation;
-using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Protocol;
+using EdgeCompress.Manifest;
 using ScottPlot;
 
 namespace EdgeCompress.Reporting;

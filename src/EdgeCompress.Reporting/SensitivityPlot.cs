@@ -1,5 +1,5 @@
 using System.Globalization;
-using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Manifest;
 using ScottPlot;
 
 namespace EdgeCompress.Reporting;

@@ -1,4 +1,4 @@
-using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Manifest;
 
 namespace EdgeCompress.Reporting;
 

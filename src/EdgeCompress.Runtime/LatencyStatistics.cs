@@ -1,3 +1,5 @@
+using EdgeCompress.Protocol;
+
 namespace EdgeCompress.Runtime;
 
 /// <summary>Summary statistics of per-inference latencies in milliseconds.</summary>
@@ -17,18 +19,9 @@ public sealed record LatencyStatistics(
         Array.Sort(sorted);
         var mean = sorted.Average();
         var variance = sorted.Sum(v => (v - mean) * (v - mean)) / sorted.Length;
-        var curve = Enumerable.Range(0, 101).Select(p => Percentile(sorted, p / 100.0)).ToArray();
+        var curve = Enumerable.Range(0, 101).Select(p => Percentiles.Quantile(sorted, p / 100.0)).ToArray();
         return new LatencyStatistics(
             sorted.Length, sorted[0], sorted[^1], mean, Math.Sqrt(variance),
-            curve[50], curve[90], curve[95], curve[99], Percentile(sorted, 0.999), curve);
-    }
-
-    /// <summary>The <paramref name="quantile"/> of already sorted values (numpy's default "linear" method).</summary>
-    public static double Percentile(IReadOnlyList<double> sorted, double quantile)
-    {
-        var position = quantile * (sorted.Count - 1);
-        var lower = (int)Math.Floor(position);
-        var upper = Math.Min(lower + 1, sorted.Count - 1);
-        return sorted[lower] + ((sorted[upper] - sorted[lower]) * (position - lower));
+            curve[50], curve[90], curve[95], curve[99], Percentiles.Quantile(sorted, 0.999), curve);
     }
 }

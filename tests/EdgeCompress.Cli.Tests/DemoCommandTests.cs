@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using EdgeCompress.Cli.Tests.Support;
-using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Manifest;
 
 namespace EdgeCompress.Cli.Tests;
 

@@ -1,5 +1,5 @@
 using EdgeCompress.Cli.Tests.Support;
-using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Manifest;
 
 namespace EdgeCompress.Cli.Tests;
 

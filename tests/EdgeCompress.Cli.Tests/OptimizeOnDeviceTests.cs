@@ -1,4 +1,4 @@
-using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Manifest;
 using EdgeCompress.Fleet;
 
 namespace EdgeCompress.Cli.Tests;

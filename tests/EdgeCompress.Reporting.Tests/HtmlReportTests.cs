@@ -51,7 +51,7 @@ public partial class HtmlReportTests
     public void Candidates_that_failed_or_were_dropped_are_listed_with_their_reasons()
     {
         var m = SampleManifests.ThreeVariants();
-        m.Skipped.Add(new EdgeCompress.Compression.Manifest.ManifestSkip { Id = "prune-0.3", Reason = "failed: fine-tune failed: training diverged <at step 3>" });
+        m.Skipped.Add(new EdgeCompress.Manifest.ManifestSkip { Id = "prune-0.3", Reason = "failed: fine-tune failed: training diverged <at step 3>" });
         var html = HtmlReport.Render(m);
         var table = Regex.Match(html, "<h2>Candidates not kept</h2><table id=\"not-kept\">(.*?)</table>").Groups[1].Value;
         Assert.Contains("<td class=\"l\">prune-0.3</td><td class=\"l\">failed: fine-tune failed: training diverged &lt;at step 3&gt;</td>", table, StringComparison.Ordinal);

@@ -98,7 +98,7 @@ public sealed class BenchmarkEngineTests : IDisposable
     [InlineData(new[] { 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0 }, 0.99, 9.91)]
     public void Percentiles_interpolate_linearly_like_numpy(double[] sorted, double quantile, double expected)
     {
-        Assert.Equal(expected, LatencyStatistics.Percentile(sorted, quantile), 9);
+        Assert.Equal(expected, EdgeCompress.Protocol.Percentiles.Quantile(sorted, quantile), 9);
     }
 
     [Fact]

@@ -66,5 +66,5 @@ internal static class BenchTable
         output.Note($"per-board rows: edgec results --last {outcomes.Count} (or bench --json)");
     }
 
-    private static double Median(IEnumerable<double> values) => EdgeCompress.Runtime.LatencyStatistics.Percentile([.. values.Order()], 0.5);
+    private static double Median(IEnumerable<double> values) => EdgeCompress.Protocol.Percentiles.Quantile([.. values.Order()], 0.5);
 }

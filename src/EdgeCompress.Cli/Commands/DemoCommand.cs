@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using EdgeCompress.Cli.Demo;
-using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Manifest;
 using EdgeCompress.Compression.Search;
 using EdgeCompress.Data;
 using EdgeCompress.Fleet;
@@ -128,13 +128,15 @@ internal static class DemoCommand
     private static void PrintTable(CliContext ctx, OptimizeManifest m)
     {
         var baseline = m.Variants.First(v => v.Id == m.Baseline);
-        ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"variant",-22} {"accuracy",9} {"size KiB",9} {"p50 ms",8} {"speed-up",8}"));
+        // The first column fits the longest id ("prune-0.5-tail0.125+int8" is 24 characters), so the figures line up.
+        var width = Math.Max("variant".Length, m.Variants.Max(v => v.Id.Length) + 2);
+        ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"variant".PadRight(width)} {"accuracy",9} {"size KiB",9} {"p50 ms",8} {"speed-up",8}"));
         foreach (var v in m.Variants)
         {
+            var id = ((v.Id == m.Chosen ? "* " : "  ") + v.Id).PadRight(width);
             ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{(v.Id == m.Chosen ? "* " : "  ") + v.Id,-22} {(v.AccuracyPercent is { } a ? $"{a:F2}%" : "-"),9} {v.SizeBytes / 1024.0,9:F1} {v.Latency?.P50Ms ?? double.NaN,8:F3} {v.SpeedupOver(baseline),7:F2}x"));
+                $"{id} {(v.AccuracyPercent is { } a ? $"{a:F2}%" : "-"),9} {v.SizeBytes / 1024.0,9:F1} {v.Latency?.P50Ms ?? double.NaN,8:F3} {v.SpeedupOver(baseline),7:F2}x"));
         }
         ctx.Out.WriteLine(m.Chosen is null ? $"no variant met the budget: {m.ChosenReason}" : $"chosen: {m.Chosen}: {m.ChosenReason}");
     }
-
 }

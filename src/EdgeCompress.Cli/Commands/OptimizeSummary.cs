@@ -1,5 +1,5 @@
 using System.Globalization;
-using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Manifest;
 using EdgeCompress.Compression.Search;
 
 namespace EdgeCompress.Cli.Commands;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Manifest;
 using EdgeCompress.Reporting;
 
 namespace EdgeCompress.Cli.Commands;

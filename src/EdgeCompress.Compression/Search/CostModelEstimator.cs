@@ -1,3 +1,4 @@
+using EdgeCompress.Protocol;
 using EdgeCompress.Onnx;
 using EdgeCompress.Profiles;
 
@@ -209,7 +210,7 @@ public sealed record CostModelCalibration(double Scale, int Measurements)
             return null;
         }
         ratios.Sort();
-        return new CostModelCalibration(Evaluation.Percentiles.OfSorted(ratios, 50), ratios.Count);
+        return new CostModelCalibration(Percentiles.OfSorted(ratios, 50), ratios.Count);
     }
 }
 

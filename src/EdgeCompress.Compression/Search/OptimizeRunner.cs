@@ -1,4 +1,4 @@
-using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Manifest;
 using EdgeCompress.Compression.Execution;
 using EdgeCompress.Onnx;
 using EdgeCompress.Runtime;

@@ -1,3 +1,4 @@
+using EdgeCompress.Protocol;
 using System.Diagnostics;
 using EdgeCompress.Compression.Evaluation;
 using EdgeCompress.Compression.Execution;

@@ -1,4 +1,4 @@
-using EdgeCompress.Compression.Manifest;
+using EdgeCompress.Manifest;
 using EdgeCompress.Compression.Passes;
 using EdgeCompress.Compression.Search;
 using EdgeCompress.Data;

@@ -1,4 +1,4 @@
-namespace EdgeCompress.Compression.Manifest;
+namespace EdgeCompress.Manifest;
 
 /// <summary>
 /// manifest.json of an optimize/compress output folder: the baseline, every candidate variant with its passes,

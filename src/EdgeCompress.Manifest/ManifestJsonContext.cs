@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace EdgeCompress.Compression.Manifest;
+namespace EdgeCompress.Manifest;
 
 /// <summary>Source-generated JSON for manifests.</summary>
 [JsonSourceGenerationOptions(
