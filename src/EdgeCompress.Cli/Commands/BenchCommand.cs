@@ -20,6 +20,7 @@ internal static class BenchCommand
         var f = new Flags();
         var command = new Command("bench", "Benchmark a model on devices through edged (or --device local in process); results go to the local results database.");
         f.AddTo(command);
+        OptionRules.Add(command, (r => r.GetValue(f.Iterations) is not null && r.GetValue(f.Duration) is not null, "give either --iterations or --duration, not both"));
         command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) => RunAsync(ctx, f, parse, ct)));
         return command;
     }
@@ -34,11 +35,6 @@ internal static class BenchCommand
         if (parse.GetValue(f.Model) is not { } modelPath)
         {
             throw new UsageException("give a MODEL to benchmark (or --export csv|json to export past results)");
-        }
-
-        if (parse.GetValue(f.Iterations) is not null && parse.GetValue(f.Duration) is not null)
-        {
-            throw new UsageException("give either --iterations or --duration, not both");
         }
 
         var opened = FleetTargets.Guard(() => ModelFile.Open(modelPath));

@@ -36,15 +36,12 @@ internal static class DistillCommand
             command.Options.Add(o);
         }
         common.AddTo(command);
+        OptionRules.Add(command, (r => r.GetValue(student) is null == r.GetValue(arch) is null, "give exactly one of --student S.onnx or --arch NAME"));
         command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) =>
         {
             var t = parse.GetValue(teacher)!;
             var s = parse.GetValue(student);
             var a = parse.GetValue(arch);
-            if ((s is null) == (a is null))
-            {
-                throw new UsageException("give exactly one of --student S.onnx or --arch NAME");
-            }
             foreach (var f in new[] { t, s })
             {
                 if (f is { Exists: false })

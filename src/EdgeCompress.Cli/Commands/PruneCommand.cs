@@ -70,6 +70,15 @@ internal static class PruneCommand
         Guard.AddTo(command);
         InputShape.AddTo(command);
         PreprocessSetting.AddTo(command);
+        OptionRules.Add(command,
+            (r => r.GetValue(o.Sparsity) is null == r.GetValue(o.Channels) is null && r.GetValue(o.Sweep) is null, "say how to prune: --sparsity X --unstructured, or --channels X"),
+            (r => r.GetValue(o.Sparsity) is not null && !r.GetValue(o.Unstructured), "--sparsity needs --unstructured (it zeroes single weights; use --channels for structured pruning)"),
+            (r => r.GetValue(o.Unstructured) && r.GetValue(o.Sparsity) is null, "--unstructured needs --sparsity X"),
+            (r => r.GetValue(o.Channels) is null && r.GetValue(o.Sweep) is null && (r.GetValue(o.TailRatio) is not null || r.GetValue(o.LayerRatio) is { Length: > 0 }),
+                "--tail-ratio and --layer-ratio apply to structured pruning (--channels X)"),
+            (r => r.GetValue(o.Global) && r.GetValue(o.Uniform), "--global and --uniform exclude each other"),
+            (r => r.GetValue(o.Sweep) is not null && r.GetValue(o.Eval) is null, "--sweep needs --eval SPEC (the data the curve is measured on)"),
+            (r => r.GetValue(o.Sweep) is null && r.GetValue(o.Out) is null, "--out is required"));
         command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) => RunAsync(ctx, parse, o, ct)));
         return command;
     }
@@ -82,36 +91,8 @@ internal static class PruneCommand
         var channels = parse.GetValue(o.Channels);
         var sweep = parse.GetValue(o.Sweep);
         var evalText = parse.GetValue(o.Eval);
-        if (sparsity is null == channels is null && sweep is null)
-        {
-            throw new UsageException("say how to prune: --sparsity X --unstructured, or --channels X");
-        }
-        if (sparsity is not null && !parse.GetValue(o.Unstructured))
-        {
-            throw new UsageException("--sparsity needs --unstructured (it zeroes single weights; use --channels for structured pruning)");
-        }
-        if (parse.GetValue(o.Unstructured) && sparsity is null)
-        {
-            throw new UsageException("--unstructured needs --sparsity X");
-        }
         FineTuneSettings.Options(parse);
         var guardSettings = Guard.Settings(parse);
-        if (channels is null && sweep is null && (parse.GetValue(o.TailRatio) is not null || parse.GetValue(o.LayerRatio) is { Length: > 0 }))
-        {
-            throw new UsageException("--tail-ratio and --layer-ratio apply to structured pruning (--channels X)");
-        }
-        if (parse.GetValue(o.Global) && parse.GetValue(o.Uniform))
-        {
-            throw new UsageException("--global and --uniform exclude each other");
-        }
-        if (sweep is not null && evalText is null)
-        {
-            throw new UsageException("--sweep needs --eval SPEC (the data the curve is measured on)");
-        }
-        if (sweep is null && outFile is null)
-        {
-            throw new UsageException("--out is required");
-        }
         if (outFile is not null && string.Equals(Path.GetFullPath(outFile.FullName), Path.GetFullPath(modelFile.FullName), StringComparison.Ordinal))
         {
             throw new UsageException($"{outFile}: refusing to overwrite the input model; choose another output path");

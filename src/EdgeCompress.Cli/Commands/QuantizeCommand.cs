@@ -46,6 +46,7 @@ internal static class QuantizeCommand
         guardFlags.AddTo(command);
         shapeFlag.AddTo(command);
         preprocessFlag.AddTo(command);
+        OptionRules.Add(command, (r => r.GetValue(perChannel) && r.GetValue(perTensor), "--per-channel and --per-tensor exclude each other"));
         command.SetAction(EdgecApp.Guarded(ctx, (parse, ct) =>
         {
             var request = new QuantizeRequest(
@@ -68,10 +69,6 @@ internal static class QuantizeCommand
         if (string.Equals(Path.GetFullPath(r.Out), Path.GetFullPath(r.Model), StringComparison.Ordinal))
         {
             throw new UsageException($"{r.Out}: --out is the input model; choose another output path");
-        }
-        if (r.PerChannel && r.PerTensor)
-        {
-            throw new UsageException("--per-channel and --per-tensor exclude each other");
         }
         CheckPercentile(r.Percentile);
         // The profile is checked before the model is read, so a mistyped id is the only line printed.
