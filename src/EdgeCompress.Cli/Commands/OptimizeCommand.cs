@@ -73,7 +73,7 @@ internal static class OptimizeCommand
             var timeBudget = ParseDuration(parse.GetValue(budget)!);
             // The same guard flags as quantize/prune/factorize; --max-drop defaults to the profile's budget here.
             var guard = guardFlags.Settings(parse);
-            var runThreads = parse.GetValue(threads) ?? (p.Id == "x64-host" ? p.Runtime.IntraOpThreads : 1);
+            var runThreads = parse.GetValue(threads) ?? (p.Cpu.Architecture == "x86_64" ? p.Runtime.IntraOpThreads : 1);
             var (measurer, onBoard, registry) = ChooseMeasurer(ctx, parse.GetValue(device), p, dataSpec, runThreads, parse.GetValue(threads), inputShapes, guard);
             if (guard.Metric is { } metric)
             {

@@ -120,90 +120,62 @@ internal static class QuantizeCommand
         {
             _ = spec.Open(ModelInputs.Of(input), 1).FirstOrDefault() ?? throw new UsageException($"data spec '{spec.Text}' gave no samples");
         }
-        var progress = new LineProgress(ctx.Error);
-        try
+        var (judgeData, whyNone) = GuardReport.DataFor(input, evaluation);
+        if (judgeData is null && (r.Guard.Enforced || r.Guard.Metric is not null))
         {
-            var (prepared, cal) = QuantizationPipeline.PrepareAndCalibrate(input, options, calibration, progress, ct);
-            var (judgeData, whyNone) = GuardReport.DataFor(input, evaluation);
-            if (judgeData is null && (r.Guard.Enforced || r.Guard.Metric is not null))
-            {
-                throw new UsageException($"the quality budget needs data to judge on (--eval-data SPEC): {whyNone}");
-            }
-            QualityResult Judge(OnnxModel m) => QualityCheck.Compare(input, m, judgeData!, r.Guard, progress, ct);
-            PassResult result;
-            GuardOutcome? guard = null;
-            if (r.Guard.Enforced || r.Guard.Metric is not null)
-            {
-                guard = AccuracyGuard.Run(prepared.Model, options, cal, judgeData!, Judge, progress, ct);
-                result = guard.Best;
-            }
-            else
-            {
-                result = QuantizationPipeline.Quantize(prepared.Model, options, cal, progress, ct);
-            }
-            // A run that turned nothing int8 would write a copy of the float model (larger, after the Q/DQ bookkeeping).
-            if (QuantizationPipeline.WhyNothingQuantized(result.Record, options.Mode, input) is { } nothing)
-            {
-                ctx.Error.WriteLine($"edgec: {nothing}; nothing written");
-                return EdgecApp.ExitCheckFailed;
-            }
-            var speedSkipped = SpeedCheckApplies(r, options, scheme);
-            var speed = speedSkipped is null
-                ? Int8SpeedCheck.Run(input, prepared.Model, result, guard is { Met: true } ? options.WithExcluded(options.Exclude.Concat(guard.KeptFloat)) : options,
-                    cal, calibration ?? evaluation, progress, ct)
-                : null;
-            // The guard's judgement holds only for the model it judged; one the speed check changed is judged again.
-            var judged = speed is null || ReferenceEquals(speed.Result, result) ? guard?.Quality : null;
-            result = speed?.Result ?? result;
-            // Judge before writing: a model ONNX Runtime cannot run, or one that fails a budget, is never saved.
-            var quality = judged ?? (judgeData is null ? null : Judge(result.Model));
-            var written = half is null ? result.Model : Float16Precision.KeepInterface(result.Model, half);
-            var figures = new QuantizeFigures(quality, inputBytes, written.Proto.CalculateSize());
-            var passed = QuantizeSummary.Print(ctx, r.Model, r.Out, options, scheme, prepared.Record, result.Record, figures, guard, cal, r.Guard, whyNone);
-            if (!passed || guard is { Met: false })
-            {
-                ctx.Error.WriteLine($"edgec: quality budget missed: {guard?.Why ?? quality?.Failure}; nothing written");
-                return EdgecApp.ExitCheckFailed;
-            }
-            shapes.Restore(written);
-            ModelMetadata.Record(written, calibration ?? evaluation, ModelInputs.Of(input), r.Guard.Metric?.Template);
-            written.Save(r.Out);
-            if (half is not null)
-            {
-                ctx.Warn(Float16Precision.QuantizedNote);
-            }
-            ctx.Out.WriteLine($"wrote {r.Out}");
-            ReportSpeed(ctx, r.Out, options, speedSkipped, speed);
-            foreach (var w in prepared.Record.Warnings.Concat(result.Record.Warnings))
-            {
-                ctx.Warn(w);
-            }
-            if (figures.QuantBytes > figures.FloatBytes)
-            {
-                ctx.Warn(string.Create(CultureInfo.InvariantCulture,
-                    $"{Path.GetFileName(r.Out)} is larger than its input: {QuantizeSummary.Size(figures.FloatBytes)} -> {QuantizeSummary.Size(figures.QuantBytes)} ({(double)figures.QuantBytes / Math.Max(1, figures.FloatBytes):F2}x)"));
-            }
-            if (r.ReduceRange is null && scheme.Profile is null && ctx.Env.Int8Kernels.NeedsReduceRange)
-            {
-                ctx.Warn("this x86 host has no VNNI: weights use 7 bits so ONNX Runtime's int8 kernels here do not saturate (--reduce-range false for 8-bit weights)");
-            }
-            else if (!options.ReduceRange && ctx.Env.Int8Kernels.NeedsReduceRange)
-            {
-                ctx.Warn("8-bit weights on an x86 host without VNNI: ONNX Runtime's int8 kernels here saturate, so the figures above understate the model on ARM/VNNI");
-            }
-            if (options.Mode == QuantizationMode.Static && figures.Top1Drop > QatHintPoints)
-            {
-                // Quantisation-aware training retrains the weights under the same int8 ranges (measured: ResNet 1.42 pt
-                // lost with entropy ranges -> 0.05 pt after one QAT epoch with them frozen).
-                ctx.Warn(string.Create(CultureInfo.InvariantCulture,
-                    $"static int8 lost {figures.Top1Drop:F2} pt; to win it back: edgec qat {r.Model} {QatFlags(options, r.Method, ctx.Env.Int8Kernels)} --out QAT.onnx"));
-            }
-            return EdgecApp.ExitOk;
+            throw new UsageException($"the quality budget needs data to judge on (--eval-data SPEC): {whyNone}");
         }
-        catch (ModelRunException e)
+        var speedSkipped = SpeedCheckApplies(r, options, scheme);
+        var job = QuantizeJob.Run(input, options, calibration, judgeData, r.Guard, speedSkipped is null, new LineProgress(ctx.Error), ct);
+        if (job.NothingQuantized is { } nothing)
         {
-            throw new UsageException(e.Message, e);
+            ctx.Error.WriteLine($"edgec: {nothing}; nothing written");
+            return EdgecApp.ExitCheckFailed;
         }
+        var (result, guard, speed, quality, cal) = (job.Result, job.Guard, job.Speed, job.Quality, job.Calibration);
+        var prepared = job.Prepared;
+        var written = half is null ? result.Model : Float16Precision.KeepInterface(result.Model, half);
+        var figures = new QuantizeFigures(quality, inputBytes, written.Proto.CalculateSize());
+        var passed = QuantizeSummary.Print(ctx, r.Model, r.Out, options, scheme, prepared.Record, result.Record, figures, guard, cal, r.Guard, whyNone);
+        if (!passed || guard is { Met: false })
+        {
+            ctx.Error.WriteLine($"edgec: quality budget missed: {guard?.Why ?? quality?.Failure}; nothing written");
+            return EdgecApp.ExitCheckFailed;
+        }
+        shapes.Restore(written);
+        ModelMetadata.Record(written, calibration ?? evaluation, ModelInputs.Of(input), r.Guard.Metric?.Template);
+        written.Save(r.Out);
+        if (half is not null)
+        {
+            ctx.Warn(Float16Precision.QuantizedNote);
+        }
+        ctx.Out.WriteLine($"wrote {r.Out}");
+        ReportSpeed(ctx, r.Out, options, speedSkipped, speed);
+        foreach (var w in prepared.Record.Warnings.Concat(result.Record.Warnings))
+        {
+            ctx.Warn(w);
+        }
+        if (figures.QuantBytes > figures.FloatBytes)
+        {
+            ctx.Warn(string.Create(CultureInfo.InvariantCulture,
+                $"{Path.GetFileName(r.Out)} is larger than its input: {QuantizeSummary.Size(figures.FloatBytes)} -> {QuantizeSummary.Size(figures.QuantBytes)} ({(double)figures.QuantBytes / Math.Max(1, figures.FloatBytes):F2}x)"));
+        }
+        if (r.ReduceRange is null && scheme.Profile is null && ctx.Env.Int8Kernels.NeedsReduceRange)
+        {
+            ctx.Warn("this x86 host has no VNNI: weights use 7 bits so ONNX Runtime's int8 kernels here do not saturate (--reduce-range false for 8-bit weights)");
+        }
+        else if (!options.ReduceRange && ctx.Env.Int8Kernels.NeedsReduceRange)
+        {
+            ctx.Warn("8-bit weights on an x86 host without VNNI: ONNX Runtime's int8 kernels here saturate, so the figures above understate the model on ARM/VNNI");
+        }
+        if (options.Mode == QuantizationMode.Static && figures.Top1Drop > QatHintPoints)
+        {
+            // Quantisation-aware training retrains the weights under the same int8 ranges (measured: ResNet 1.42 pt
+            // lost with entropy ranges -> 0.05 pt after one QAT epoch with them frozen).
+            ctx.Warn(string.Create(CultureInfo.InvariantCulture,
+                $"static int8 lost {figures.Top1Drop:F2} pt; to win it back: edgec qat {r.Model} {QatFlags(options, r.Method, ctx.Env.Int8Kernels)} --out QAT.onnx"));
+        }
+        return EdgecApp.ExitOk;
     }
 
     /// <summary>Null when the int8-vs-float speed check runs; else why not (it times on this host, so only for this
