@@ -150,12 +150,9 @@ public sealed class LiveEdged : IDisposable
             _output.Add(line);
         }
 
-        const string marker = " listening on ";
-        var at = line.IndexOf(marker, StringComparison.Ordinal);
-        if (at >= 0)
+        if (EdgedOutput.ListeningUrl(line) is { } url)
         {
-            var rest = line[(at + marker.Length)..];
-            _listening.TrySetResult(rest[..rest.IndexOfAny([';', ' '])]);
+            _listening.TrySetResult(url);
         }
     }
 }
