@@ -1,7 +1,7 @@
-using EdgeCompress.Compression.Quantization;
 using EdgeCompress.Onnx;
 using EdgeCompress.Training.Worker.Graph;
 using static TorchSharp.torch;
+using EdgeCompress.Calibration;
 
 namespace EdgeCompress.Training.Worker;
 

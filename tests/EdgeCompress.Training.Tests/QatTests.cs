@@ -1,5 +1,6 @@
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
+using EdgeCompress.Calibration;
 
 namespace EdgeCompress.Training.Tests;
 

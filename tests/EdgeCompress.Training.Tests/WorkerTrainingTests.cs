@@ -1,4 +1,5 @@
 using EdgeCompress.Onnx;
+using EdgeCompress.Calibration;
 
 namespace EdgeCompress.Training.Tests;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EdgeCompress.Compression.Quantization;
+using EdgeCompress.Calibration;
 
 namespace EdgeCompress.Cli.Commands;
 

@@ -7,6 +7,7 @@ using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Runtime;
+using EdgeCompress.Calibration;
 
 namespace EdgeCompress.Cli.Commands;
 

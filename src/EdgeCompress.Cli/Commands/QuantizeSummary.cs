@@ -4,6 +4,7 @@ using EdgeCompress.Compression.Passes;
 using EdgeCompress.Compression.Quantization;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
+using EdgeCompress.Calibration;
 
 namespace EdgeCompress.Cli.Commands;
 

@@ -4,6 +4,7 @@ using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
 using EdgeCompress.Runtime;
+using EdgeCompress.Calibration;
 
 namespace EdgeCompress.Compression.Quantization;
 

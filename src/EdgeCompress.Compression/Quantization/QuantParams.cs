@@ -1,11 +1,8 @@
 using EdgeCompress.Onnx.Protos;
+using EdgeCompress.Calibration;
 
 namespace EdgeCompress.Compression.Quantization;
 
-/// <summary>A float range an activation was calibrated to.</summary>
-/// <param name="Min">Lower end (never above 0 once made quantizable).</param>
-/// <param name="Max">Upper end (never below 0 once made quantizable).</param>
-public readonly record struct FloatRange(float Min, float Max);
 
 /// <summary>Scale and zero point of an affine quantization: real = scale * (q - zeroPoint).</summary>
 /// <param name="Scale">Step between integer levels.</param>

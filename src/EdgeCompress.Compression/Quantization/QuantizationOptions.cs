@@ -1,3 +1,5 @@
+using EdgeCompress.Calibration;
+
 namespace EdgeCompress.Compression.Quantization;
 
 /// <summary>How weights and activations become integers.</summary>
@@ -10,18 +12,6 @@ public enum QuantizationMode
     Dynamic,
 }
 
-/// <summary>How an activation range is chosen from the calibration histogram.</summary>
-public enum CalibrationMethod
-{
-    /// <summary>Smallest and largest value seen.</summary>
-    MinMax,
-
-    /// <summary>Clip the tails outside a percentile of the values.</summary>
-    Percentile,
-
-    /// <summary>Clip at the threshold minimising KL divergence between the float and quantized distributions.</summary>
-    Entropy,
-}
 
 /// <summary>Integer type of quantized activations.</summary>
 public enum ActivationType

@@ -1,6 +1,7 @@
 using EdgeCompress.Compression.Passes;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
+using EdgeCompress.Calibration;
 
 namespace EdgeCompress.Compression.Quantization;
 

@@ -5,6 +5,7 @@ using EdgeCompress.Compression.Pruning;
 using EdgeCompress.Compression.Quantization;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
+using EdgeCompress.Calibration;
 
 namespace EdgeCompress.Compression.Search;
 

@@ -1,7 +1,7 @@
-using EdgeCompress.Compression.Quantization;
 using EdgeCompress.Onnx.Protos;
 using TorchSharp;
 using static TorchSharp.torch;
+using EdgeCompress.Calibration;
 
 namespace EdgeCompress.Training.Worker.Graph;
 

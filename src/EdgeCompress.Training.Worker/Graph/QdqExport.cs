@@ -17,11 +17,13 @@ internal static class QdqExport
     {
         var model = ModelExport.Export(module, metadata);
         var opset = model.OpsetImport.FirstOrDefault(o => (o.Domain ?? "").Length == 0)?.Version ?? 1;
-        if (opset < EdgeCompress.Compression.GraphPrep.OpsetUpgrade.TargetOpset)
+        if (opset < OpsetLift.TargetOpset)
         {
             // Lifted as `edgec quantize` lifts it, where every operator allows: per-channel DequantizeLinear is standard
             // from 13, and ONNX Runtime's own QDQ rewrites (bias quantization inserts Round) fail to load at opset 10.
-            model = new EdgeCompress.Compression.GraphPrep.OpsetUpgrade().Apply(new OnnxModel(model)).Model.Proto;
+            var lifted = new OnnxModel(model);
+            OpsetLift.Run(lifted, perChannel: true, onlyWhenNeeded: false);
+            model = lifted.Proto;
             opset = model.OpsetImport.FirstOrDefault(o => (o.Domain ?? "").Length == 0)?.Version ?? 1;
         }
 

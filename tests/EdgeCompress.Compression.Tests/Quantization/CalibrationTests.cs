@@ -1,5 +1,6 @@
 using EdgeCompress.Compression.Quantization;
 using EdgeCompress.Data;
+using EdgeCompress.Calibration;
 
 namespace EdgeCompress.Compression.Tests.Quantization;
 

@@ -4,6 +4,7 @@ using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Compression.Tests;
+using EdgeCompress.Calibration;
 
 namespace EdgeCompress.Compression.Tests.Quantization;
 

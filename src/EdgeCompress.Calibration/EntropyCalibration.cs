@@ -1,4 +1,4 @@
-namespace EdgeCompress.Compression.Quantization;
+namespace EdgeCompress.Calibration;
 
 /// <summary>
 /// The KL-divergence threshold search (as TensorRT's entropy calibrator does it): for each candidate clip threshold,

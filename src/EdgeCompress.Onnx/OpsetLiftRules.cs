@@ -1,7 +1,6 @@
-using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
 
-namespace EdgeCompress.Compression.GraphPrep;
+namespace EdgeCompress.Onnx;
 
 /// <summary>
 /// Which default-domain operators keep their meaning when a model from opset 6-12 is declared opset 13, and the

@@ -1,6 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
-namespace EdgeCompress.Compression.Quantization;
+namespace EdgeCompress.Calibration;
 
 /// <summary>
 /// A streaming histogram of one tensor's values over a range [-R, R] that doubles (merging bin pairs) whenever a
