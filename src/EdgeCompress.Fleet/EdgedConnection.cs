@@ -105,7 +105,7 @@ public abstract class EdgedConnection : IDisposable
             HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } =>
                 new FleetException(FleetProblem.Unreachable, $"device '{Device.Name}' unreachable: cannot connect to {Url} ({Innermost(exception)})", exception),
             HttpRequestException or IOException =>
-                new FleetException(FleetProblem.Unreachable, $"device '{Device.Name}': connection to {Url} lost ({Innermost(exception)})", exception),
+                new FleetException(FleetProblem.Unreachable, $"device '{Device.Name}' unreachable: connection to {Url} lost ({Innermost(exception)})", exception),
             _ => null,
         };
     }
