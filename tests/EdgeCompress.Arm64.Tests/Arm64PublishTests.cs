@@ -8,6 +8,7 @@ using Xunit.Abstractions;
 namespace EdgeCompress.Arm64.Tests;
 
 [Collection(Arm64PublishGroup.Name)]
+[Trait("Category", "aot")]
 public sealed partial class Arm64PublishTests(Arm64Publish publish, ITestOutputHelper output)
 {
     private const long MaxBinaryBytes = 20L * 1024 * 1024;
