@@ -49,7 +49,7 @@ public sealed class InferenceLoop : IDisposable
         var inputs = _inputs[_next];
         _next = (_next + 1) % _inputs.Count;
         var start = Stopwatch.GetTimestamp();
-        var outputs = OrtSessions.Guard(_model, "ONNX Runtime failed to run the model", () => _session.Run(_runOptions, _inputNames, inputs, _outputNames));
+        var outputs = OrtSessions.Run(_session, _runOptions, _inputNames, inputs, _outputNames, _model);
         var elapsed = Stopwatch.GetElapsedTime(start);
         outputs.Dispose();
         return elapsed.TotalMilliseconds;
@@ -62,7 +62,7 @@ public sealed class InferenceLoop : IDisposable
         foreach (var inputs in _inputs)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using var outputs = OrtSessions.Guard(_model, "ONNX Runtime failed to run the model", () => _session.Run(_runOptions, _inputNames, inputs, _outputNames));
+            using var outputs = OrtSessions.Run(_session, _runOptions, _inputNames, inputs, _outputNames, _model);
             keep.Keep(_outputNames, outputs.ToList(), _model);
         }
     }

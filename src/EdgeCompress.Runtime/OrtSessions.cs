@@ -45,6 +45,15 @@ public static class OrtSessions
         return Guard(label, "ONNX Runtime cannot load the model", () => new InferenceSession(model, options));
     }
 
+    /// <summary>Runs <paramref name="session"/> once; an ONNX Runtime failure becomes a <see cref="ModelRunException"/>
+    /// naming <paramref name="label"/>. The caller disposes the outputs.</summary>
+    public static IDisposableReadOnlyCollection<OrtValue> Run(InferenceSession session, RunOptions runOptions, IReadOnlyCollection<string> inputNames,
+        IReadOnlyCollection<OrtValue> inputs, IReadOnlyCollection<string> outputNames, string label)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return Guard(label, "ONNX Runtime failed to run the model", () => session.Run(runOptions, inputNames, inputs, outputNames));
+    }
+
     /// <summary>Runs <paramref name="action"/>, turning an ONNX Runtime error into a <see cref="ModelRunException"/>
     /// "<paramref name="label"/>: <paramref name="doing"/>: ORT's first line".</summary>
     public static T Guard<T>(string label, string doing, Func<T> action)

@@ -204,7 +204,7 @@ public sealed class ModelRunner : IDisposable
             // Held in a local and disposed after the run: an inline `new RunOptions()` can be finalized by the GC while
             // the native Run is still reading it (seen as "Exiting due to terminate flag being set to true").
             using var runOptions = new RunOptions();
-            using var results = OrtSessions.Guard(Label, "ONNX Runtime failed to run the model", () => _session.Run(runOptions, names, values, _outputNames));
+            using var results = OrtSessions.Run(_session, runOptions, names, values, _outputNames, Label);
             use(results);
         }
         finally

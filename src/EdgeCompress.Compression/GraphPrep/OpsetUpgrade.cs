@@ -9,12 +9,6 @@ namespace EdgeCompress.Compression.GraphPrep;
 /// </summary>
 public sealed class OpsetUpgrade : ICompressionPass
 {
-    /// <summary>The opset models are lifted to: the first with per-axis DequantizeLinear.</summary>
-    public const int TargetOpset = OpsetLift.TargetOpset;
-
-    /// <summary>The first opset with QuantizeLinear/DequantizeLinear.</summary>
-    public const int MinInt8Opset = OpsetLift.MinInt8Opset;
-
     /// <inheritdoc />
     public string Name => "upgrade-opset";
 
