@@ -1,9 +1,12 @@
+using System.Text.Json.Serialization;
+
 namespace EdgeCompress.Calibration;
 
 /// <summary>How an activation range is chosen from the calibration histogram.</summary>
 public enum CalibrationMethod
 {
     /// <summary>Smallest and largest value seen.</summary>
+    [JsonStringEnumMemberName("minmax")]
     MinMax,
 
     /// <summary>Clip the tails outside a percentile of the values.</summary>

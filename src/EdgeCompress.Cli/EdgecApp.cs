@@ -44,6 +44,7 @@ public static class EdgecApp
         yield return EvalCommand.Create(ctx);
         yield return DataCommand.Create(ctx);
         yield return OptimizeCommand.Create(ctx);
+        yield return RecipesCommand.Create(ctx);
         yield return DevicesCommand.Create(ctx);
         yield return PushCommand.Create(ctx);
         yield return BenchCommand.Create(ctx);

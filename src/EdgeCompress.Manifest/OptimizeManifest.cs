@@ -100,6 +100,10 @@ public sealed class ManifestVariant
     /// <summary>Passes applied in order, with their settings.</summary>
     public List<ManifestPass> Passes { get; set; } = [];
 
+    /// <summary>The typed recipe that made the variant, in recipe-file form ({"id", "why", "steps": [{"pass", settings...}]}):
+    /// `edgec optimize --recipe manifest.json#ID` builds it again. Null for the baseline.</summary>
+    public System.Text.Json.Nodes.JsonObject? Recipe { get; set; }
+
     /// <summary>Top-1 accuracy in percent on the manifest's data, when labelled.</summary>
     public double? AccuracyPercent { get; set; }
 

@@ -75,6 +75,19 @@ public sealed class ProfileStore
     /// <summary>The file an id resolves to (the first folder that holds ID.json), or null.</summary>
     public string? PathOf(string id) => _directories.Select(d => Path.Combine(d, id + ".json")).FirstOrDefault(File.Exists);
 
+    /// <summary>The recipe file a name resolves to (the first folder holding recipes/NAME.json), or null.</summary>
+    public string? RecipePathOf(string name) =>
+        _directories.Select(d => Path.Combine(d, "recipes", name + ".json")).FirstOrDefault(File.Exists);
+
+    /// <summary>Names of the recipe files beside the profiles (recipes/NAME.json in every folder), sorted.</summary>
+    public IReadOnlyList<string> RecipeNames() =>
+        _directories.Select(d => Path.Combine(d, "recipes")).Where(System.IO.Directory.Exists)
+            .SelectMany(d => System.IO.Directory.GetFiles(d, "*.json"))
+            .Select(Path.GetFileName).OfType<string>()
+            .Where(f => !f.EndsWith(".schema.json", StringComparison.Ordinal))
+            .Select(Path.GetFileNameWithoutExtension).OfType<string>()
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+
     /// <summary>Ids of the profiles in all folders, sorted.</summary>
     public IReadOnlyList<string> Ids() =>
         _directories.Where(System.IO.Directory.Exists)

@@ -86,7 +86,7 @@ internal static class DemoCommand
                 var settings = new BenchSettings { Threads = profile.Runtime.IntraOpThreads, Warmup = 20, Iterations = parse.GetValue(iterations), Power = true };
                 var measurer = new DeviceMeasurer(new LocalMeasurer(dataSpec, profile.Runtime.IntraOpThreads, iterations: 0), device, settings,
                     TimeSpan.FromSeconds(30), new ResultsDatabase(Path.Combine(outDir, "bench-results.db")));
-                outcome = await new OptimizeRunner(new DefaultPassCatalog(training, training), measurer)
+                outcome = await new OptimizeRunner(DefaultPasses.Registry(training, training), measurer)
                     .RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
             }
             Stage("    edged stopped");

@@ -26,10 +26,15 @@ internal static class OptimizeCommand
         var shapeFlag = new InputShapeFlag();
         var preprocessFlag = new PreprocessFlag();
         var guardFlags = new GuardFlags();
+        var recipe = new Option<string[]>("--recipe")
+        {
+            Description = "recipes to try instead of the built-in grid: a recipe file, FILE#ID, a manifest.json (FILE#ID for one variant), "
+                + "or the name of a recipe beside the device profiles (edgec recipes lists them); repeatable",
+        };
         var device = new Option<string?>("--device") { Description = "registered device (edgec devices add) to measure latency and energy on, through its edged" };
         var command = new Command("optimize", "Search compression settings for a device profile; keep every candidate, mark the Pareto set, choose the best balance of speed-up and size reduction within budget.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { profile, data, output, calibration, budget, threads, fineTune, device })
+        foreach (var o in new Option[] { profile, data, output, calibration, budget, threads, fineTune, recipe, device })
         {
             command.Options.Add(o);
         }
@@ -70,6 +75,8 @@ internal static class OptimizeCommand
                 DataSpec.Parse(calSpec, preprocess);
             }
             var training = fineTuneSpec is null ? null : new TrainingFineTuner(fineTuneFlags.Options(parse));
+            var passes = DefaultPasses.Registry(training, training);
+            var recipes = Recipes(ctx, parse.GetValue(recipe) ?? [], passes);
             var timeBudget = ParseDuration(parse.GetValue(budget)!);
             // The same guard flags as quantize/prune/factorize; --max-drop defaults to the profile's budget here.
             var guard = guardFlags.Settings(parse);
@@ -96,10 +103,11 @@ internal static class OptimizeCommand
                 Metric = guard.Metric,
                 InputShapes = inputShapes,
                 Preprocess = preprocess,
+                Recipes = recipes,
                 GuardLimits = guard.Limits,
                 Tool = $"edgec {typeof(OptimizeCommand).Assembly.GetName().Version}",
             };
-            var outcome = await new OptimizeRunner(Catalog(training), measurer).RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
+            var outcome = await new OptimizeRunner(passes, measurer).RunAsync(options, new LineProgress(ctx.Error), ct).ConfigureAwait(false);
             if (onBoard?.PresentedFingerprint is { } fingerprint)
             {
                 FleetTargets.PinFirstContact(registry!, [(registry!.Get(parse.GetValue(device)!), fingerprint)], ctx);
@@ -110,7 +118,28 @@ internal static class OptimizeCommand
         return command;
     }
 
-    private static DefaultPassCatalog Catalog(TrainingFineTuner? training) => new(training, training);
+    /// <summary>The recipes named by --recipe, in order (null: the built-in grid); ids must not repeat across files.</summary>
+    private static List<Recipe>? Recipes(CliContext ctx, string[] references, PassRegistry passes)
+    {
+        if (references.Length == 0)
+        {
+            return null;
+        }
+        var recipes = new List<Recipe>();
+        foreach (var reference in references)
+        {
+            foreach (var r in RecipeFile.Resolve(reference, ctx.Env.Profiles, passes))
+            {
+                if (recipes.Any(x => x.Id == r.Id))
+                {
+                    throw new UsageException($"--recipe {reference}: recipe id '{r.Id}' is also in an earlier --recipe; ids name the variant files");
+                }
+                recipes.Add(r);
+            }
+        }
+        ctx.Out.WriteLine($"{recipes.Count} recipe(s) from {string.Join(", ", references)}: {string.Join(", ", recipes.Select(r => r.Id))}");
+        return recipes;
+    }
 
     /// <summary>
     /// Latency on the named board through its edged; else measured here for an x86-64 profile; else the profile's

@@ -31,14 +31,15 @@ public static class CandidateGrid
                 : $"{profile.Id} has no dot-product instructions: S8S8 QDQ still quarters the size, speed gain is small";
         var round = profile.ChannelRounding.ToString(CultureInfo.InvariantCulture);
         var roundWhy = $"channels rounded to multiples of {round} ({profile.Id} kernels' preferred width)";
-        var quant = Step("quantize-static", ("scheme", q.Scheme), ("perChannel", q.PerChannel ? "true" : "false"),
-            ("reduceRange", q.ReduceRange ? "true" : "false"), ("calibrationMethod", "minmax"));
+        var quant = new QuantizeStaticStep
+        {
+            Scheme = q.Scheme == "U8S8" ? Int8Scheme.U8S8 : Int8Scheme.S8S8,
+            PerChannel = q.PerChannel,
+            ReduceRange = q.ReduceRange,
+        };
         // The plain int8 candidate also ranks its layers (one int8 layer at a time): the manifest's sensitivity table.
-        var quantRanked = Step("quantize-static", ("scheme", q.Scheme), ("perChannel", q.PerChannel ? "true" : "false"),
-            ("reduceRange", q.ReduceRange ? "true" : "false"), ("calibrationMethod", "minmax"), ("sensitivity", "true"));
-        var quantEntropy = Step("quantize-static", ("scheme", q.Scheme), ("perChannel", q.PerChannel ? "true" : "false"),
-            ("reduceRange", q.ReduceRange ? "true" : "false"), ("calibrationMethod", "entropy"));
-        var fineTune = canFineTune ? "true" : "false";
+        var quantRanked = quant with { Sensitivity = true };
+        var quantEntropy = quant with { CalibrationMethod = Calibration.CalibrationMethod.Entropy };
         var tunedWhy = canFineTune ? "; fine-tuned from the baseline" : "; not fine-tuned (training unavailable)";
 
         var recipes = new List<Recipe>
@@ -48,13 +49,13 @@ public static class CandidateGrid
         };
         if (matMulHeavy)
         {
-            recipes.Add(new("int8-dynamic", [Step("quantize-dynamic", ("perChannel", "true"))],
+            recipes.Add(new("int8-dynamic", [new QuantizeDynamicStep()],
                 "most MACs are in MatMul/Gemm: dynamic int8 quantizes activations at run time"));
         }
         foreach (var ratio in PruneRatios)
         {
             var r = ratio.ToString("0.##", CultureInfo.InvariantCulture);
-            var prune = Step("prune-channels", ("ratio", r), ("roundTo", round), ("importance", "l1"), ("fineTune", fineTune));
+            var prune = new PruneChannelsStep { Ratio = ratio, RoundTo = profile.ChannelRounding, FineTune = canFineTune };
             recipes.Add(new($"prune-{r}", [prune], $"{r} of channels removed; {roundWhy}" + tunedWhy));
             recipes.Add(new($"prune-{r}+int8", [prune, quant], $"pruned {r} then static int8; {roundWhy}; {schemeWhy}"));
         }
@@ -64,24 +65,21 @@ public static class CandidateGrid
             // baseline (8 fine-tune epochs): 16/32/112 channels reach 92.09% (int8 92.13%) against 91.84% for 16/32/64,
             // int8 2.22x faster and 6.3x smaller than the baseline.
             var (r, tail) = (TailedRatio.Ratio.ToString("0.##", CultureInfo.InvariantCulture), TailedRatio.Tail.ToString("0.###", CultureInfo.InvariantCulture));
-            var prune = Step("prune-channels", ("ratio", r), ("tailRatio", tail), ("roundTo", round), ("importance", "l1"), ("fineTune", fineTune));
+            var prune = new PruneChannelsStep { Ratio = TailedRatio.Ratio, TailRatio = TailedRatio.Tail, RoundTo = profile.ChannelRounding, FineTune = canFineTune };
             var why = $"{r} of channels removed, {tail} in the layers at the smallest feature maps (cheapest channels, read by the classifier); {roundWhy}";
             recipes.Add(new($"prune-{r}-tail{tail}", [prune], why + tunedWhy));
             recipes.Add(new($"prune-{r}-tail{tail}+int8", [prune, quant], $"{why}; then static int8; {schemeWhy}"));
         }
-        var factor = Step("factorize", ("params", "0.5"), ("roundTo", round), ("fineTune", fineTune));
+        var factor = new FactorizeStep { Params = 0.5, RoundTo = profile.ChannelRounding, FineTune = canFineTune };
         recipes.Add(new("factorize-0.5", [factor], $"low-rank factorization to half the parameters; {roundWhy}"));
         recipes.Add(new("factorize-0.5+int8", [factor, quant], $"factorized then static int8; {schemeWhy}"));
         if (canFineTune)
         {
             // Last: a student costs epochs of training from scratch, so a short budget ends before it.
-            var student = Step("distill-student", ("arch", "thin@0.5"), ("epochs", "3"));
+            var student = new DistillStudentStep { Arch = "thin@0.5", Epochs = 3 };
             recipes.Add(new("student-thin-0.5", [student], "a half-width copy of the model distilled from it (soft targets T=4, alpha 0.7)"));
             recipes.Add(new("student-thin-0.5+int8", [student, quant], $"the distilled student then static int8; {schemeWhy}"));
         }
         return recipes;
     }
-
-    private static RecipeStep Step(string pass, params (string Key, string Value)[] settings) =>
-        new(pass, settings.ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal));
 }

@@ -12,14 +12,14 @@ namespace EdgeCompress.Compression.Search;
 /// </summary>
 public sealed class OptimizeRunner
 {
-    private readonly IPassCatalog _catalog;
+    private readonly PassRegistry _passes;
     private readonly IVariantMeasurer _measurer;
     private readonly TimeProvider _time;
 
     /// <summary>Creates a runner over the passes this build has and a way to measure variants.</summary>
-    public OptimizeRunner(IPassCatalog catalog, IVariantMeasurer measurer, TimeProvider? time = null)
+    public OptimizeRunner(PassRegistry passes, IVariantMeasurer measurer, TimeProvider? time = null)
     {
-        _catalog = catalog;
+        _passes = passes;
         _measurer = measurer;
         _time = time ?? TimeProvider.System;
     }
@@ -64,7 +64,8 @@ public sealed class OptimizeRunner
 
         var matMulHeavy = !source.Graph.Nodes.Any(n => n.OpType is "Conv" or "ConvTranspose")
             && source.Graph.Nodes.Any(n => n.OpType is "MatMul" or "Gemm" or "LSTM" or "GRU");
-        var recipes = options.Recipes ?? CandidateGrid.For(options.Profile, matMulHeavy, options.FineTuneSpec is not null);
+        IReadOnlyList<Recipe> recipes = [.. (options.Recipes ?? CandidateGrid.For(options.Profile, matMulHeavy, options.FineTuneSpec is not null))
+            .Select(r => r.ForProfile(options.Profile))];
         var context = new PassContext(baselinePath, options.CalibrationSpec ?? options.DataSpec, options.FineTuneSpec, options.Preprocess);
         manifest.Preprocess = context.Spec(options.DataSpec).PreprocessFor(ModelInputs.Of(source))?.ToJson();
         var index = 0;
@@ -84,7 +85,7 @@ public sealed class OptimizeRunner
                 manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"time budget {options.TimeBudget:g} spent; rerun with the same --out to resume" });
                 continue;
             }
-            var missing = recipe.Steps.FirstOrDefault(s => !_catalog.Has(s.Pass));
+            var missing = recipe.Steps.FirstOrDefault(s => !_passes.Has(s.Pass));
             if (missing is not null)
             {
                 manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"pass '{missing.Pass}' is not available in this build" });
@@ -113,12 +114,12 @@ public sealed class OptimizeRunner
                 var sensitivity = new List<ManifestLayerSensitivity>();
                 foreach (var step in recipe.Steps.Skip(reused?.Steps ?? 0))
                 {
-                    var result = _catalog.Create(step, context).Apply(model, progress, cancellationToken);
+                    var result = _passes.Create(step, context).Apply(model, progress, cancellationToken);
                     model = result.Model;
                     sensitivity.AddRange(result.Record.Layers
-                        .Where(l => l.Metrics?.ContainsKey(DefaultPassCatalog.SensitivityMetric) == true)
-                        .Select(l => new ManifestLayerSensitivity { Node = l.Node, Metric = "relative output error when only this layer is int8", Value = l.Metrics![DefaultPassCatalog.SensitivityMetric] }));
-                    passes.Add(new ManifestPass { Pass = step.Pass, Settings = new(result.Record.Settings.Count > 0 ? result.Record.Settings : step.Settings) });
+                        .Where(l => l.Metrics?.ContainsKey(DefaultPasses.SensitivityMetric) == true)
+                        .Select(l => new ManifestLayerSensitivity { Node = l.Node, Metric = "relative output error when only this layer is int8", Value = l.Metrics![DefaultPasses.SensitivityMetric] }));
+                    passes.Add(new ManifestPass { Pass = step.Pass, Settings = new(result.Record.Settings.Count > 0 ? result.Record.Settings : PassRegistry.SettingsText(step)) });
                 }
                 shapes.Restore(model);
                 // Resolved once per search (manifest.Preprocess): parsing an image folder's spec lists the folder.
@@ -138,6 +139,7 @@ public sealed class OptimizeRunner
                 var m = await _measurer.MeasureAsync(file, baselinePath, progress, cancellationToken).ConfigureAwait(false);
                 manifest.Variants.RemoveAll(v => v.Id == recipe.Id);
                 var variant = ToVariant(recipe.Id, file, outDir, passes, m, recipe.Why, options.InputShapes);
+                variant.Recipe = RecipeFile.ToJson(recipe);
                 variant.Sensitivity = sensitivity.Count > 0 ? sensitivity.OrderByDescending(x => x.Value).ToList() : null;
                 manifest.Variants.Add(variant);
             }
@@ -261,7 +263,7 @@ public sealed class OptimizeRunner
         foreach (var other in recipes)
         {
             var n = other.Steps.Count;
-            if (n >= recipe.Steps.Count || n <= (best?.Item2 ?? 0) || !other.Steps.SequenceEqual(recipe.Steps.Take(n), RecipeStepComparer.Instance))
+            if (n >= recipe.Steps.Count || n <= (best?.Item2 ?? 0) || !other.Steps.SequenceEqual(recipe.Steps.Take(n), StepComparer.Instance))
             {
                 continue;
             }
@@ -277,18 +279,16 @@ public sealed class OptimizeRunner
     /// <summary>A proper prefix of <paramref name="recipe"/> that failed in this run or an earlier one.</summary>
     private static Recipe? FailedPrefix(Recipe recipe, IReadOnlyList<Recipe> recipes, OptimizeManifest manifest) =>
         recipes.FirstOrDefault(other => other.Steps.Count < recipe.Steps.Count
-            && other.Steps.SequenceEqual(recipe.Steps.Take(other.Steps.Count), RecipeStepComparer.Instance)
+            && other.Steps.SequenceEqual(recipe.Steps.Take(other.Steps.Count), StepComparer.Instance)
             && manifest.Skipped.Any(s => s.Id == other.Id && s.Reason.StartsWith("failed: ", StringComparison.Ordinal)));
 
-    private sealed class RecipeStepComparer : IEqualityComparer<RecipeStep>
+    private sealed class StepComparer : IEqualityComparer<PassStep>
     {
-        public static readonly RecipeStepComparer Instance = new();
+        public static readonly StepComparer Instance = new();
 
-        public bool Equals(RecipeStep? x, RecipeStep? y) =>
-            x is not null && y is not null && x.Pass == y.Pass && x.Settings.Count == y.Settings.Count
-            && x.Settings.All(kv => y.Settings.TryGetValue(kv.Key, out var v) && v == kv.Value);
+        public bool Equals(PassStep? x, PassStep? y) => x is not null && y is not null && PassRegistry.Same(x, y);
 
-        public int GetHashCode(RecipeStep obj) => obj.Pass.GetHashCode(StringComparison.Ordinal);
+        public int GetHashCode(PassStep obj) => obj.Pass.GetHashCode(StringComparison.Ordinal);
     }
 
     private static string FormatLeft(TimeSpan t) => t.TotalMinutes >= 1 ? $"{t.TotalMinutes:F0} min" : $"{Math.Max(0, t.TotalSeconds):F0} s";

@@ -1,25 +1,13 @@
 namespace EdgeCompress.Compression.Search;
 
-/// <summary>One pass of a recipe: the pass name (as in <see cref="Passes.ICompressionPass.Name"/>) and its settings.</summary>
-/// <param name="Pass">e.g. "quantize-static", "prune-channels", "factorize".</param>
-/// <param name="Settings">Settings as text, e.g. {"scheme":"S8S8"}.</param>
-public sealed record RecipeStep(string Pass, IReadOnlyDictionary<string, string> Settings);
-
 /// <summary>A candidate to build: an id, its passes in order, and why the search tries it on this profile.</summary>
 /// <param name="Id">Short id used for the file name and in the manifest, e.g. "prune-0.5+int8".</param>
-/// <param name="Steps">Passes in order.</param>
+/// <param name="Steps">Passes in order, with their typed settings.</param>
 /// <param name="Why">The profile facts that led to this candidate and its settings.</param>
-public sealed record Recipe(string Id, IReadOnlyList<RecipeStep> Steps, string Why);
-
-/// <summary>Builds <see cref="Passes.ICompressionPass"/> instances by name; the CLI registers every pass it has.</summary>
-public interface IPassCatalog
+public sealed record Recipe(string Id, IReadOnlyList<PassStep> Steps, string Why)
 {
-    /// <summary>True when the catalog can build the named pass.</summary>
-    bool Has(string pass);
-
-    /// <summary>Builds a pass with its settings. <paramref name="context"/> gives data and the baseline model path
-    /// for passes that calibrate or fine-tune.</summary>
-    Passes.ICompressionPass Create(RecipeStep step, PassContext context);
+    /// <summary>The recipe with every step's profile-dependent settings filled from <paramref name="profile"/>.</summary>
+    public Recipe ForProfile(Profiles.DeviceProfile? profile) => this with { Steps = [.. Steps.Select(s => s.ForProfile(profile))] };
 }
 
 /// <summary>What passes may need beyond their settings.</summary>

@@ -37,19 +37,59 @@ public sealed class OptimizeRunnerTests : IDisposable
         }
     }
 
-    private sealed class NoiseCatalog : IPassCatalog
+    private sealed record NoiseStep : PassStep
     {
+        [System.Text.Json.Serialization.JsonIgnore]
+        public override string Pass => "noise";
+
+        public double Scale { get; init; }
+
+        public override void Validate()
+        {
+        }
+    }
+
+    private sealed record FailStep : PassStep
+    {
+        [System.Text.Json.Serialization.JsonIgnore]
+        public override string Pass => "fail";
+
+        public string Kind { get; init; } = "refusal";
+
+        public override void Validate()
+        {
+        }
+    }
+
+    /// <summary>A step whose pass this build does not register.</summary>
+    private sealed record AbsentStep : PassStep
+    {
+        [System.Text.Json.Serialization.JsonIgnore]
+        public override string Pass => "absent";
+
+        public override void Validate()
+        {
+        }
+    }
+
+    /// <summary>The registry of the test passes, counting the passes it builds.</summary>
+    private sealed class NoiseCatalog
+    {
+        public NoiseCatalog() => Registry = new PassRegistry()
+            .Register<NoiseStep>((s, _) => Count(new NoisePass(s.Scale)))
+            .Register<FailStep>((s, _) => Count(new FailingPass(s.Kind)));
+
+        public PassRegistry Registry { get; }
+
         public int Created { get; private set; }
 
-        public bool Has(string pass) => pass is "noise" or "fail";
-
-        public ICompressionPass Create(RecipeStep step, PassContext context)
+        private ICompressionPass Count(ICompressionPass pass)
         {
             Created++;
-            return step.Pass == "fail"
-                ? new FailingPass(step.Settings["kind"])
-                : new NoisePass(double.Parse(step.Settings["scale"], System.Globalization.CultureInfo.InvariantCulture));
+            return pass;
         }
+
+        public static implicit operator PassRegistry(NoiseCatalog catalog) => catalog.Registry;
     }
 
     /// <summary>A pass that fails the way real ones do: a refusal, or a bug the search did not foresee.</summary>
@@ -86,7 +126,7 @@ public sealed class OptimizeRunnerTests : IDisposable
         });
 
     private static Recipe Noise(string id, double scale) =>
-        new(id, [new RecipeStep("noise", new Dictionary<string, string> { ["scale"] = scale.ToString(System.Globalization.CultureInfo.InvariantCulture) })], "test");
+        new(id, [new NoiseStep { Scale = scale }], "test");
 
     private OptimizeOptions Options(string model, IReadOnlyList<Recipe> recipes, TimeSpan? budget = null) => new()
     {
@@ -218,7 +258,7 @@ public sealed class OptimizeRunnerTests : IDisposable
     [Fact]
     public async Task A_failing_candidate_is_recorded_with_its_reason_an_identical_one_is_dropped_and_the_search_goes_on()
     {
-        static Recipe Fail(string id, string kind) => new(id, [new RecipeStep("fail", new Dictionary<string, string> { ["kind"] = kind })], "test");
+        static Recipe Fail(string id, string kind) => new(id, [new FailStep { Kind = kind }], "test");
         var refusedThenNoise = new Recipe("refused+noise", [.. Fail("refused", "refusal").Steps, .. Noise("x", 1e-4).Steps], "test");
         var options = Options(SaveModel(), [Fail("refused", "refusal"), refusedThenNoise, Fail("buggy", "bug"), Noise("tiny-noise", 1e-4), Noise("same-noise", 1e-4)]);
         var progress = new List<string>();
@@ -245,7 +285,7 @@ public sealed class OptimizeRunnerTests : IDisposable
     [Fact]
     public async Task Every_candidate_is_kept_and_the_budget_decides_which_one_is_chosen()
     {
-        var options = Options(SaveModel(), [Noise("tiny-noise", 1e-4), Noise("huge-noise", 0.5), new Recipe("needs-missing", [new RecipeStep("absent", new Dictionary<string, string>())], "test")]);
+        var options = Options(SaveModel(), [Noise("tiny-noise", 1e-4), Noise("huge-noise", 0.5), new Recipe("needs-missing", [new AbsentStep()], "test")]);
         var outcome = await new OptimizeRunner(new NoiseCatalog(), new LocalMeasurer(DataSpec.Parse("synthetic:16"), iterations: 20, targetSeconds: 0)).RunAsync(options);
 
         var manifest = ManifestFile.Load(outcome.ManifestPath);
@@ -327,7 +367,7 @@ public sealed class OptimizeRunnerTests : IDisposable
         var int8 = CandidateGrid.For(ProfileStore.Default().Load("x64-host"), matMulHeavy: false, canFineTune: false).First(r => r.Id == "int8");
         var options = Options(model, [int8]);
 
-        await new OptimizeRunner(new DefaultPassCatalog(), new LocalMeasurer(DataSpec.Parse("synthetic:16"), iterations: 5, targetSeconds: 0)).RunAsync(options);
+        await new OptimizeRunner(DefaultPasses.Registry(), new LocalMeasurer(DataSpec.Parse("synthetic:16"), iterations: 5, targetSeconds: 0)).RunAsync(options);
         var manifest = ManifestFile.Load(Path.Combine(_dir, "out", "manifest.json"));
         var variant = manifest.Variants.Single(v => v.Id == "int8");
         var baseline = manifest.Variants.Single(v => v.Id == "baseline");
