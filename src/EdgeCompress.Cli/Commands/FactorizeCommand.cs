@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using EdgeCompress.Compression.Evaluation;
 using EdgeCompress.Compression.Factorization;
+using EdgeCompress.Compression.Search;
 using EdgeCompress.Compression.Passes;
 using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
@@ -127,22 +128,20 @@ internal static class FactorizeCommand
                 nodeRanks[r[..eq]] = value;
             }
         }
-        var options = new FactorizeOptions
+        // The flags as the recipe step optimize would run (one mapping to the pass's options for both).
+        var step = new FactorizeStep
         {
-            Selection = paramsTarget is not null ? RankSelection.ParamsFraction
-                : auto ? RankSelection.Auto
-                : ranks.Length > 0 ? RankSelection.Fixed
-                : RankSelection.Energy,
-            Energy = energy ?? 0.95,
-            ParamsFraction = paramsTarget ?? 0.5,
+            Params = paramsTarget,
+            Energy = energy,
+            Auto = auto,
             Rank = globalRank,
             NodeRanks = nodeRanks,
             Method = Enum.Parse<FactorMethod>(method, ignoreCase: true),
             RoundTo = roundTo,
             MinSaving = minSaving,
-            Exclude = exclude.ToHashSet(StringComparer.Ordinal),
-            Calibration = calibration,
+            Exclude = exclude,
         };
+        var options = step.ToOptions(calibration);
         options.Validate();
         return options;
     }

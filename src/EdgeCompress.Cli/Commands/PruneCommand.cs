@@ -3,6 +3,7 @@ using System.Globalization;
 using EdgeCompress.Compression.Evaluation;
 using EdgeCompress.Compression.Passes;
 using EdgeCompress.Compression.Pruning;
+using EdgeCompress.Compression.Search;
 using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
@@ -110,13 +111,13 @@ internal static class PruneCommand
             return EdgecApp.ExitOk;
         }
         var result = sparsity is not null
-            ? new UnstructuredPruningPass(new UnstructuredPruningOptions
+            ? new UnstructuredPruningPass(new PruneUnstructuredStep
             {
                 Sparsity = sparsity.Value,
                 PerLayer = parse.GetValue(o.PerLayer),
-                IncludeFirstAndLast = parse.GetValue(o.AllLayers),
+                AllLayers = parse.GetValue(o.AllLayers),
                 Exclude = parse.GetValue(o.Exclude) ?? [],
-            }).Apply(model, progress, ct)
+            }.ToOptions()).Apply(model, progress, ct)
             : new ChannelPruningPass(ChannelOptions(parse, o, channels!.Value, pre)).Apply(model, progress, ct);
         var pruned = result.Model;
         if (fineTune is { } fineTuneData)
@@ -147,7 +148,8 @@ internal static class PruneCommand
         return EdgecApp.ExitOk;
     }
 
-    private static ChannelPruningOptions ChannelOptions(ParseResult parse, Opts o, double ratio, Preprocess? pre) => new()
+    /// <summary>The flags as the recipe step optimize would run (one mapping to the pass's options for both).</summary>
+    private static PruneChannelsStep ChannelStep(ParseResult parse, Opts o, double ratio) => new()
     {
         Ratio = ratio,
         Importance = parse.GetValue(o.Importance) switch
@@ -162,11 +164,12 @@ internal static class PruneCommand
         RoundTo = parse.GetValue(o.RoundTo),
         Exclude = parse.GetValue(o.Exclude) ?? [],
         Only = parse.GetValue(o.Only) ?? [],
-        Calibration = Spec(parse.GetValue(o.Calibration), pre),
-        RecalibrateBatchNorm = Spec(parse.GetValue(o.RecalibrateBn), pre),
         TailRatio = parse.GetValue(o.TailRatio),
         LayerRatios = LayerRatios(parse.GetValue(o.LayerRatio) ?? []),
     };
+
+    private static ChannelPruningOptions ChannelOptions(ParseResult parse, Opts o, double ratio, Preprocess? pre) =>
+        ChannelStep(parse, o, ratio).ToOptions(Spec(parse.GetValue(o.Calibration), pre), Spec(parse.GetValue(o.RecalibrateBn), pre));
 
     /// <summary>--layer-ratio NODE=R pairs; a malformed one is a usage error naming it.</summary>
     private static Dictionary<string, double> LayerRatios(string[] pairs)

@@ -3,6 +3,7 @@ using System.Globalization;
 using EdgeCompress.Compression.Evaluation;
 using EdgeCompress.Compression.Passes;
 using EdgeCompress.Compression.Quantization;
+using EdgeCompress.Compression.Search;
 using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
@@ -105,17 +106,18 @@ internal static class QuantizeCommand
             ctx.Warn("calibrating on synthetic (random) inputs: activation ranges may not match real data, and accuracy cannot be judged");
         }
         var scheme = QuantizeScheme.Resolve(deviceProfile, r.Activation, r.ReduceRange, r.PerChannel, r.PerTensor, quantMode, ctx.Env.Int8Kernels);
-        var options = new QuantizationOptions
-        {
-            Mode = quantMode,
-            Method = r.Method switch { "percentile" => CalibrationMethod.Percentile, "entropy" => CalibrationMethod.Entropy, _ => CalibrationMethod.MinMax },
-            Percentile = r.Percentile,
-            PerChannel = scheme.PerChannel,
-            Activations = scheme.Activations,
-            ReduceRange = scheme.ReduceRange,
-            WeightOnlyRecurrent = r.WeightOnlyRecurrent,
-            Exclude = new HashSet<string>(r.Exclude, StringComparer.Ordinal),
-        };
+        // The flags as the recipe step optimize would run (one mapping to the quantizer's options for both).
+        var options = quantMode == QuantizationMode.Static
+            ? new QuantizeStaticStep
+            {
+                Scheme = scheme.Activations == ActivationType.U8 ? Int8Scheme.U8S8 : Int8Scheme.S8S8,
+                PerChannel = scheme.PerChannel,
+                ReduceRange = scheme.ReduceRange,
+                CalibrationMethod = r.Method switch { "percentile" => CalibrationMethod.Percentile, "entropy" => CalibrationMethod.Entropy, _ => CalibrationMethod.MinMax },
+                Percentile = r.Percentile,
+                Exclude = r.Exclude,
+            }.ToOptions()
+            : new QuantizeDynamicStep { PerChannel = scheme.PerChannel, ReduceRange = scheme.ReduceRange, WeightOnlyRecurrent = r.WeightOnlyRecurrent, Exclude = r.Exclude }.ToOptions();
         // Refuse data that cannot feed the model before any work starts, so the error is the only line printed.
         foreach (var spec in new[] { calibration, evaluation }.OfType<DataSpec>().Distinct())
         {

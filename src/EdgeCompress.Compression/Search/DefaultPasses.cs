@@ -23,7 +23,7 @@ public static class DefaultPasses
         .Register<PruneChannelsStep>((s, c) => new FineTuned(new ChannelPruningPass(s.ToOptions(c.CalibrationSpec is null ? null : c.Spec(c.CalibrationSpec))),
             s.FineTune ? fineTuner : null, s.FineTune, c))
         .Register<PruneUnstructuredStep>((s, c) => new UnstructuredPruningPass(s.ToOptions()))
-        .Register<FactorizeStep>((s, c) => new FineTuned(new FactorizePass(s.ToOptions(FactorCalibration(c))), s.FineTune ? fineTuner : null, s.FineTune, c))
+        .Register<FactorizeStep>((s, c) => new FineTuned(new FactorizePass(s.ToOptions(s.Selection == RankSelection.ParamsFraction ? FactorCalibration(c) : null)), s.FineTune ? fineTuner : null, s.FineTune, c))
         .Register<DistillStudentStep>((s, c) => new DistillStudentPass(
             students ?? throw new InputException("recipe step distill-student needs the training worker"),
             s.Arch,

@@ -133,19 +133,31 @@ public sealed record QuantizeDynamicStep : PassStep
     /// <summary>Per-column weight scales.</summary>
     public bool PerChannel { get; init; } = true;
 
+    /// <summary>LSTM/GRU get int8 weight storage only (dequantized at load) instead of int8 arithmetic.</summary>
+    public bool WeightOnlyRecurrent { get; init; }
+
+    /// <summary>7-bit weights for x86 without VNNI; null: the profile's (false without one).</summary>
+    public bool? ReduceRange { get; init; }
+
     /// <summary>Nodes left in float.</summary>
     public IReadOnlyList<string> Exclude { get; init; } = [];
+
+    /// <inheritdoc />
+    public override PassStep ForProfile(DeviceProfile? profile) => this with { ReduceRange = ReduceRange ?? profile?.Quantization.ReduceRange ?? false };
 
     /// <inheritdoc />
     public override void Validate()
     {
     }
 
-    /// <summary>The quantizer's options.</summary>
+    /// <summary>The quantizer's options (activations are uint8, quantized at run time).</summary>
     public QuantizationOptions ToOptions() => new()
     {
         Mode = QuantizationMode.Dynamic,
         PerChannel = PerChannel,
+        Activations = ActivationType.U8,
+        ReduceRange = ReduceRange ?? false,
+        WeightOnlyRecurrent = WeightOnlyRecurrent,
         Exclude = new HashSet<string>(Exclude, StringComparer.Ordinal),
     };
 }
@@ -330,7 +342,7 @@ public sealed record FactorizeStep : PassStep
     }
 
     /// <summary>The pass's options; <paramref name="calibration"/> measures each layer's output error when ranks follow
-    /// a parameter target (ignored otherwise).</summary>
+    /// a parameter target (the options refuse it otherwise).</summary>
     public FactorizeOptions ToOptions(DataSpec? calibration) => new()
     {
         Selection = Selection,
@@ -342,7 +354,7 @@ public sealed record FactorizeStep : PassStep
         RoundTo = RoundTo ?? 1,
         MinSaving = MinSaving,
         Exclude = Exclude.ToHashSet(StringComparer.Ordinal),
-        Calibration = Selection == RankSelection.ParamsFraction ? calibration : null,
+        Calibration = calibration,
     };
 }
 
