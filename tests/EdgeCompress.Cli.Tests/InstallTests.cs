@@ -35,6 +35,7 @@ public sealed class InstallTests
             Assert.True(code == 0, "publish failed:\n" + log);
             var edgec = Path.Combine(install, "edgec");
             Assert.True(File.Exists(Path.Combine(install, "device-profiles", "rpi5.json")), "profiles did not travel");
+            Assert.True(File.Exists(Path.Combine(install, "device-profiles", "recipes", "quick.json")), "the shipped recipes did not travel");
             Assert.True(File.Exists(Path.Combine(install, "fmnist-baseline.onnx")), "the demo's baseline did not travel");
             Assert.True(File.Exists(Path.Combine(install, "training-worker", "edgec-train-worker")), "the training worker did not travel");
             Assert.True(File.Exists(Path.Combine(install, "daemon", "edged")), "edged did not travel");
@@ -49,6 +50,11 @@ public sealed class InstallTests
             (code, log) = Run(edgec, ["train", "--out", "t.onnx", "--epochs", "1", "--max-steps", "5", "--eval", "none"], away, TimeSpan.FromMinutes(5));
             Assert.True(code == 0, log);
             Assert.True(File.Exists(Path.Combine(away, "t.onnx")));
+
+            // The shipped recipes are found by name from the install.
+            (code, log) = Run(edgec, ["recipes"], away, TimeSpan.FromMinutes(2));
+            Assert.True(code == 0, log);
+            Assert.Contains(Path.Combine(install, "device-profiles", "recipes", "quick.json"), log, StringComparison.Ordinal);
 
             // The error for an unknown profile names the install's profiles.
             (code, log) = Run(edgec, ["quantize", Path.Combine(install, "fmnist-baseline.onnx"), "--profile", "rpi9", "--out", "x.onnx"], away, TimeSpan.FromMinutes(2));

@@ -65,24 +65,22 @@ internal static class FactorizeCommand
             var checkSpec = PreprocessFlag.Spec(parse.GetValue(check), pre);
             PreprocessFlag.Describe(ctx, ModelInputs.Of(original), calibrationSpec, finetuneSpec, checkSpec);
 
-            var result = new FactorizePass(options).Apply(original, new LineProgress(ctx.Error, "factorize: "), ct);
-            foreach (var w in result.Record.Warnings)
+            // The guard always runs: on --check, else the data the run already used, else random inputs (said so).
+            var request = new PassJobRequest(new FactorizePass(options), finetuneSpec is null ? null : new TrainingFineTuner(finetuneOptions), finetuneSpec,
+                guardSettings, [checkSpec, finetuneSpec, calibrationSpec]);
+            var progress = new LineProgress(ctx.Error, "factorize: ");
+            var job = await PassJob.RunAsync(original, request, progress, progress, ct).ConfigureAwait(false);
+            var factorized = job.Model;
+            foreach (var w in job.Record.Warnings)
             {
                 ctx.Warn(w);
             }
-            var factorized = result.Model;
-            if (finetuneSpec is not null)
+            FactorizeReport.Write(ctx.Out, job.Record);
+            if (job.Quality is null)
             {
-                factorized = await FineTuneAsync(factorized, original, finetuneSpec, finetuneOptions, ctx, ct).ConfigureAwait(false);
+                GuardReport.PrintNotMeasured(ctx, job.NotJudgedBecause!, guardSettings);
             }
-            FactorizeReport.Write(ctx.Out, result.Record);
-            // The guard always runs: on --check, else the data the run already used, else random inputs (said so).
-            var (judgeData, whyNone) = GuardReport.DataFor(original, checkSpec, finetuneSpec, calibrationSpec);
-            if (judgeData is null)
-            {
-                GuardReport.PrintNotMeasured(ctx, whyNone!, guardSettings);
-            }
-            else if (!GuardReport.Print(ctx, Judge(original, factorized, judgeData, guardSettings, ct), guardSettings))
+            else if (!GuardReport.Print(ctx, job.Quality, guardSettings))
             {
                 await ctx.Error.WriteLineAsync("edgec: quality budget missed (see the guard line above); nothing written").ConfigureAwait(false);
                 return EdgecApp.ExitCheckFailed;
@@ -91,9 +89,9 @@ internal static class FactorizeCommand
             ModelMetadata.Record(factorized, finetuneSpec ?? calibrationSpec ?? checkSpec, ModelInputs.Of(original), guardSettings.Metric?.Template);
             factorized.Save(outFile.FullName);
             await ctx.Out.WriteLineAsync($"wrote {outFile.FullName}").ConfigureAwait(false);
-            if (options.Selection == RankSelection.ParamsFraction && result.Record.Totals["params_ratio"] > options.ParamsFraction + 0.005)
+            if (options.Selection == RankSelection.ParamsFraction && job.Record.Totals["params_ratio"] > options.ParamsFraction + 0.005)
             {
-                await ctx.Error.WriteLineAsync($"edgec: parameter target {options.ParamsFraction:0.###} not reached ({result.Record.Totals["params_ratio"]:0.###}x); the model was written anyway").ConfigureAwait(false);
+                await ctx.Error.WriteLineAsync($"edgec: parameter target {options.ParamsFraction:0.###} not reached ({job.Record.Totals["params_ratio"]:0.###}x); the model was written anyway").ConfigureAwait(false);
                 return EdgecApp.ExitCheckFailed;
             }
             return EdgecApp.ExitOk;
@@ -144,21 +142,5 @@ internal static class FactorizeCommand
         var options = step.ToOptions(calibration);
         options.Validate();
         return options;
-    }
-
-    /// <summary>Fine-tunes the factorized model by distilling from the original in the training worker.</summary>
-    private static Task<OnnxModel> FineTuneAsync(OnnxModel factorized, OnnxModel original, DataSpec spec, FineTuneOptions options, CliContext ctx, CancellationToken cancellationToken) =>
-        new TrainingFineTuner(options).FineTuneAsync(factorized, original, spec, new LineProgress(ctx.Error, "factorize: "), cancellationToken);
-
-    private static QualityResult Judge(OnnxModel original, OnnxModel factorized, DataSpec spec, QualitySettings settings, CancellationToken ct)
-    {
-        try
-        {
-            return QualityCheck.Compare(original, factorized, spec, settings, cancellationToken: ct);
-        }
-        catch (ModelRunException e)
-        {
-            throw new UsageException($"{spec.Text}: {e.Message}", e);
-        }
     }
 }

@@ -11,32 +11,6 @@ namespace EdgeCompress.Cli.Commands;
 /// </summary>
 internal static class GuardReport
 {
-    /// <summary>Samples the guard compares when the user gave no data of their own (random inputs).</summary>
-    public const int SyntheticRows = 32;
-
-    /// <summary>
-    /// The data the guard runs on: the first spec given, else random inputs shaped from the model (said in the
-    /// output). Null, with the reason, when there is none (a dynamic axis random inputs cannot size).
-    /// </summary>
-    public static (DataSpec? Data, string? WhyNone) DataFor(OnnxModel model, params DataSpec?[] given)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        if (given.OfType<DataSpec>().FirstOrDefault() is { } spec)
-        {
-            return (spec, null);
-        }
-        var synthetic = DataSpec.Parse(string.Create(CultureInfo.InvariantCulture, $"synthetic:{SyntheticRows}"));
-        try
-        {
-            _ = synthetic.Open(EdgeCompress.Compression.Execution.ModelInputs.Of(model), 1).First();
-            return (synthetic, null);
-        }
-        catch (DataException e)
-        {
-            return (null, e.Message);
-        }
-    }
-
     /// <summary>
     /// Prints the guard's block. Returns false when the command must stop: the guard failed and the user set a
     /// budget (the caller then exits 1 without writing). A failure without a budget is printed and warned about.

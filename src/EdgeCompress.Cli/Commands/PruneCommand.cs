@@ -110,29 +110,27 @@ internal static class PruneCommand
             PrintSweep(ctx, model, ParseRatios(sweep), r => ChannelOptions(parse, o, r, pre), eval!, progress, ct);
             return EdgecApp.ExitOk;
         }
-        var result = sparsity is not null
+        ICompressionPass pass = sparsity is not null
             ? new UnstructuredPruningPass(new PruneUnstructuredStep
             {
                 Sparsity = sparsity.Value,
                 PerLayer = parse.GetValue(o.PerLayer),
                 AllLayers = parse.GetValue(o.AllLayers),
                 Exclude = parse.GetValue(o.Exclude) ?? [],
-            }.ToOptions()).Apply(model, progress, ct)
-            : new ChannelPruningPass(ChannelOptions(parse, o, channels!.Value, pre)).Apply(model, progress, ct);
-        var pruned = result.Model;
-        if (fineTune is { } fineTuneData)
-        {
-            // Fine-tuning takes minutes: its progress goes to stderr even when pruning itself stays quiet.
-            pruned = await FineTuneAsync(parse, pruned, model, fineTuneData, progress ?? new LineProgress(ctx.Error, "prune: "), ct).ConfigureAwait(false);
-        }
-        PruneOutput.Print(ctx, modelFile.Name, outFile!.Name, result.Record);
+            }.ToOptions())
+            : new ChannelPruningPass(ChannelOptions(parse, o, channels!.Value, pre));
         // The guard always runs: on --eval, else the data the run already used, else random inputs (said so).
-        var (judgeData, whyNone) = GuardReport.DataFor(model, eval, fineTune, Spec(parse.GetValue(o.Calibration), pre), Spec(parse.GetValue(o.RecalibrateBn), pre));
-        if (judgeData is null)
+        var request = new PassJobRequest(pass, fineTune is null ? null : new TrainingFineTuner(FineTuneSettings.Options(parse)), fineTune, guardSettings,
+            [eval, fineTune, Spec(parse.GetValue(o.Calibration), pre), Spec(parse.GetValue(o.RecalibrateBn), pre)]);
+        // Fine-tuning takes minutes: its progress goes to stderr even when pruning itself stays quiet.
+        var job = await PassJob.RunAsync(model, request, progress, progress ?? new LineProgress(ctx.Error, "prune: "), ct).ConfigureAwait(false);
+        var pruned = job.Model;
+        PruneOutput.Print(ctx, modelFile.Name, outFile!.Name, job.Record);
+        if (job.Quality is null)
         {
-            GuardReport.PrintNotMeasured(ctx, whyNone!, guardSettings);
+            GuardReport.PrintNotMeasured(ctx, job.NotJudgedBecause!, guardSettings);
         }
-        else if (!GuardReport.Print(ctx, QualityCheck.Compare(model, pruned, judgeData, guardSettings, progress, ct), guardSettings))
+        else if (!GuardReport.Print(ctx, job.Quality, guardSettings))
         {
             await ctx.Error.WriteLineAsync("edgec: quality budget missed (see the guard line above); nothing written").ConfigureAwait(false);
             return EdgecApp.ExitCheckFailed;
@@ -188,9 +186,6 @@ internal static class PruneCommand
     }
 
     private static DataSpec? Spec(string? text, Preprocess? pre) => PreprocessFlag.Spec(text, pre);
-
-    private static Task<OnnxModel> FineTuneAsync(ParseResult parse, OnnxModel pruned, OnnxModel teacher, DataSpec data, IProgress<string>? progress, CancellationToken ct) =>
-        new TrainingFineTuner(FineTuneSettings.Options(parse)).FineTuneAsync(pruned, teacher, data, progress, ct);
 
     private static void PrintSweep(CliContext ctx, OnnxModel model, IReadOnlyList<double> ratios, Func<double, ChannelPruningOptions> options, DataSpec data,
         IProgress<string>? progress, CancellationToken ct)

@@ -123,7 +123,7 @@ internal static class QuantizeCommand
         {
             _ = spec.Open(ModelInputs.Of(input), 1).FirstOrDefault() ?? throw new UsageException($"data spec '{spec.Text}' gave no samples");
         }
-        var (judgeData, whyNone) = GuardReport.DataFor(input, evaluation);
+        var (judgeData, whyNone) = PassJob.GuardData(input, evaluation);
         if (judgeData is null && (r.Guard.Enforced || r.Guard.Metric is not null))
         {
             throw new UsageException($"the quality budget needs data to judge on (--eval-data SPEC): {whyNone}");
