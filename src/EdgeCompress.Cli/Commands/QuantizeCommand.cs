@@ -7,6 +7,7 @@ using EdgeCompress.Compression.Search;
 using EdgeCompress.Compression.Execution;
 using EdgeCompress.Data;
 using EdgeCompress.Onnx;
+using EdgeCompress.Profiles;
 using EdgeCompress.Runtime;
 using EdgeCompress.Calibration;
 
@@ -66,6 +67,23 @@ internal static class QuantizeCommand
         bool PerChannel, bool PerTensor, string[] Exclude, string? Activation, bool? ReduceRange, QualitySettings Guard, string? EvalData, string? Profile, bool WeightOnlyRecurrent,
         IReadOnlyDictionary<string, long[]> InputShapes, FileInfo? Preprocess, bool SpeedCheck = true);
 
+    /// <summary>Loads a profile by id or path; unknown or invalid is a usage error naming it (exit 2).</summary>
+    private static DeviceProfile? LoadProfile(ProfileStore store, string? profileId)
+    {
+        if (profileId is null)
+        {
+            return null;
+        }
+        try
+        {
+            return store.Load(profileId);
+        }
+        catch (ProfileException e)
+        {
+            throw new UsageException($"--profile: {e.Message}", e);
+        }
+    }
+
     private static int Run(CliContext ctx, QuantizeRequest r, CancellationToken ct)
     {
         if (string.Equals(Path.GetFullPath(r.Out), Path.GetFullPath(r.Model), StringComparison.Ordinal))
@@ -74,7 +92,7 @@ internal static class QuantizeCommand
         }
         CheckPercentile(r.Percentile);
         // The profile is checked before the model is read, so a mistyped id is the only line printed.
-        var deviceProfile = QuantizeScheme.LoadProfile(ctx.Env.Profiles, r.Profile);
+        var deviceProfile = LoadProfile(ctx.Env.Profiles, r.Profile);
         var input = OnnxModel.Load(r.Model);
         var shapes = InputShapeOverride.Apply(input, r.InputShapes);
         // A float16 model is quantized in float32 and keeps its float16 inputs and outputs (one rule for every pass).

@@ -23,12 +23,7 @@ public static class CandidateGrid
     {
         ArgumentNullException.ThrowIfNull(profile);
         var q = profile.Quantization;
-        var hasDot = profile.Cpu.Features.Contains("dotprod") || profile.Cpu.Features.Contains("avx512vnni") || profile.Cpu.Features.Contains("avxvnni");
-        var schemeWhy = q.Scheme == "U8S8"
-            ? $"{profile.Id} prefers U8S8{(q.ReduceRange ? " with reduce-range" : "")}: no VNNI, so int8 sums go through 16-bit intermediates"
-            : hasDot
-                ? $"{profile.Id} has dot-product int8 instructions: S8S8 QDQ runs on them"
-                : $"{profile.Id} has no dot-product instructions: S8S8 QDQ still quarters the size, speed gain is small";
+        var schemeWhy = Quantization.QuantizeScheme.ProfileReason(profile) + (q.ReduceRange ? ", with reduce-range (7-bit weights)" : "");
         var round = profile.ChannelRounding.ToString(CultureInfo.InvariantCulture);
         var roundWhy = $"channels rounded to multiples of {round} ({profile.Id} kernels' preferred width)";
         var quant = new QuantizeStaticStep

@@ -1,36 +1,19 @@
-using EdgeCompress.Compression.Quantization;
 using EdgeCompress.Profiles;
 
-namespace EdgeCompress.Cli.Commands;
+namespace EdgeCompress.Compression.Quantization;
 
 /// <summary>The int8 scheme a quantize run uses and why: activation type, reduce-range and per-channel weights, each
-/// from an explicit flag, else the device profile, else this host / ONNX Runtime's default.</summary>
+/// from an explicit flag, else the device profile, else this host / ONNX Runtime's default. The search's int8
+/// candidates state the same profile reason (<see cref="ProfileReason"/>).</summary>
 /// <param name="Activations">Activation type (static mode; dynamic mode is always uint8 at run time).</param>
 /// <param name="ActivationsWhy">Where the activation type came from, as printed in the table.</param>
 /// <param name="ReduceRange">7-bit weights.</param>
 /// <param name="ReduceRangeWhy">Where reduce-range came from.</param>
 /// <param name="PerChannel">One weight scale per output channel.</param>
 /// <param name="Profile">The profile given with --profile, if any.</param>
-internal sealed record QuantizeScheme(ActivationType Activations, string ActivationsWhy, bool ReduceRange, string ReduceRangeWhy,
+public sealed record QuantizeScheme(ActivationType Activations, string ActivationsWhy, bool ReduceRange, string ReduceRangeWhy,
     bool PerChannel, DeviceProfile? Profile)
 {
-    /// <summary>Loads a profile by id or path; unknown or invalid is a usage error naming it (exit 2).</summary>
-    public static DeviceProfile? LoadProfile(ProfileStore store, string? profileId)
-    {
-        if (profileId is null)
-        {
-            return null;
-        }
-        try
-        {
-            return store.Load(profileId);
-        }
-        catch (ProfileException e)
-        {
-            throw new UsageException($"--profile: {e.Message}", e);
-        }
-    }
-
     /// <summary>Resolves every choice: an explicit flag wins, then the profile, then the host / default.</summary>
     public static QuantizeScheme Resolve(DeviceProfile? profile, string? activationFlag, bool? reduceRangeFlag, bool perChannelFlag,
         bool perTensorFlag, QuantizationMode mode, Int8Host host)
@@ -40,8 +23,7 @@ internal sealed record QuantizeScheme(ActivationType Activations, string Activat
         {
             "uint8" => (ActivationType.U8, "--activation-type uint8"),
             "int8" => (ActivationType.S8, "--activation-type int8"),
-            _ when q is not null => (q.Scheme == "U8S8" ? ActivationType.U8 : ActivationType.S8,
-                $"profile {profile!.Id}: quantization.scheme {q.Scheme}{Hardware(profile)}"),
+            _ when q is not null => (q.Scheme == "U8S8" ? ActivationType.U8 : ActivationType.S8, ProfileReason(profile!)),
             _ when host.PrefersUint8Activations => (ActivationType.U8,
                 "default on this x86 host: U8S8, what ONNX Runtime's x86 int8 kernels compute natively (S8S8 ran ResNet-50 2.3x slower here); give --profile for a board"),
             _ => (ActivationType.S8, "default: S8S8, ONNX Runtime's recommended scheme"),
@@ -64,6 +46,13 @@ internal sealed record QuantizeScheme(ActivationType Activations, string Activat
         return new QuantizeScheme(activations, activationsWhy, reduceRange, reduceWhy, perChannel, profile);
     }
 
+    /// <summary>Why a profile's int8 scheme is what it is: "profile ID: quantization.scheme S (the hardware fact behind it)".</summary>
+    public static string ProfileReason(DeviceProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        return $"profile {profile.Id}: quantization.scheme {profile.Quantization.Scheme}{Hardware(profile)}";
+    }
+
     private static string Hardware(DeviceProfile p)
     {
         var features = p.Cpu.Features;
@@ -73,6 +62,8 @@ internal sealed record QuantizeScheme(ActivationType Activations, string Activat
                 ? " (x86 with VNNI)"
                 : " (x86 without VNNI: u8 x s8 kernels with 16-bit intermediate sums)";
         }
-        return features.Contains("dotprod") ? " (ARM with dot-product instructions)" : p.Cpu.Architecture.Length > 0 ? $" ({p.Cpu.Architecture})" : "";
+        return features.Contains("dotprod") ? " (ARM with dot-product instructions: int8 QDQ runs on them)"
+            : p.Cpu.Architecture == "aarch64" ? " (ARM with no dot-product instructions: int8 still quarters the size, the speed gain is small)"
+            : p.Cpu.Architecture.Length > 0 ? $" ({p.Cpu.Architecture})" : "";
     }
 }
