@@ -29,141 +29,183 @@ public sealed class OptimizeRunner
     {
         ArgumentNullException.ThrowIfNull(options);
         var started = _time.GetTimestamp();
-        // Loaded and sized first: a bad --input-shape is refused before any folder is made.
+        var run = Open(options, progress);
+        await MeasureBaselineAsync(run, cancellationToken).ConfigureAwait(false);
+        var source = run.Source;
+        var matMulHeavy = !source.Graph.Nodes.Any(n => n.OpType is "Conv" or "ConvTranspose")
+            && source.Graph.Nodes.Any(n => n.OpType is "MatMul" or "Gemm" or "LSTM" or "GRU");
+        IReadOnlyList<Recipe> recipes = [.. (options.Recipes ?? CandidateGrid.For(options.Profile, matMulHeavy, options.FineTuneSpec is not null))
+            .Select(r => r.ForProfile(options.Profile))];
+        var context = new PassContext(run.BaselinePath, options.CalibrationSpec ?? options.DataSpec, options.FineTuneSpec, options.Preprocess);
+        run.Manifest.Preprocess = context.Spec(options.DataSpec).PreprocessFor(ModelInputs.Of(source))?.ToJson();
+        for (var index = 0; index < recipes.Count; index++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var recipe = recipes[index];
+            if (Done(run, recipe))
+            {
+                continue;
+            }
+            run.Manifest.Skipped.RemoveAll(s => s.Id == recipe.Id);
+            var elapsed = _time.GetElapsedTime(started);
+            if (NotTried(run, recipe, recipes, elapsed) is { } reason)
+            {
+                run.Manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = reason });
+                continue;
+            }
+            progress?.Report($"[{index + 1}/{recipes.Count}] {recipe.Id} (best so far: {run.Manifest.Chosen ?? "none"}, {FormatLeft(options.TimeBudget - elapsed)} left)");
+            await TryAsync(run, recipe, recipes, context, cancellationToken).ConfigureAwait(false);
+            Select(run.Manifest, options);
+            ManifestFile.Save(run.Manifest, run.ManifestPath);
+        }
+        Select(run.Manifest, options);
+        ManifestFile.Save(run.Manifest, run.ManifestPath);
+        WriteChosen(run.Manifest, run.OutDir);
+        return new OptimizeOutcome(run.ManifestPath, run.Manifest.Chosen, run.Manifest.Variants.Count, run.Manifest.Skipped.Count);
+    }
+
+    /// <summary>One search's state: the model as loaded and sized, its folder and manifest.</summary>
+    private sealed record Run(OptimizeOptions Options, OnnxModel Source, EdgeCompress.Onnx.Protos.ModelProto Declared, InputShapeOverride Shapes, string OutDir, bool NewFolder,
+        OptimizeManifest Manifest, IProgress<string>? Progress)
+    {
+        public string ManifestPath => Path.Combine(OutDir, ManifestFile.FileName);
+
+        public string BaselinePath => Path.Combine(OutDir, "baseline.onnx");
+
+        public string FileOf(Recipe recipe) => Path.Combine(OutDir, "variants", recipe.Id + ".onnx");
+    }
+
+    /// <summary>Loads and sizes the model first (a bad --input-shape is refused before any folder is made), then opens
+    /// the folder: a new manifest, or the one a rerun resumes.</summary>
+    private static Run Open(OptimizeOptions options, IProgress<string>? progress)
+    {
         var source = OnnxModel.Load(options.ModelPath);
         var declared = source.Proto.Clone();
         var shapes = InputShapeOverride.Apply(source, options.InputShapes);
         var outDir = Path.GetFullPath(options.OutputDirectory);
         var newFolder = !Directory.Exists(outDir);
         Directory.CreateDirectory(Path.Combine(outDir, "variants"));
-        var manifestPath = Path.Combine(outDir, ManifestFile.FileName);
         var baselineSha = ManifestFile.Sha256Of(options.ModelPath);
-        var manifest = Resume(manifestPath, baselineSha, options, progress) ?? NewManifest(options, baselineSha);
+        var manifest = Resume(Path.Combine(outDir, ManifestFile.FileName), baselineSha, options, progress) ?? NewManifest(options, baselineSha);
+        return new Run(options, source, declared, shapes, outDir, newFolder, manifest, progress);
+    }
 
-        var baselinePath = Path.Combine(outDir, "baseline.onnx");
-        if (!manifest.Variants.Any(v => v.Id == manifest.Baseline) || !File.Exists(baselinePath))
+    /// <summary>Measures the baseline unless a resumed manifest has it; a new folder is removed when that fails.</summary>
+    private async Task MeasureBaselineAsync(Run run, CancellationToken cancellationToken)
+    {
+        var manifest = run.Manifest;
+        if (manifest.Variants.Any(v => v.Id == manifest.Baseline) && File.Exists(run.BaselinePath))
         {
-            new OnnxModel(declared).Save(baselinePath);
-            manifest.Variants.RemoveAll(v => v.Id == manifest.Baseline);
-            progress?.Report("measuring the baseline");
-            VariantMeasurement m;
-            try
-            {
-                m = await _measurer.MeasureAsync(baselinePath, baselinePath, progress, cancellationToken).ConfigureAwait(false);
-            }
-            catch when (newFolder)
-            {
-                // Nothing can be compared without the baseline: leave no half-made folder behind.
-                Directory.Delete(outDir, recursive: true);
-                throw;
-            }
-            manifest.Variants.Insert(0, ToVariant(manifest.Baseline, baselinePath, outDir, [], m, "the input model, unchanged", options.InputShapes));
-            Select(manifest, options);
-            ManifestFile.Save(manifest, manifestPath);
+            return;
         }
-
-        var matMulHeavy = !source.Graph.Nodes.Any(n => n.OpType is "Conv" or "ConvTranspose")
-            && source.Graph.Nodes.Any(n => n.OpType is "MatMul" or "Gemm" or "LSTM" or "GRU");
-        IReadOnlyList<Recipe> recipes = [.. (options.Recipes ?? CandidateGrid.For(options.Profile, matMulHeavy, options.FineTuneSpec is not null))
-            .Select(r => r.ForProfile(options.Profile))];
-        var context = new PassContext(baselinePath, options.CalibrationSpec ?? options.DataSpec, options.FineTuneSpec, options.Preprocess);
-        manifest.Preprocess = context.Spec(options.DataSpec).PreprocessFor(ModelInputs.Of(source))?.ToJson();
-        var index = 0;
-        foreach (var recipe in recipes)
+        new OnnxModel(run.Declared).Save(run.BaselinePath);
+        manifest.Variants.RemoveAll(v => v.Id == manifest.Baseline);
+        run.Progress?.Report("measuring the baseline");
+        VariantMeasurement m;
+        try
         {
-            index++;
-            cancellationToken.ThrowIfCancellationRequested();
-            var file = Path.Combine(outDir, "variants", recipe.Id + ".onnx");
-            if (manifest.Variants.Any(v => v.Id == recipe.Id) && File.Exists(file))
+            m = await _measurer.MeasureAsync(run.BaselinePath, run.BaselinePath, run.Progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch when (run.NewFolder)
+        {
+            // Nothing can be compared without the baseline: leave no half-made folder behind.
+            Directory.Delete(run.OutDir, recursive: true);
+            throw;
+        }
+        manifest.Variants.Insert(0, ToVariant(manifest.Baseline, run.BaselinePath, run.OutDir, [], m, "the input model, unchanged", run.Options.InputShapes));
+        Select(manifest, run.Options);
+        ManifestFile.Save(manifest, run.ManifestPath);
+    }
+
+    /// <summary>True when an earlier run measured this recipe and its file is still there.</summary>
+    private static bool Done(Run run, Recipe recipe) => run.Manifest.Variants.Any(v => v.Id == recipe.Id) && File.Exists(run.FileOf(recipe));
+
+    /// <summary>Why a recipe is not tried now (time budget spent, a pass this build lacks, a failed first part), or null.</summary>
+    private string? NotTried(Run run, Recipe recipe, IReadOnlyList<Recipe> recipes, TimeSpan elapsed)
+    {
+        if (elapsed >= run.Options.TimeBudget)
+        {
+            return $"time budget {run.Options.TimeBudget:g} spent; rerun with the same --out to resume";
+        }
+        if (recipe.Steps.FirstOrDefault(s => !_passes.Has(s.Pass)) is { } missing)
+        {
+            return $"pass '{missing.Pass}' is not available in this build";
+        }
+        // prune-0.3+int8 would redo prune-0.3's failing step first: record it once, do not pay for it twice.
+        return FailedPrefix(recipe, recipes, run.Manifest) is { } failed
+            ? $"not tried: its first step{(failed.Steps.Count > 1 ? "s" : "")} {failed.Id} failed"
+            : null;
+    }
+
+    /// <summary>Builds and measures one recipe's variant. Its failure (a pass that cannot apply, a fine-tune that
+    /// diverged, a measurement ONNX Runtime refused, or a bug) is recorded with its reason and the search goes on.</summary>
+    private async Task TryAsync(Run run, Recipe recipe, IReadOnlyList<Recipe> recipes, PassContext context, CancellationToken cancellationToken)
+    {
+        var (manifest, progress, file) = (run.Manifest, run.Progress, run.FileOf(recipe));
+        try
+        {
+            var (passes, sensitivity) = Build(run, recipe, recipes, context, cancellationToken);
+            if (IdenticalTo(file, run.OutDir, manifest) is { } twin)
             {
-                continue;
-            }
-            manifest.Skipped.RemoveAll(s => s.Id == recipe.Id);
-            var elapsed = _time.GetElapsedTime(started);
-            if (elapsed >= options.TimeBudget)
-            {
-                manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"time budget {options.TimeBudget:g} spent; rerun with the same --out to resume" });
-                continue;
-            }
-            var missing = recipe.Steps.FirstOrDefault(s => !_passes.Has(s.Pass));
-            if (missing is not null)
-            {
-                manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"pass '{missing.Pass}' is not available in this build" });
-                continue;
-            }
-            if (FailedPrefix(recipe, recipes, manifest) is { } failedPrefix)
-            {
-                // prune-0.3+int8 would redo prune-0.3's failing step first: record it once, do not pay for it twice.
-                manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"not tried: its first step{(failedPrefix.Steps.Count > 1 ? "s" : "")} {failedPrefix.Id} failed" });
-                continue;
-            }
-            progress?.Report($"[{index}/{recipes.Count}] {recipe.Id} (best so far: {manifest.Chosen ?? "none"}, {FormatLeft(options.TimeBudget - elapsed)} left)");
-            try
-            {
-                var model = new OnnxModel(source.Proto.Clone());
-                var passes = new List<ManifestPass>();
-                var reused = LongestDonePrefix(recipe, recipes, manifest, outDir);
-                if (reused is { } prefix)
-                {
-                    // prune-0.3+int8 starts from prune-0.3's file: the fine-tuning it cost is not paid twice.
-                    model = OnnxModel.Load(Path.Combine(outDir, prefix.Variant.File));
-                    InputShapeOverride.Apply(model, options.InputShapes);
-                    passes.AddRange(prefix.Variant.Passes);
-                    progress?.Report($"{recipe.Id}: starting from {prefix.Variant.Id}");
-                }
-                var sensitivity = new List<ManifestLayerSensitivity>();
-                foreach (var step in recipe.Steps.Skip(reused?.Steps ?? 0))
-                {
-                    var result = _passes.Create(step, context).Apply(model, progress, cancellationToken);
-                    model = result.Model;
-                    sensitivity.AddRange(result.Record.Layers
-                        .Where(l => l.Metrics?.ContainsKey(DefaultPasses.SensitivityMetric) == true)
-                        .Select(l => new ManifestLayerSensitivity { Node = l.Node, Metric = "relative output error when only this layer is int8", Value = l.Metrics![DefaultPasses.SensitivityMetric] }));
-                    passes.Add(new ManifestPass { Pass = step.Pass, Settings = new(result.Record.Settings.Count > 0 ? result.Record.Settings : PassRegistry.SettingsText(step)) });
-                }
-                shapes.Restore(model);
-                // Resolved once per search (manifest.Preprocess): parsing an image folder's spec lists the folder.
-                ModelMetadata.Record(model, manifest.Preprocess);
-                model.Save(file);
-                if (IdenticalTo(file, outDir, manifest) is { } twin)
-                {
-                    // Two recipes that write the same bytes (a prune ratio rounded to the same channels, a pass with
-                    // nothing to do) are one variant, not two rows that look like a choice.
-                    File.Delete(file);
-                    manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"identical to {twin} (same file bytes)" });
-                    progress?.Report($"{recipe.Id}: dropped, its file is identical to {twin}'s");
-                    Select(manifest, options);
-                    ManifestFile.Save(manifest, manifestPath);
-                    continue;
-                }
-                var m = await _measurer.MeasureAsync(file, baselinePath, progress, cancellationToken).ConfigureAwait(false);
-                manifest.Variants.RemoveAll(v => v.Id == recipe.Id);
-                var variant = ToVariant(recipe.Id, file, outDir, passes, m, recipe.Why, options.InputShapes);
-                variant.Recipe = RecipeFile.ToJson(recipe);
-                variant.Sensitivity = sensitivity.Count > 0 ? sensitivity.OrderByDescending(x => x.Value).ToList() : null;
-                manifest.Variants.Add(variant);
-            }
-            catch (OperationCanceledException)
-            {
-                ManifestFile.Save(manifest, manifestPath);
-                throw;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // One candidate's failure (a pass that cannot apply, a fine-tune that diverged, a measurement
-                // ONNX Runtime refused, or a bug) is recorded with its reason and the search goes on.
+                // Two recipes that write the same bytes (a prune ratio rounded to the same channels, a pass with
+                // nothing to do) are one variant, not two rows that look like a choice.
                 File.Delete(file);
-                var reason = FailureReason(e);
-                manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"failed: {reason}" });
-                progress?.Report($"{recipe.Id}: failed ({reason}); going on");
+                manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"identical to {twin} (same file bytes)" });
+                progress?.Report($"{recipe.Id}: dropped, its file is identical to {twin}'s");
+                return;
             }
-            Select(manifest, options);
-            ManifestFile.Save(manifest, manifestPath);
+            var m = await _measurer.MeasureAsync(file, run.BaselinePath, progress, cancellationToken).ConfigureAwait(false);
+            manifest.Variants.RemoveAll(v => v.Id == recipe.Id);
+            var variant = ToVariant(recipe.Id, file, run.OutDir, passes, m, recipe.Why, run.Options.InputShapes);
+            variant.Recipe = RecipeFile.ToJson(recipe);
+            variant.Sensitivity = sensitivity.Count > 0 ? sensitivity.OrderByDescending(x => x.Value).ToList() : null;
+            manifest.Variants.Add(variant);
         }
-        Select(manifest, options);
-        ManifestFile.Save(manifest, manifestPath);
-        WriteChosen(manifest, outDir);
-        return new OptimizeOutcome(manifestPath, manifest.Chosen, manifest.Variants.Count, manifest.Skipped.Count);
+        catch (OperationCanceledException)
+        {
+            ManifestFile.Save(manifest, run.ManifestPath);
+            throw;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            File.Delete(file);
+            var reason = FailureReason(e);
+            manifest.Skipped.Add(new ManifestSkip { Id = recipe.Id, Reason = $"failed: {reason}" });
+            progress?.Report($"{recipe.Id}: failed ({reason}); going on");
+        }
+    }
+
+    /// <summary>Runs a recipe's passes (from the longest kept prefix's file when there is one) and writes its file;
+    /// returns the passes for the manifest and any per-layer int8 sensitivity they measured.</summary>
+    private (List<ManifestPass> Passes, List<ManifestLayerSensitivity> Sensitivity) Build(Run run, Recipe recipe, IReadOnlyList<Recipe> recipes,
+        PassContext context, CancellationToken cancellationToken)
+    {
+        var model = new OnnxModel(run.Source.Proto.Clone());
+        var passes = new List<ManifestPass>();
+        var reused = LongestDonePrefix(recipe, recipes, run.Manifest, run.OutDir);
+        if (reused is { } prefix)
+        {
+            // prune-0.3+int8 starts from prune-0.3's file: the fine-tuning it cost is not paid twice.
+            model = OnnxModel.Load(Path.Combine(run.OutDir, prefix.Variant.File));
+            InputShapeOverride.Apply(model, run.Options.InputShapes);
+            passes.AddRange(prefix.Variant.Passes);
+            run.Progress?.Report($"{recipe.Id}: starting from {prefix.Variant.Id}");
+        }
+        var sensitivity = new List<ManifestLayerSensitivity>();
+        foreach (var step in recipe.Steps.Skip(reused?.Steps ?? 0))
+        {
+            var result = _passes.Create(step, context).Apply(model, run.Progress, cancellationToken);
+            model = result.Model;
+            sensitivity.AddRange(result.Record.Layers
+                .Where(l => l.Metrics?.ContainsKey(DefaultPasses.SensitivityMetric) == true)
+                .Select(l => new ManifestLayerSensitivity { Node = l.Node, Metric = "relative output error when only this layer is int8", Value = l.Metrics![DefaultPasses.SensitivityMetric] }));
+            passes.Add(new ManifestPass { Pass = step.Pass, Settings = new(result.Record.Settings.Count > 0 ? result.Record.Settings : PassRegistry.SettingsText(step)) });
+        }
+        run.Shapes.Restore(model);
+        // Resolved once per search (manifest.Preprocess): parsing an image folder's spec lists the folder.
+        ModelMetadata.Record(model, run.Manifest.Preprocess);
+        model.Save(run.FileOf(recipe));
+        return (passes, sensitivity);
     }
 
     /// <summary>Makes DIR/chosen.onnx a copy of the manifest's chosen variant (removed when none is chosen).</summary>
