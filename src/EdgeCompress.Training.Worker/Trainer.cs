@@ -65,8 +65,7 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
             // The shuffle order depends only on (seed, epoch), so a resumed epoch sees the same batches.
             using var gen = new Generator().manual_seed(request.Seed * 1000L + epoch);
             using var order = randperm(n, generator: gen);
-            double lossSum = 0, featureSum = 0;
-            long correct = 0, seen = 0, teacherCorrect = 0;
+            var tally = new EpochTally();
             var first = epoch == startEpoch ? startStep : 0;
             for (var step = first; step < stepsPerEpoch && globalStep < totalSteps; step++)
             {
@@ -79,72 +78,33 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
                 // Dropout draws from the global generator, augmentation from its own; both restart from (seed, step), so
                 // a resumed run draws exactly what the uninterrupted one would have.
                 manual_seed(StepSeed(globalStep));
-                using (NewDisposeScope())
+                using var rows = order.narrow(0, (long)step * batch, Math.Min(batch, n - (long)step * batch));
+                var l = TrainBatch(model, optimizer, train, rows, globalStep, teacherLogits, features, liveTeacher,
+                    countTeacher: perBatchTeacher && epoch == startEpoch, tally, featureLosses);
+                if (!float.IsFinite(l))
                 {
-                    var idx = order.narrow(0, (long)step * batch, Math.Min(batch, n - (long)step * batch));
-                    var x = train.Inputs.index_select(0, idx);
-                    if (request.Augment)
-                    {
-                        using var augmentGen = new Generator().manual_seed(StepSeed(globalStep));
-                        x = Augment(x, augmentGen);
-                    }
-                    Tensor logits, loss;
-                    var y = train.Labels?.index_select(0, idx);
-                    Tensor? teacherBatch = null;
-                    if (features is null)
-                    {
-                        logits = model.forward(x);
-                        teacherBatch = liveTeacher?.Run(x).Logits ?? teacherLogits?.index_select(0, idx);
-                        loss = Loss(logits, y, teacherBatch);
-                    }
-                    else
-                    {
-                        // The teacher sees exactly this batch (augmented or not), so its logits come from the same run.
-                        (logits, teacherBatch, var featureLoss) = features.Forward(model, x);
-                        loss = Loss(logits, y, teacherBatch).Plus(featureLoss.Times(request.FeatureWeight));
-                        var fl = featureLoss.item<float>();
-                        featureLosses.Add(fl);
-                        featureSum += fl * idx.shape[0];
-                    }
-                    if (perBatchTeacher && y is not null && epoch == startEpoch)
-                    {
-                        teacherCorrect += teacherBatch!.argmax(1).eq(y).sum().item<long>();
-                    }
-                    optimizer.ZeroGrad();
-                    loss.backward();
-                    optimizer.Step();
-                    var l = loss.item<float>();
-                    if (!float.IsFinite(l))
-                    {
-                        throw new TrainingFailedException(stepsThisRun == 0 && globalStep == 0
-                            ? $"the loss was {l} on the first batch, before any update, so the learning rate is not the cause: the model or a libtorch kernel produced non-finite values (rerun with EDGEC_WORKER_NAN_TRACE=FILE to log the first node that did); no model written"
-                            : $"training diverged (loss {l}) at epoch {epoch + 1}, step {step}; lower --lr; no model written");
-                    }
-                    losses.Add(l);
-                    lossSum += l * idx.shape[0];
-                    seen += idx.shape[0];
-                    if (y is not null)
-                    {
-                        correct += logits.argmax(1).eq(y).sum().item<long>();
-                    }
+                    throw new TrainingFailedException(stepsThisRun == 0 && globalStep == 0
+                        ? $"the loss was {l} on the first batch, before any update, so the learning rate is not the cause: the model or a libtorch kernel produced non-finite values (rerun with EDGEC_WORKER_NAN_TRACE=FILE to log the first node that did); no model written"
+                        : $"training diverged (loss {l}) at epoch {epoch + 1}, step {step}; lower --lr; no model written");
                 }
+                losses.Add(l);
                 globalStep++;
                 stepsThisRun++;
                 if (step % ProgressEverySteps == 0 || step == stepsPerEpoch - 1)
                 {
                     var rate = stepsThisRun * (double)batch / Math.Max(1e-3, rateClock.Elapsed.TotalSeconds);
                     var eta = (totalSteps - globalStep) * (double)batch / rate + (eval is null ? 0 : (request.Epochs - epoch) * eval.Count / (rate * 3));
-                    events.Progress(new TrainingProgress("train", epoch + 1, request.Epochs, step + 1, stepsPerEpoch, lossSum / seen,
-                        train.Labels is null ? null : (double)correct / seen, eta, rate) { FeatureLoss = features is null ? null : featureSum / seen });
+                    events.Progress(new TrainingProgress("train", epoch + 1, request.Epochs, step + 1, stepsPerEpoch, tally.LossSum / tally.Seen,
+                        train.Labels is null ? null : (double)tally.Correct / tally.Seen, eta, rate) { FeatureLoss = features is null ? null : tally.FeatureSum / tally.Seen });
                 }
             }
-            if (perBatchTeacher && epoch == startEpoch && train.Labels is not null && seen > 0)
+            if (perBatchTeacher && epoch == startEpoch && train.Labels is not null && tally.Seen > 0)
             {
                 // A teacher run per batch has its agreement counted over this first epoch (on augmented images when
                 // augmenting).
-                events.Log(Teacher.AgreementLine(request.TeacherPath, (double)teacherCorrect / seen));
+                events.Log(Teacher.AgreementLine(request.TeacherPath, (double)tally.TeacherCorrect / tally.Seen));
             }
-            epochLosses.Add(seen == 0 ? double.NaN : lossSum / seen);
+            epochLosses.Add(tally.Seen == 0 ? double.NaN : tally.LossSum / tally.Seen);
             if (eval?.Labels is not null)
             {
                 accuracy = Evaluate(model, eval);
@@ -154,6 +114,71 @@ internal sealed class Trainer(WorkerRequest request, EventSink events, Cancellat
             Checkpoint.Save(checkpointDir, model, optimizer, State(epoch + 1, 0, globalStep, n), features?.Adapters);
         }
         return Result(request.OutputPath, accuracy, losses, featureLosses, epochLosses, epochAccuracies, stepsThisRun, clock, model, cancelled: false, null);
+    }
+
+    /// <summary>Running sums of one epoch's batches.</summary>
+    private sealed class EpochTally
+    {
+        public double LossSum { get; set; }
+
+        public double FeatureSum { get; set; }
+
+        public long Correct { get; set; }
+
+        public long Seen { get; set; }
+
+        public long TeacherCorrect { get; set; }
+    }
+
+    /// <summary>One optimizer step on the batch <paramref name="rows"/> (augmented when asked; distilled from the teacher's
+    /// logits or features when there is a teacher); adds to <paramref name="tally"/> and returns the batch's loss.</summary>
+    private float TrainBatch(GraphModule model, NesterovSgd optimizer, Dataset train, Tensor rows, int globalStep, Tensor? teacherLogits,
+        FeatureDistiller? features, FeatureTeacher? liveTeacher, bool countTeacher, EpochTally tally, List<double> featureLosses)
+    {
+        using var scope = NewDisposeScope();
+        var x = train.Inputs.index_select(0, rows);
+        if (request.Augment)
+        {
+            using var augmentGen = new Generator().manual_seed(StepSeed(globalStep));
+            x = Augment(x, augmentGen);
+        }
+        Tensor logits, loss;
+        var y = train.Labels?.index_select(0, rows);
+        Tensor? teacherBatch = null;
+        if (features is null)
+        {
+            logits = model.forward(x);
+            teacherBatch = liveTeacher?.Run(x).Logits ?? teacherLogits?.index_select(0, rows);
+            loss = Loss(logits, y, teacherBatch);
+        }
+        else
+        {
+            // The teacher sees exactly this batch (augmented or not), so its logits come from the same run.
+            (logits, teacherBatch, var featureLoss) = features.Forward(model, x);
+            loss = Loss(logits, y, teacherBatch).Plus(featureLoss.Times(request.FeatureWeight));
+            var fl = featureLoss.item<float>();
+            featureLosses.Add(fl);
+            tally.FeatureSum += fl * rows.shape[0];
+        }
+        if (countTeacher && y is not null)
+        {
+            tally.TeacherCorrect += teacherBatch!.argmax(1).eq(y).sum().item<long>();
+        }
+        optimizer.ZeroGrad();
+        loss.backward();
+        optimizer.Step();
+        var l = loss.item<float>();
+        if (!float.IsFinite(l))
+        {
+            return l;
+        }
+        tally.LossSum += l * rows.shape[0];
+        tally.Seen += rows.shape[0];
+        if (y is not null)
+        {
+            tally.Correct += logits.argmax(1).eq(y).sum().item<long>();
+        }
+        return l;
     }
 
     private long StepSeed(int globalStep) => request.Seed * 1_000_003L + globalStep + 1;
