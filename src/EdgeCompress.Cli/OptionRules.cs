@@ -26,4 +26,16 @@ internal static class OptionRules
         });
     }
 
+    /// <summary>--percentile must keep more than half of the values (quantize and qat share the rule).</summary>
+    public static void Percentile(Option<double> option)
+    {
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<double>();
+            if (value is <= 50 or > 100 || double.IsNaN(value))
+            {
+                result.AddError($"--percentile {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}: must be above 50 and at most 100");
+            }
+        });
+    }
 }

@@ -59,7 +59,7 @@ internal static class BenchCommand
         }
 
         // Only a device needs the model as one file; the local engine reads external data where it is.
-        using var upload = devices.Any(d => d.Name != LocalBench.DeviceName) ? PushCommand.Prepare(opened, ctx) : null;
+        using var upload = devices.Any(d => d.Name != LocalBench.DeviceName) ? FleetConsole.PrepareUpload(opened, ctx) : null;
         var timeout = f.Targets.RequestTimeout(parse);
         var deadline = f.Targets.DeviceDeadline(parse, TimeSpan.FromSeconds(300 + 2 * (settings.DurationSeconds ?? 0)));
         var output = new FleetConsole(ctx, devices.Count);
@@ -129,7 +129,7 @@ internal static class BenchCommand
             }
 
             var failed = outcomes.Where(o => !o.Succeeded).Select(o => o.Device.Name).ToList();
-            await ctx.Out.WriteLineAsync(PushCommand.Summary("benchmarked", storeName, records.Count, outcomes.Count, failed)).ConfigureAwait(false);
+            await ctx.Out.WriteLineAsync(FleetConsole.Summary("benchmarked", storeName, records.Count, outcomes.Count, failed)).ConfigureAwait(false);
         }
 
         if (records.Count > 0)

@@ -70,7 +70,7 @@ internal static class DemoCommand
                 CalibrationSpec = "fashion-mnist:train@512",
                 FineTuneSpec = fineTuneSpec,
                 MaxAccuracyDropPoints = parse.GetValue(maxDrop),
-                TimeBudget = OptimizeCommand.ParseDuration(parse.GetValue(budget)!),
+                TimeBudget = Durations.Parse(parse.GetValue(budget)!),
                 Tool = $"edgec {typeof(DemoCommand).Assembly.GetName().Version}",
             };
             OptimizeOutcome outcome;

@@ -29,7 +29,7 @@ internal static class DistillCommand
             Description = "TEACHER_TENSOR=STUDENT_TENSOR: also match an intermediate tensor (node output) of the teacher with one of the student (repeatable; a wrong name lists candidates)",
         };
         var featureWeight = new Option<double>("--feature-weight") { Description = "weight of the feature loss (MSE) added to the distillation loss", DefaultValueFactory = _ => 1.0 };
-        var common = TrainCommand.Common.Create();
+        var common = TrainingFlags.Create();
         var command = new Command("distill", "Train a student model from a teacher's soft targets (knowledge distillation).");
         foreach (var o in new Option[] { teacher, student, arch, data, epochs, output, temperature, alpha, feature, featureWeight })
         {
@@ -75,7 +75,7 @@ internal static class DistillCommand
                 Features = pairs,
                 FeatureWeight = beta,
             };
-            return TrainCommand.Common.RunAsync(ctx, request, ct);
+            return TrainingFlags.RunAsync(ctx, request, ct);
         }));
         return command;
     }

@@ -168,4 +168,19 @@ internal sealed class FleetConsole : IProgress<DeviceProgress>
     public static string Ms(double value) => value.ToString(value < 10 ? "F3" : "F2", CultureInfo.InvariantCulture);
 
     public static string Short(string? fingerprint) => fingerprint is null ? "-" : fingerprint.Length > 23 ? fingerprint[..23] + "…" : fingerprint;
+
+    /// <summary>The file to upload (external data inlined into a temp copy when the model has any), saying so when it was.</summary>
+    internal static ModelUpload PrepareUpload(ModelFile model, CliContext ctx)
+    {
+        var upload = FleetTargets.Guard(() => ModelUpload.Prepare(model));
+        if (upload.InlinedExternalDataFiles is var count and > 0)
+        {
+            ctx.Error.WriteLine($"{Path.GetFileName(model.Path)}: {count} external data file{(count == 1 ? "" : "s")} inlined for upload ({Bytes(upload.File.Length)})");
+        }
+
+        return upload;
+    }
+
+    internal static string Summary(string verb, string model, int succeeded, int total, IReadOnlyList<string> failed) =>
+        $"{verb} {model} on {succeeded} of {total} device(s)" + (failed.Count > 0 ? $"; failed: {string.Join(", ", failed)}" : "");
 }

@@ -77,7 +77,7 @@ internal static class OptimizeCommand
             var training = fineTuneSpec is null ? null : new TrainingFineTuner(fineTuneFlags.Options(parse));
             var passes = DefaultPasses.Registry(training, training);
             var recipes = Recipes(ctx, parse.GetValue(recipe) ?? [], passes);
-            var timeBudget = ParseDuration(parse.GetValue(budget)!);
+            var timeBudget = Durations.Parse(parse.GetValue(budget)!);
             // The same guard flags as quantize/prune/factorize; --max-drop defaults to the profile's budget here.
             var guard = guardFlags.Settings(parse);
             var runThreads = parse.GetValue(threads) ?? (p.Cpu.Architecture == "x86_64" ? p.Runtime.IntraOpThreads : 1);
@@ -179,25 +179,4 @@ internal static class OptimizeCommand
             : $"no device given for {p.Id}: latency is estimated from the profile's cost model, scaled x{calibration.Scale:F2} by {calibration.Measurements} model(s) measured on {p.Id} boards");
         return (new EstimatingMeasurer(Local(0), p, calibration), null, null);
     }
-
-    /// <summary>Parses 90s, 30m, 2h, or a TimeSpan (00:30:00).</summary>
-    public static TimeSpan ParseDuration(string text)
-    {
-        var t = text.Trim();
-        if (t.Length > 1 && double.TryParse(t[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= 0)
-        {
-            switch (t[^1])
-            {
-                case 's': return TimeSpan.FromSeconds(n);
-                case 'm': return TimeSpan.FromMinutes(n);
-                case 'h': return TimeSpan.FromHours(n);
-            }
-        }
-        if (TimeSpan.TryParse(t, CultureInfo.InvariantCulture, out var ts) && ts >= TimeSpan.Zero)
-        {
-            return ts;
-        }
-        throw new UsageException($"--time-budget '{text}': use a duration like 90s, 30m or 2h");
-    }
-
 }

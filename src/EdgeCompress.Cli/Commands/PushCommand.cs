@@ -30,7 +30,7 @@ internal static class PushCommand
             var storeName = FleetTargets.Guard(() => parse.GetValue(name) is { } given ? ModelFile.CheckName(given) : opened.DefaultName);
             var registry = FleetTargets.Guard(() => DeviceRegistry.Load(ctx.Env.Paths.RegistryFile));
             var devices = targets.Select(parse, registry, allowLocal: false, out _);
-            using var upload = Prepare(opened, ctx);
+            using var upload = FleetConsole.PrepareUpload(opened, ctx);
             var file = upload.File;
             var timeout = targets.RequestTimeout(parse);
             var deadline = targets.DeviceDeadline(parse, TimeSpan.FromMinutes(30));
@@ -75,28 +75,13 @@ internal static class PushCommand
             var failed = outcomes.Where(o => !o.Succeeded).Select(o => o.Device.Name).ToList();
             if (!parse.GetValue(json))
             {
-                await ctx.Out.WriteLineAsync(Summary("pushed", storeName, outcomes.Count - failed.Count, outcomes.Count, failed)).ConfigureAwait(false);
+                await ctx.Out.WriteLineAsync(FleetConsole.Summary("pushed", storeName, outcomes.Count - failed.Count, outcomes.Count, failed)).ConfigureAwait(false);
             }
 
             return failed.Count == 0 ? EdgecApp.ExitOk : EdgecApp.ExitCheckFailed;
         }));
         return command;
     }
-
-    /// <summary>The file to upload (external data inlined into a temp copy when the model has any), saying so when it was.</summary>
-    internal static ModelUpload Prepare(ModelFile model, CliContext ctx)
-    {
-        var upload = FleetTargets.Guard(() => ModelUpload.Prepare(model));
-        if (upload.InlinedExternalDataFiles is var count and > 0)
-        {
-            ctx.Error.WriteLine($"{Path.GetFileName(model.Path)}: {count} external data file{(count == 1 ? "" : "s")} inlined for upload ({FleetConsole.Bytes(upload.File.Length)})");
-        }
-
-        return upload;
-    }
-
-    internal static string Summary(string verb, string model, int succeeded, int total, IReadOnlyList<string> failed) =>
-        $"{verb} {model} on {succeeded} of {total} device(s)" + (failed.Count > 0 ? $"; failed: {string.Join(", ", failed)}" : "");
 
     private static string Line(FleetOutcome<PushOutcome> outcome, ModelFile file) => outcome switch
     {

@@ -29,9 +29,10 @@ internal static class QatCommand
         method.AcceptOnlyFromAmong("ema", "minmax", "percentile", "entropy");
         var percentile = new Option<double>("--percentile") { Description = "percentile of values kept in range (percentile method)", DefaultValueFactory = _ => 99.999 };
         var freeze = new Option<bool>("--freeze-ranges") { Description = "keep the calibrated activation ranges while training (only weights adapt)" };
-        var common = TrainCommand.Common.Create(defaultLearningRate: 0.002);
+        var common = TrainingFlags.Create(defaultLearningRate: 0.002);
         var command = new Command("qat", "Quantisation-aware training: recover the accuracy static int8 loses; writes a QDQ model.");
         command.Arguments.Add(model);
+        OptionRules.Percentile(percentile);
         foreach (var o in new Option[] { data, epochs, output, activations, perTensor, reduceRange, method, percentile, freeze })
         {
             command.Options.Add(o);
@@ -45,7 +46,6 @@ internal static class QatCommand
                 throw new UsageException($"{source.FullName}: no such file");
             }
             var p = parse.GetValue(percentile);
-            QuantizeCommand.CheckPercentile(p);
             var request = common.Request(parse, "qat", parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(epochs)) with
             {
                 ModelPath = source.FullName,
@@ -65,7 +65,7 @@ internal static class QatCommand
             {
                 ctx.Warn("this x86 host has no VNNI: weights are trained and stored with 7 bits so ONNX Runtime's int8 kernels here do not saturate (--reduce-range false for 8-bit weights)");
             }
-            return TrainCommand.Common.RunAsync(ctx, request, ct);
+            return TrainingFlags.RunAsync(ctx, request, ct);
         }));
         return command;
     }

@@ -27,6 +27,7 @@ internal static class QuantizeCommand
         var method = new Option<string>("--calibration-method") { Description = "minmax, percentile or entropy", DefaultValueFactory = _ => "minmax" };
         method.AcceptOnlyFromAmong("minmax", "percentile", "entropy");
         var percentile = new Option<double>("--percentile") { Description = "percentile of values kept in range (percentile method)", DefaultValueFactory = _ => 99.999 };
+        OptionRules.Percentile(percentile);
         var perChannel = new Option<bool>("--per-channel") { Description = "one weight scale per output channel (static default; opt-in for dynamic)" };
         var perTensor = new Option<bool>("--per-tensor") { Description = "one weight scale per tensor" };
         var exclude = new Option<string[]>("--exclude") { Description = "node names to keep in float", AllowMultipleArgumentsPerToken = true };
@@ -90,7 +91,6 @@ internal static class QuantizeCommand
         {
             throw new UsageException($"{r.Out}: --out is the input model; choose another output path");
         }
-        CheckPercentile(r.Percentile);
         // The profile is checked before the model is read, so a mistyped id is the only line printed.
         var deviceProfile = LoadProfile(ctx.Env.Profiles, r.Profile);
         var input = OnnxModel.Load(r.Model);
@@ -289,14 +289,5 @@ internal static class QuantizeCommand
             flags.AddRange(["--reduce-range", o.ReduceRange ? "true" : "false"]);
         }
         return string.Join(' ', flags);
-    }
-
-    /// <summary>--percentile must keep more than half of the values (quantize and qat share the rule).</summary>
-    internal static void CheckPercentile(double percentile)
-    {
-        if (percentile is <= 50 or > 100 || double.IsNaN(percentile))
-        {
-            throw new UsageException($"--percentile {percentile.ToString(CultureInfo.InvariantCulture)}: must be above 50 and at most 100");
-        }
     }
 }
