@@ -124,18 +124,7 @@ internal static class QuantizeCommand
             ctx.Warn("calibrating on synthetic (random) inputs: activation ranges may not match real data, and accuracy cannot be judged");
         }
         var scheme = QuantizeScheme.Resolve(deviceProfile, r.Activation, r.ReduceRange, r.PerChannel, r.PerTensor, quantMode, ctx.Env.Int8Kernels);
-        // The flags as the recipe step optimize would run (one mapping to the quantizer's options for both).
-        var options = quantMode == QuantizationMode.Static
-            ? new QuantizeStaticStep
-            {
-                Scheme = scheme.Activations == ActivationType.U8 ? Int8Scheme.U8S8 : Int8Scheme.S8S8,
-                PerChannel = scheme.PerChannel,
-                ReduceRange = scheme.ReduceRange,
-                CalibrationMethod = r.Method switch { "percentile" => CalibrationMethod.Percentile, "entropy" => CalibrationMethod.Entropy, _ => CalibrationMethod.MinMax },
-                Percentile = r.Percentile,
-                Exclude = r.Exclude,
-            }.ToOptions()
-            : new QuantizeDynamicStep { PerChannel = scheme.PerChannel, ReduceRange = scheme.ReduceRange, WeightOnlyRecurrent = r.WeightOnlyRecurrent, Exclude = r.Exclude }.ToOptions();
+        var options = Options(r, quantMode, scheme);
         // Refuse data that cannot feed the model before any work starts, so the error is the only line printed.
         foreach (var spec in new[] { calibration, evaluation }.OfType<DataSpec>().Distinct())
         {
@@ -172,7 +161,32 @@ internal static class QuantizeCommand
         }
         ctx.Out.WriteLine($"wrote {r.Out}");
         ReportSpeed(ctx, r.Out, options, speedSkipped, speed);
-        foreach (var w in prepared.Record.Warnings.Concat(result.Record.Warnings))
+        WarnAfterWrite(ctx, r, options, scheme, [.. prepared.Record.Warnings, .. result.Record.Warnings], figures);
+        return EdgecApp.ExitOk;
+    }
+
+    /// <summary>The flags as the recipe step optimize would run (one mapping to the quantizer's options for both).</summary>
+    private static QuantizationOptions Options(QuantizeRequest r, QuantizationMode quantMode, QuantizeScheme scheme)
+    {
+        return quantMode == QuantizationMode.Static
+            ? new QuantizeStaticStep
+            {
+                Scheme = scheme.Activations == ActivationType.U8 ? Int8Scheme.U8S8 : Int8Scheme.S8S8,
+                PerChannel = scheme.PerChannel,
+                ReduceRange = scheme.ReduceRange,
+                CalibrationMethod = r.Method switch { "percentile" => CalibrationMethod.Percentile, "entropy" => CalibrationMethod.Entropy, _ => CalibrationMethod.MinMax },
+                Percentile = r.Percentile,
+                Exclude = r.Exclude,
+            }.ToOptions()
+            : new QuantizeDynamicStep { PerChannel = scheme.PerChannel, ReduceRange = scheme.ReduceRange, WeightOnlyRecurrent = r.WeightOnlyRecurrent, Exclude = r.Exclude }.ToOptions();
+    }
+
+    /// <summary>What the user should know about the written model: the passes' warnings, growth, the host's int8
+    /// kernels, and the QAT command when static int8 lost accuracy.</summary>
+    private static void WarnAfterWrite(CliContext ctx, QuantizeRequest r, QuantizationOptions options, QuantizeScheme scheme, IReadOnlyList<string> warnings,
+        QuantizeFigures figures)
+    {
+        foreach (var w in warnings)
         {
             ctx.Warn(w);
         }
@@ -196,7 +210,6 @@ internal static class QuantizeCommand
             ctx.Warn(string.Create(CultureInfo.InvariantCulture,
                 $"static int8 lost {figures.Top1Drop:F2} pt; to win it back: edgec qat {r.Model} {QatFlags(options, r.Method, ctx.Env.Int8Kernels)} --out QAT.onnx"));
         }
-        return EdgecApp.ExitOk;
     }
 
     /// <summary>Null when the int8-vs-float speed check runs; else why not (it times on this host, so only for this
