@@ -4,25 +4,28 @@ namespace EdgeCompress.Onnx;
 
 /// <summary>
 /// An editable view of a <see cref="GraphProto"/> for compression passes: producer and consumer lookups,
-/// initializers by name, constants (initializers or Constant nodes), node and initializer edits, renaming and
-/// topological ordering. Lookups are cached and rebuilt after any edit made through this class; after editing
-/// <see cref="Proto"/> directly, call <see cref="Invalidate"/>.
+/// initializers by name, constants (initializers or Constant nodes), fresh names, and the edits passes make (this
+/// file holds the lookups; the edits and the topological order sit beside it). Lookups are cached, and every edit
+/// goes through a method of this class, which keeps them valid. <see cref="Proto"/> is for reading: editing the
+/// node list, a node's inputs or outputs, the initializers or the graph's inputs through it leaves the lookups stale.
 /// </summary>
-public sealed class OnnxGraph
+public sealed partial class OnnxGraph
 {
     private Dictionary<string, NodeProto>? _producers;
     private Dictionary<string, List<NodeProto>>? _consumers;
     private Dictionary<string, TensorProto>? _initializers;
+    // Every name in use or handed out by UniqueName; it only grows, so a name handed out for a node a pass adds
+    // later is never handed out twice, whatever is edited in between.
     private HashSet<string>? _names;
 
     /// <summary>Wraps a graph; the graph is edited in place.</summary>
     public OnnxGraph(GraphProto proto) => Proto = proto;
 
-    /// <summary>The wrapped protobuf graph.</summary>
+    /// <summary>The wrapped protobuf graph, for reading; edit it through this class's methods.</summary>
     public GraphProto Proto { get; }
 
     /// <summary>The nodes in stored order (ONNX requires this to be a topological order).</summary>
-    public IList<NodeProto> Nodes => Proto.Node;
+    public IReadOnlyList<NodeProto> Nodes => Proto.Node;
 
     /// <summary>Initializers by name.</summary>
     public IReadOnlyDictionary<string, TensorProto> Initializers =>
@@ -30,43 +33,6 @@ public sealed class OnnxGraph
 
     /// <summary>Graph inputs that are real inputs (not also initializers, as old exporters list them).</summary>
     public IEnumerable<ValueInfoProto> RealInputs => Proto.Input.Where(i => !Initializers.ContainsKey(i.Name));
-
-    /// <summary>Drops cached lookups; call after editing <see cref="Proto"/> directly.</summary>
-    public void Invalidate()
-    {
-        _producers = null;
-        _consumers = null;
-        _initializers = null;
-        _names = null;
-    }
-
-    private void BuildMaps()
-    {
-        _producers = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
-        _consumers = new Dictionary<string, List<NodeProto>>(StringComparer.Ordinal);
-        foreach (var n in Proto.Node)
-        {
-            foreach (var o in n.Output)
-            {
-                if (o.Length > 0)
-                {
-                    _producers[o] = n;
-                }
-            }
-            foreach (var i in n.Input.Concat(OuterScopeInputs(n)).Distinct(StringComparer.Ordinal))
-            {
-                if (i.Length == 0)
-                {
-                    continue;
-                }
-                if (!_consumers.TryGetValue(i, out var list))
-                {
-                    _consumers[i] = list = [];
-                }
-                list.Add(n);
-            }
-        }
-    }
 
     /// <summary>Names a node's subgraphs read from the enclosing scope (If/Loop bodies referring to outer values).</summary>
     public static IEnumerable<string> OuterScopeInputs(NodeProto node)
@@ -147,161 +113,7 @@ public sealed class OnnxGraph
         return null;
     }
 
-    /// <summary>Appends a node, or inserts it at <paramref name="index"/>.</summary>
-    public void AddNode(NodeProto node, int? index = null)
-    {
-        if (index is null)
-        {
-            Proto.Node.Add(node);
-        }
-        else
-        {
-            Proto.Node.Insert(index.Value, node);
-        }
-        Invalidate();
-    }
-
-    /// <summary>Removes a node (its outputs become dangling unless rewired by the caller).</summary>
-    public void RemoveNode(NodeProto node)
-    {
-        Proto.Node.Remove(node);
-        Invalidate();
-    }
-
-    /// <summary>Adds or replaces an initializer by name.</summary>
-    public void SetInitializer(TensorProto tensor)
-    {
-        for (var i = 0; i < Proto.Initializer.Count; i++)
-        {
-            if (Proto.Initializer[i].Name == tensor.Name)
-            {
-                Proto.Initializer[i] = tensor;
-                Invalidate();
-                return;
-            }
-        }
-        Proto.Initializer.Add(tensor);
-        Invalidate();
-    }
-
-    /// <summary>Removes an initializer (and its graph-input entry, if the exporter listed one).</summary>
-    public bool RemoveInitializer(string name)
-    {
-        var removed = false;
-        for (var i = Proto.Initializer.Count - 1; i >= 0; i--)
-        {
-            if (Proto.Initializer[i].Name == name)
-            {
-                Proto.Initializer.RemoveAt(i);
-                removed = true;
-            }
-        }
-        if (removed)
-        {
-            var input = Proto.Input.FirstOrDefault(v => v.Name == name);
-            if (input is not null)
-            {
-                Proto.Input.Remove(input);
-            }
-            Invalidate();
-        }
-        return removed;
-    }
-
-    /// <summary>Removes initializers and Constant nodes nothing reads any more.</summary>
-    public int RemoveUnused()
-    {
-        var removed = 0;
-        bool changed;
-        do
-        {
-            changed = false;
-            foreach (var n in Proto.Node.ToList())
-            {
-                if (n.OpType == "Constant" && n.Output.All(o => Consumers(o).Count == 0 && !IsGraphOutput(o)))
-                {
-                    RemoveNode(n);
-                    removed++;
-                    changed = true;
-                }
-            }
-        }
-        while (changed);
-        foreach (var t in Proto.Initializer.ToList())
-        {
-            if (Consumers(t.Name).Count == 0 && !IsGraphOutput(t.Name) && RemoveInitializer(t.Name))
-            {
-                removed++;
-            }
-        }
-        return removed;
-    }
-
-    /// <summary>Renames a value everywhere it appears: node inputs/outputs, graph inputs/outputs, value_info,
-    /// initializers. Subgraphs that read the value from the outer scope are renamed too.</summary>
-    public void RenameValue(string from, string to)
-    {
-        foreach (var g in ModelWalker.GraphAndSubgraphs(Proto))
-        {
-            foreach (var n in g.Node)
-            {
-                for (var i = 0; i < n.Input.Count; i++)
-                {
-                    if (n.Input[i] == from)
-                    {
-                        n.Input[i] = to;
-                    }
-                }
-                for (var i = 0; i < n.Output.Count; i++)
-                {
-                    if (n.Output[i] == from)
-                    {
-                        n.Output[i] = to;
-                    }
-                }
-            }
-            foreach (var v in g.Input.Concat(g.Output).Concat(g.ValueInfo))
-            {
-                if (v.Name == from)
-                {
-                    v.Name = to;
-                }
-            }
-            foreach (var t in g.Initializer)
-            {
-                if (t.Name == from)
-                {
-                    t.Name = to;
-                }
-            }
-        }
-        Invalidate();
-    }
-
-    /// <summary>Points every reader of <paramref name="from"/> at <paramref name="to"/> (graph outputs included).</summary>
-    public void ReplaceAllUses(string from, string to)
-    {
-        foreach (var n in Consumers(from).ToList())
-        {
-            for (var i = 0; i < n.Input.Count; i++)
-            {
-                if (n.Input[i] == from)
-                {
-                    n.Input[i] = to;
-                }
-            }
-        }
-        foreach (var o in Proto.Output)
-        {
-            if (o.Name == from)
-            {
-                o.Name = to;
-            }
-        }
-        Invalidate();
-    }
-
-    /// <summary>A value or node name not yet used in the graph, built from <paramref name="prefix"/>.</summary>
+    /// <summary>A value or node name not yet used in the graph nor handed out before, built from <paramref name="prefix"/>.</summary>
     public string UniqueName(string prefix)
     {
         if (_names is null)
@@ -309,15 +121,7 @@ public sealed class OnnxGraph
             _names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var g in ModelWalker.GraphAndSubgraphs(Proto))
             {
-                foreach (var n in g.Node)
-                {
-                    _names.Add(n.Name);
-                    _names.UnionWith(n.Output);
-                    _names.UnionWith(n.Input);
-                }
-                _names.UnionWith(g.Initializer.Select(t => t.Name));
-                _names.UnionWith(g.Input.Select(v => v.Name));
-                _names.UnionWith(g.Output.Select(v => v.Name));
+                _names.UnionWith(NamesAt(g));
             }
         }
         var name = prefix;
@@ -329,74 +133,112 @@ public sealed class OnnxGraph
         return name;
     }
 
-    /// <summary>
-    /// The nodes in an order where every node comes after the producers of its inputs (Kahn's algorithm, stable
-    /// with respect to the stored order). Throws <see cref="OnnxFormatException"/> naming a node on a cycle.
-    /// </summary>
-    public IReadOnlyList<NodeProto> TopologicalOrder()
-    {
-        var nodes = Proto.Node;
-        var index = new Dictionary<NodeProto, int>(ReferenceEqualityComparer.Instance);
-        for (var i = 0; i < nodes.Count; i++)
-        {
-            index[nodes[i]] = i;
-        }
-        var pending = new int[nodes.Count];
-        var dependents = new List<int>[nodes.Count];
-        for (var i = 0; i < nodes.Count; i++)
-        {
-            dependents[i] = [];
-        }
-        for (var i = 0; i < nodes.Count; i++)
-        {
-            foreach (var input in nodes[i].Input.Concat(OuterScopeInputs(nodes[i])).Distinct(StringComparer.Ordinal))
-            {
-                var p = input.Length == 0 ? null : Producer(input);
-                if (p is not null && !ReferenceEquals(p, nodes[i]))
-                {
-                    pending[i]++;
-                    dependents[index[p]].Add(i);
-                }
-            }
-        }
-        var ready = new PriorityQueue<int, int>();
-        for (var i = 0; i < nodes.Count; i++)
-        {
-            if (pending[i] == 0)
-            {
-                ready.Enqueue(i, i);
-            }
-        }
-        var order = new List<NodeProto>(nodes.Count);
-        while (ready.TryDequeue(out var i, out _))
-        {
-            order.Add(nodes[i]);
-            foreach (var d in dependents[i])
-            {
-                if (--pending[d] == 0)
-                {
-                    ready.Enqueue(d, d);
-                }
-            }
-        }
-        if (order.Count != nodes.Count)
-        {
-            var stuck = nodes.Where((_, i) => pending[i] > 0).First();
-            throw new OnnxFormatException($"graph has a cycle through node '{NodeLabel(stuck)}'");
-        }
-        return order;
-    }
-
-    /// <summary>Re-stores the nodes in topological order (after passes that append nodes out of order).</summary>
-    public void SortTopologically()
-    {
-        var order = TopologicalOrder();
-        Proto.Node.Clear();
-        Proto.Node.AddRange(order);
-        Invalidate();
-    }
-
     /// <summary>How messages name a node: its name, or op type and first output when it has none.</summary>
     public static string NodeLabel(NodeProto node) =>
         !string.IsNullOrEmpty(node.Name) ? node.Name : $"{node.OpType}->{node.Output.FirstOrDefault() ?? "?"}";
+
+    private void BuildMaps()
+    {
+        _producers = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
+        _consumers = new Dictionary<string, List<NodeProto>>(StringComparer.Ordinal);
+        foreach (var n in Proto.Node)
+        {
+            foreach (var o in n.Output)
+            {
+                if (o.Length > 0)
+                {
+                    _producers[o] = n;
+                }
+            }
+            foreach (var i in ReadNames(n))
+            {
+                if (!_consumers.TryGetValue(i, out var list))
+                {
+                    _consumers[i] = list = [];
+                }
+                list.Add(n);
+            }
+        }
+    }
+
+    /// <summary>The non-empty names a node reads, each once: its inputs and what its subgraphs read from outside.</summary>
+    private static IEnumerable<string> ReadNames(NodeProto node) =>
+        node.Input.Concat(OuterScopeInputs(node)).Distinct(StringComparer.Ordinal).Where(i => i.Length > 0);
+
+    /// <summary>The names one graph level uses: its nodes' names, inputs and outputs, initializers, inputs and outputs.</summary>
+    private static IEnumerable<string> NamesAt(GraphProto g) =>
+        g.Node.SelectMany(n => n.Output.Concat(n.Input).Prepend(n.Name))
+            .Concat(g.Initializer.Select(t => t.Name))
+            .Concat(g.Input.Select(v => v.Name))
+            .Concat(g.Output.Select(v => v.Name));
+
+    /// <summary>The names a node brings into the graph: its own, and those of its subgraphs.</summary>
+    private static IEnumerable<string> NamesOf(NodeProto node) =>
+        node.Output.Concat(node.Input).Prepend(node.Name)
+            .Concat(ModelWalker.SubgraphsOf(node).SelectMany(ModelWalker.GraphAndSubgraphs).SelectMany(NamesAt));
+
+    /// <summary>Keeps <see cref="UniqueName"/> from handing out names an edit brought in.</summary>
+    private void Reserve(IEnumerable<string> names) => _names?.UnionWith(names);
+
+    /// <summary>After an edit of the node list or of a node's outputs: producers and consumers are rebuilt on demand.</summary>
+    private void NodesChanged()
+    {
+        _producers = null;
+        _consumers = null;
+    }
+
+    /// <summary>After a node's input changed from <paramref name="old"/> to <paramref name="value"/>: the consumer
+    /// lists of the two names are updated (as new lists, so a list a caller holds does not change under it).</summary>
+    private void InputChanged(NodeProto node, string old, string value)
+    {
+        Reserve([value]);
+        if (_consumers is null || old == value)
+        {
+            return;
+        }
+        // The node may still read the old name at another input or inside a subgraph.
+        var reads = ReadNames(node).ToHashSet(StringComparer.Ordinal);
+        if (old.Length > 0 && !reads.Contains(old))
+        {
+            DropReader(_consumers, old, node);
+        }
+        if (reads.Contains(value))
+        {
+            AddReader(_consumers, value, node);
+        }
+    }
+
+    private static void DropReader(Dictionary<string, List<NodeProto>> consumers, string value, NodeProto node)
+    {
+        if (!consumers.TryGetValue(value, out var before))
+        {
+            return;
+        }
+        var after = before.Where(n => !ReferenceEquals(n, node)).ToList();
+        if (after.Count > 0)
+        {
+            consumers[value] = after;
+        }
+        else
+        {
+            consumers.Remove(value);
+        }
+    }
+
+    /// <summary>Lists <paramref name="node"/> among the readers of <paramref name="value"/> in graph order (a node not
+    /// in the graph is not listed).</summary>
+    private void AddReader(Dictionary<string, List<NodeProto>> consumers, string value, NodeProto node)
+    {
+        var readers = consumers.GetValueOrDefault(value) ?? [];
+        if (readers.Contains(node, ReferenceEqualityComparer.Instance))
+        {
+            return;
+        }
+        var set = new HashSet<NodeProto>(readers, ReferenceEqualityComparer.Instance) { node };
+        var ordered = Proto.Node.Where(set.Contains).ToList();
+        if (ordered.Count > 0)
+        {
+            consumers[value] = ordered;
+        }
+    }
 }

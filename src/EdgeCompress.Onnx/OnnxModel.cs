@@ -32,8 +32,8 @@ public sealed class OnnxModel
         SourcePath = sourcePath is null ? null : Path.GetFullPath(sourcePath);
     }
 
-    /// <summary>The underlying protobuf. Passes may edit it; call <see cref="OnnxGraph.Invalidate"/> after
-    /// editing the graph's node list directly.</summary>
+    /// <summary>The underlying protobuf. Passes edit the graph through <see cref="Graph"/>, which keeps its lookups
+    /// valid; what lies outside the graph (opset imports, IR version, metadata) may be edited here.</summary>
     public ModelProto Proto { get; }
 
     /// <summary>Full path of the file this model was loaded from, if any.</summary>

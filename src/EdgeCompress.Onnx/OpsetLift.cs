@@ -59,7 +59,6 @@ public static class OpsetLift
         }
         // Opset 13 belongs to IR version 7 (ONNX 1.8).
         model.Proto.IrVersion = Math.Max(model.Proto.IrVersion, 7);
-        graph.Invalidate();
         graph.SortTopologically();
         return new OpsetLiftOutcome(true, opset, opset < MinInt8Opset
             ? $"opset {opset} -> {TargetOpset}: int8 operators need opset {MinInt8Opset} or later"

@@ -131,11 +131,11 @@ internal static class OpsetLiftRules
         var rows = graph.UniqueName(label + "_rows");
         var flatten = NodeAttributes.Create("Flatten", graph.UniqueName(label + "_flatten"), [x], [flat]);
         flatten.SetInt("axis", axis);
-        node.Input[0] = flat;
-        node.Output[0] = rows;
-        graph.Proto.Node.Add(NodeAttributes.Create("Shape", graph.UniqueName(label + "_shape_of"), [x], [shape]));
-        graph.Proto.Node.Add(flatten);
-        graph.Proto.Node.Add(NodeAttributes.Create("Reshape", graph.UniqueName(label + "_reshape"), [rows, shape], [y]));
+        graph.SetInput(node, 0, flat);
+        graph.SetOutput(node, 0, rows);
+        graph.AddNode(NodeAttributes.Create("Shape", graph.UniqueName(label + "_shape_of"), [x], [shape]));
+        graph.AddNode(flatten);
+        graph.AddNode(NodeAttributes.Create("Reshape", graph.UniqueName(label + "_reshape"), [rows, shape], [y]));
     }
 
     private static void AttributeToInput(OnnxGraph graph, NodeProto node, string attribute, int index)
@@ -146,14 +146,10 @@ internal static class OpsetLiftRules
         {
             return;
         }
-        while (node.Input.Count < index)
-        {
-            node.Input.Add("");
-        }
         var t = Int64s(values);
         t.Name = graph.UniqueName($"{OnnxGraph.NodeLabel(node)}_{attribute}");
-        graph.Proto.Initializer.Add(t);
-        node.Input.Insert(index, t.Name);
+        graph.SetInitializer(t);
+        graph.AddInput(node, t.Name, index);
     }
 
     private static TensorProto Int64s(long[] values) => TensorData.FromInt64s("", [values.Length], values);
@@ -170,8 +166,8 @@ internal static class OpsetLiftRules
         foreach (var (suffix, value) in inputs)
         {
             value.Name = graph.UniqueName($"{OnnxGraph.NodeLabel(node)}_{suffix}");
-            graph.Proto.Initializer.Add(value);
-            node.Input.Add(value.Name);
+            graph.SetInitializer(value);
+            graph.AddInput(node, value.Name);
         }
     }
 }

@@ -73,7 +73,6 @@ public sealed class InputShapeOverride
                 result._declaredOutputs[output.Name] = s.Clone();
             }
         }
-        model.Graph.Invalidate();
         return result;
     }
 
@@ -125,8 +124,7 @@ public sealed class InputShapeOverride
         {
             v.Type.TensorType.Shape = _declaredOutputs[v.Name].Clone();
         }
-        output.Graph.Proto.ValueInfo.Clear();
-        output.Graph.Invalidate();
+        output.Graph.RemoveValueInfo(_ => true);
     }
 
     private static string Label(OnnxModel model) => model.SourcePath is { } p ? Path.GetFileName(p) : "the model";

@@ -241,13 +241,12 @@ public sealed class FactorizePass : ICompressionPass
         {
             var shape = new TensorShapeProto();
             shape.Dim.AddRange(t.Dims.Select(d => new TensorShapeProto.Types.Dimension { DimValue = d }));
-            graph.Proto.Input.Add(new ValueInfoProto
+            graph.AddGraphInput(new ValueInfoProto
             {
                 Name = t.Name,
                 Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = t.DataType, Shape = shape } },
             });
         }
-        graph.Invalidate();
     }
 
     // The replaced weight goes unless another node still reads it (weights shared between layers stay).

@@ -78,15 +78,7 @@ internal abstract class LayerPlan
     public static string Text(int[] ranks) => string.Join(",", ranks);
 
     /// <summary>Inserts new nodes where the old one stood and removes it; the last new node writes its output.</summary>
-    protected void Replace(OnnxGraph graph, IReadOnlyList<NodeProto> nodes)
-    {
-        var index = graph.Nodes.IndexOf(Node);
-        graph.RemoveNode(Node);
-        for (var i = 0; i < nodes.Count; i++)
-        {
-            graph.AddNode(nodes[i], index + i);
-        }
-    }
+    protected void Replace(OnnxGraph graph, IReadOnlyList<NodeProto> nodes) => graph.ReplaceNode(Node, nodes);
 
     /// <summary>Adds a float initializer with a fresh name derived from the node.</summary>
     protected string AddWeight(OnnxGraph graph, string suffix, long[] dims, float[] values)

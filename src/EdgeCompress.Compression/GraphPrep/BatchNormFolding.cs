@@ -61,10 +61,7 @@ public sealed class BatchNormFolding : ICompressionPass
             var bnOut = bn.Output[0];
             var mid = bn.Input[0];
             graph.RemoveNode(bn);
-            foreach (var stale in graph.Proto.ValueInfo.Where(v => v.Name == mid).ToList())
-            {
-                graph.Proto.ValueInfo.Remove(stale);
-            }
+            graph.RemoveValueInfo(v => v.Name == mid);
             graph.RenameValue(mid, bnOut);
             record.Layers.Add(new LayerRecord(OnnxGraph.NodeLabel(bn), "BatchNormalization", $"folded into {OnnxGraph.NodeLabel(producer)}",
                 gamma.Length * 4L, 0));
@@ -159,20 +156,12 @@ public sealed class BatchNormFolding : ICompressionPass
         var bName = graph.UniqueName((producer.Name.Length > 0 ? producer.Name : wName) + "_bias_bnfolded");
         graph.SetInitializer(TensorData.FromFloats(wName, dims, values));
         graph.SetInitializer(TensorData.FromFloats(bName, [channels], bias));
-        producer.Input[1] = wName;
-        if (producer.Input.Count > 2)
-        {
-            producer.Input[2] = bName;
-        }
-        else
-        {
-            producer.Input.Add(bName);
-        }
+        graph.SetInput(producer, 1, wName);
+        graph.SetInput(producer, 2, bName);
         if (producer.OpType == "Gemm")
         {
             producer.SetFloat("beta", 1f);
         }
-        graph.Invalidate();
         return true;
     }
 }

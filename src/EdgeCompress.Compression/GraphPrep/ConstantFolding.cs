@@ -71,15 +71,14 @@ public sealed class ConstantFolding : ICompressionPass
         var growing = GrowingValues(graph, foldable, values, record);
         foreach (var node in foldable.Where(n => !growing.Contains(n)))
         {
-            graph.Proto.Node.Remove(node);
+            graph.RemoveNode(node);
             record.Layers.Add(new LayerRecord(OnnxGraph.NodeLabel(node), node.OpType, "folded to a constant", 0, 0));
         }
         var keptOutputs = growing.SelectMany(n => n.Output).ToHashSet(StringComparer.Ordinal);
         foreach (var t in values.Where(t => !keptOutputs.Contains(t.Name)))
         {
-            graph.Proto.Initializer.Add(t);
+            graph.SetInitializer(t);
         }
-        graph.Invalidate();
         graph.RemoveUnused();
         return folded + foldable.Count - growing.Count;
     }
@@ -154,11 +153,10 @@ public sealed class ConstantFolding : ICompressionPass
             }
             var copy = t.Clone();
             copy.Name = node.Output[0];
-            graph.Proto.Node.Remove(node);
-            graph.Proto.Initializer.Add(copy);
+            graph.RemoveNode(node);
+            graph.SetInitializer(copy);
             count++;
         }
-        graph.Invalidate();
         return count;
     }
 

@@ -51,17 +51,7 @@ public sealed class IdentityRemoval : ICompressionPass
             else
             {
                 graph.RemoveNode(node);
-                foreach (var consumer in graph.Consumers(from).ToList())
-                {
-                    for (var i = 0; i < consumer.Input.Count; i++)
-                    {
-                        if (consumer.Input[i] == from)
-                        {
-                            consumer.Input[i] = to;
-                        }
-                    }
-                }
-                graph.Invalidate();
+                graph.ReplaceAllUses(from, to);
             }
             record.Layers.Add(new LayerRecord(OnnxGraph.NodeLabel(node), node.OpType, "removed", 0, 0));
             removed++;

@@ -28,17 +28,12 @@ public sealed class InitializerInputs : ICompressionPass
     {
         var graph = model.Graph;
         var initializers = graph.Proto.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        var pinned = graph.Proto.Input.Where(i => initializers.Contains(i.Name)).ToList();
-        foreach (var input in pinned)
-        {
-            graph.Proto.Input.Remove(input);
-        }
-        if (pinned.Count > 0)
+        var pinned = graph.RemoveGraphInputs(i => initializers.Contains(i.Name));
+        if (pinned > 0)
         {
             model.Proto.IrVersion = Math.Max(model.Proto.IrVersion, 4);
-            graph.Invalidate();
-            record.Warnings.Add($"{pinned.Count} initializer(s) were also graph inputs (overridable); they are now fixed constants");
+            record.Warnings.Add($"{pinned} initializer(s) were also graph inputs (overridable); they are now fixed constants");
         }
-        return pinned.Count;
+        return pinned;
     }
 }

@@ -237,14 +237,8 @@ public sealed class ChannelPruningPass : ICompressionPass
     }
 
     /// <summary>Shapes recorded in value_info for pruned values are now wrong; dropping them lets runtimes infer.</summary>
-    private static void ForgetStaleShapes(OnnxModel model, DependencyGraph graph)
-    {
-        var proto = model.Graph.Proto;
-        foreach (var v in proto.ValueInfo.Where(v => graph.Layouts.ContainsKey(v.Name)).ToList())
-        {
-            proto.ValueInfo.Remove(v);
-        }
-    }
+    private static void ForgetStaleShapes(OnnxModel model, DependencyGraph graph) =>
+        model.Graph.RemoveValueInfo(v => graph.Layouts.ContainsKey(v.Name));
 
     private static void CheckOutputs(ObservedShapes before, ObservedShapes after, string label)
     {

@@ -70,7 +70,7 @@ internal sealed partial class DependencyGraph
     public int RankOf(string value) => DimsOf(value).Length;
 
     /// <summary>Position of a node in the graph's stored node list.</summary>
-    public int IndexOf(NodeProto node) => _graph.Nodes.IndexOf(node);
+    public int IndexOf(NodeProto node) => _graph.Proto.Node.IndexOf(node);
 
     private ChannelLayout? Layout(string value) => value.Length > 0 ? _layouts.GetValueOrDefault(value) : null;
 

@@ -88,17 +88,12 @@ internal sealed class ParamStore
     /// so other readers keep the old values. Returns the name the node should read.</summary>
     public string SetInt64s(NodeProto reader, int inputIndex, long[] values)
     {
-        while (reader.Input.Count <= inputIndex)
-        {
-            reader.Input.Add("");
-        }
-        var name = reader.Input[inputIndex];
+        var name = inputIndex < reader.Input.Count ? reader.Input[inputIndex] : "";
         if (name.Length == 0 || !IsPrivate(name))
         {
             var fresh = _graph.UniqueName((name.Length == 0 ? OnnxGraph.NodeLabel(reader) + "_split" : name) + "_pruned");
             _graph.SetInitializer(TensorData.FromInt64s(fresh, [values.Length], values));
-            reader.Input[inputIndex] = fresh;
-            _graph.Invalidate();
+            _graph.SetInput(reader, inputIndex, fresh);
             return fresh;
         }
         var t = Find(name)!;

@@ -32,7 +32,6 @@ internal static class SharedConstantSplitting
             graph.SetInitializer(copy);
             copies++;
         }
-        graph.Invalidate();
         foreach (var (name, tensor) in graph.Initializers.ToList())
         {
             if (tensor.Dims.Count > 1 || graph.IsGraphOutput(name) || graph.Proto.Input.Any(i => i.Name == name))
@@ -45,18 +44,11 @@ internal static class SharedConstantSplitting
                 var copy = tensor.Clone();
                 copy.Name = graph.UniqueName(name + "_copy");
                 graph.SetInitializer(copy);
-                for (var i = 0; i < reader.Input.Count; i++)
-                {
-                    if (reader.Input[i] == name)
-                    {
-                        reader.Input[i] = copy.Name;
-                    }
-                }
+                graph.ReplaceInput(reader, name, copy.Name);
                 copies++;
             }
         }
         graph.RemoveUnused();
-        graph.Invalidate();
         return copies;
     }
 }

@@ -72,16 +72,15 @@ internal static class TaylorImportance
                 {
                     vi.Type.TensorType.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
                 }
-                graph.Proto.Input.Add(vi);
+                graph.AddGraphInput(vi);
                 graph.AddNode(NodeAttributes.Create("Mul", scaled, [value, input], [scaled]));
                 point = new ProbePoint(input, scaled, site.Layout, dims.Length);
                 byValue[value] = point;
                 points.Add(point);
             }
             // The probe is a clone taken before any edit, so the consumer sits at the same index.
-            graph.Nodes[g.IndexOf(site.Node)].Input[0] = point.Scaled;
+            graph.SetInput(graph.Nodes[g.IndexOf(site.Node)], 0, point.Scaled);
         }
-        graph.Invalidate();
         graph.SortTopologically();
         return points;
     }

@@ -97,12 +97,11 @@ public sealed class DynamicQuantizer : ICompressionPass
                 new Dictionary<string, double> { ["weight_bytes_before"] = bytes, ["weight_bytes_after"] = bytes / 4.0 }));
             quantized++;
         }
-        graph.Proto.Node.AddRange(added);
+        graph.AddNodes(added);
         if (qdq is not null)
         {
-            graph.Proto.Node.AddRange(qdq.Added);
+            graph.AddNodes(qdq.Added);
         }
-        graph.Invalidate();
         graph.RemoveUnused();
         graph.SortTopologically();
         record.Totals["layers_quantized"] = quantized;
@@ -160,22 +159,22 @@ public sealed class DynamicQuantizer : ICompressionPass
         var perAxis = axis is not null;
         var name = node.Input[1];
         var wq = graph.UniqueName(name + "_quantized");
-        graph.Proto.Initializer.Add(TensorData.Create(wq, TensorProto.Types.DataType.Int8, dims, q.AsSpan()));
+        graph.SetInitializer(TensorData.Create(wq, TensorProto.Types.DataType.Int8, dims, q.AsSpan()));
         var scaleName = graph.UniqueName(name + "_scale");
-        graph.Proto.Initializer.Add(TensorData.FromFloats(scaleName, perAxis ? [scales.Length] : [], scales.Select(s => s * alpha).ToArray()));
+        graph.SetInitializer(TensorData.FromFloats(scaleName, perAxis ? [scales.Length] : [], scales.Select(s => s * alpha).ToArray()));
         var zpName = graph.UniqueName(name + "_zero_point");
-        graph.Proto.Initializer.Add(TensorData.Create(zpName, TensorProto.Types.DataType.Int8, perAxis ? [scales.Length] : [], new sbyte[scales.Length].AsSpan()));
+        graph.SetInitializer(TensorData.Create(zpName, TensorProto.Types.DataType.Int8, perAxis ? [scales.Length] : [], new sbyte[scales.Length].AsSpan()));
         string? bias = null;
         if (isGemm && node.Input.Count > 2 && node.Input[2].Length > 0)
         {
             var c = graph.GetConstant(node.Input[2])!;
             var beta = node.GetFloat("beta", 1f);
             bias = graph.UniqueName(node.Input[2] + "_scaled");
-            graph.Proto.Initializer.Add(TensorData.FromFloats(bias, c.Dims.ToArray(), TensorData.ToFloats(c).Select(v => v * beta).ToArray()));
+            graph.SetInitializer(TensorData.FromFloats(bias, c.Dims.ToArray(), TensorData.ToFloats(c).Select(v => v * beta).ToArray()));
         }
         var output = node.Output[0];
         var prefix = node.Name.Length > 0 ? node.Name : graph.UniqueName("dynq");
-        graph.Proto.Node.Remove(node);
+        graph.RemoveNode(node);
         if (!standard)
         {
             var fused = NodeAttributes.Create("DynamicQuantizeMatMul", graph.UniqueName(prefix + "_quant"),
@@ -214,7 +213,7 @@ public sealed class DynamicQuantizer : ICompressionPass
             model.Proto.OpsetImport.Add(new OperatorSetIdProto { Domain = QdqBuilder.MsDomain, Version = 1 });
         }
         var (lstm, floatBytes) = RecurrentQuantizer.QuantizeLstm(graph, node, _options.PerChannel, _options.ReduceRange);
-        graph.Proto.Node.Remove(node);
+        graph.RemoveNode(node);
         added.Add(lstm);
         record.Layers.Add(new LayerRecord(label, node.OpType, "quantized int8 (DynamicQuantizeLSTM)", floatBytes / 4, floatBytes / 4,
             new Dictionary<string, double> { ["weight_bytes_before"] = floatBytes, ["weight_bytes_after"] = floatBytes / 4.0 }));

@@ -35,7 +35,7 @@ internal sealed class QdqBuilder
     public string Floats(string prefix, float[] values, bool scalar)
     {
         var name = _graph.UniqueName(prefix);
-        _graph.Proto.Initializer.Add(TensorData.FromFloats(name, scalar ? [] : [values.Length], values));
+        _graph.SetInitializer(TensorData.FromFloats(name, scalar ? [] : [values.Length], values));
         return name;
     }
 
@@ -50,7 +50,7 @@ internal sealed class QdqBuilder
             TensorProto.Types.DataType.Uint8 => TensorData.Create(name, type, dims, values.Select(v => (byte)v).ToArray().AsSpan()),
             _ => TensorData.Create(name, TensorProto.Types.DataType.Int32, dims, values.AsSpan()),
         };
-        _graph.Proto.Initializer.Add(t);
+        _graph.SetInitializer(t);
         return name;
     }
 
@@ -85,7 +85,7 @@ internal sealed class QdqBuilder
     {
         var q = _graph.UniqueName(name + "/int8");
         var unsigned = type == TensorProto.Types.DataType.Uint8;
-        _graph.Proto.Initializer.Add(unsigned
+        _graph.SetInitializer(unsigned
             ? TensorData.Create(q, type, dims, values.Select(v => (byte)(v + 128)).ToArray().AsSpan())
             : TensorData.Create(q, TensorProto.Types.DataType.Int8, dims, values.AsSpan()));
         var perAxis = axis is not null;
@@ -109,7 +109,7 @@ internal sealed class QdqBuilder
             q[i] = (int)v;
         }
         var qName = _graph.UniqueName(name + "/int32");
-        _graph.Proto.Initializer.Add(TensorData.Create(qName, TensorProto.Types.DataType.Int32, [bias.Length], q.AsSpan()));
+        _graph.SetInitializer(TensorData.Create(qName, TensorProto.Types.DataType.Int32, [bias.Length], q.AsSpan()));
         var perAxis = scales.Length > 1;
         var sName = Floats(name + "/s", scales, !perAxis);
         // An int32 bias always has zero point 0, which is DequantizeLinear's default: no tensor needed.

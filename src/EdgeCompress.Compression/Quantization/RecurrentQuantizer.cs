@@ -87,7 +87,7 @@ internal static class RecurrentQuantizer
             var dims = tensor.Dims.ToArray();
             int? axis = perChannel && dims[1] > 1 ? 1 : null;
             var (q, scales) = QuantMath.QuantizeWeights(TensorData.ToFloats(tensor), dims, axis, reduceRange);
-            node.Input[i] = qdq.Weight(node.Input[i], q, dims, scales, axis);
+            graph.SetInput(node, i, qdq.Weight(node.Input[i], q, dims, scales, axis));
             bytes += TensorData.ByteSize(tensor);
         }
         return bytes;
@@ -117,11 +117,11 @@ internal static class RecurrentQuantizer
         }
         long[] paramDims = perChannel ? [d, rows] : [d];
         var qName = graph.UniqueName(name + "_quantized");
-        graph.Proto.Initializer.Add(TensorData.Create(qName, TensorProto.Types.DataType.Int8, [d, k, rows], transposed.AsSpan()));
+        graph.SetInitializer(TensorData.Create(qName, TensorProto.Types.DataType.Int8, [d, k, rows], transposed.AsSpan()));
         var scaleName = graph.UniqueName(name + "_scale");
-        graph.Proto.Initializer.Add(TensorData.FromFloats(scaleName, paramDims, scales));
+        graph.SetInitializer(TensorData.FromFloats(scaleName, paramDims, scales));
         var zpName = graph.UniqueName(name + "_zero_point");
-        graph.Proto.Initializer.Add(TensorData.Create(zpName, TensorProto.Types.DataType.Int8, paramDims, new sbyte[scales.Length].AsSpan()));
+        graph.SetInitializer(TensorData.Create(zpName, TensorProto.Types.DataType.Int8, paramDims, new sbyte[scales.Length].AsSpan()));
         return (qName, scaleName, zpName);
     }
 }

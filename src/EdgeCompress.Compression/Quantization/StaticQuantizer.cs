@@ -51,10 +51,9 @@ public sealed class StaticQuantizer : ICompressionPass
 
         foreach (var (node, relu) in plan.FoldedActivations)
         {
-            node.Output[0] = relu.Output[0];
-            graph.Proto.Node.Remove(relu);
+            graph.SetOutput(node, 0, relu.Output[0]);
+            graph.RemoveNode(relu);
         }
-        graph.Invalidate();
 
         var weightCache = new Dictionary<(string, int?), (string Dq, float[] Scales)>();
         foreach (var node in plan.Quantized)
@@ -89,8 +88,7 @@ public sealed class StaticQuantizer : ICompressionPass
         {
             InsertPair(graph, qdq, tensor, parameters[tensor], actType);
         }
-        graph.Proto.Node.AddRange(qdq.Added);
-        graph.Invalidate();
+        graph.AddNodes(qdq.Added);
         graph.RemoveUnused();
         graph.SortTopologically();
         record.Totals["layers_quantized"] = plan.Quantized.Count;
@@ -125,7 +123,7 @@ public sealed class StaticQuantizer : ICompressionPass
         var table = graph.GetConstant(gather.Input[0])!;
         var before = TensorData.ByteSize(table);
         var (q, scales) = QuantMath.QuantizeWeights(TensorData.ToFloats(table), [.. table.Dims], axis: null, reduceRange: false);
-        gather.Input[0] = qdq.Weight(gather.Input[0], q, [.. table.Dims], scales, axis: null, QuantMath.OnnxType(_options.Activations));
+        graph.SetInput(gather, 0, qdq.Weight(gather.Input[0], q, [.. table.Dims], scales, axis: null, QuantMath.OnnxType(_options.Activations)));
         var zeroPoint = _options.Activations == ActivationType.S8 ? 0 : 128;
         var output = gather.Output[0];
         plan.Tensors.Add(output);
@@ -170,7 +168,7 @@ public sealed class StaticQuantizer : ICompressionPass
                 w = (qdq.Weight(name, q, tensor.Dims.ToArray(), scales, axis), scales);
                 cache[(name, axis)] = w;
             }
-            node.Input[i] = w.Dq;
+            graph.SetInput(node, i, w.Dq);
             if (i == 1 && node.Input.Count > 2 && node.Input[2].Length > 0)
             {
                 QuantizeBias(graph, qdq, node, parameters[node.Input[0]], w.Scales, record);
@@ -217,7 +215,7 @@ public sealed class StaticQuantizer : ICompressionPass
             record.Warnings.Add($"{OnnxGraph.NodeLabel(node)}: bias too large for int32 at this scale; kept float");
             return;
         }
-        node.Input[2] = dq;
+        graph.SetInput(node, 2, dq);
     }
 
     private static void InsertPair(OnnxGraph graph, QdqBuilder qdq, string tensor, QuantParams p, TensorProto.Types.DataType type)
@@ -237,12 +235,11 @@ public sealed class StaticQuantizer : ICompressionPass
             {
                 if (producer.Output[i] == tensor)
                 {
-                    producer.Output[i] = raw;
+                    graph.SetOutput(producer, i, raw);
                 }
             }
             var q0 = qdq.Quantize(raw, scale, zp);
             qdq.Dequantize(q0, scale, zp, output: tensor);
-            graph.Invalidate();
             return;
         }
         var consumers = graph.Consumers(tensor).ToList();
@@ -250,13 +247,7 @@ public sealed class StaticQuantizer : ICompressionPass
         var dq = qdq.Dequantize(q, scale, zp);
         foreach (var c in consumers)
         {
-            for (var i = 0; i < c.Input.Count; i++)
-            {
-                if (c.Input[i] == tensor)
-                {
-                    c.Input[i] = dq;
-                }
-            }
+            graph.ReplaceInput(c, tensor, dq);
         }
     }
 }

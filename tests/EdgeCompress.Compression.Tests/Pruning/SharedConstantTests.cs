@@ -14,32 +14,31 @@ public class SharedConstantTests
     private static OnnxModel WithMergedZeroBiases()
     {
         var model = PruningTestModels.ResNet(withBn: false, zero: 0.25);
-        var g = model.Graph.Proto;
+        var graph = model.Graph;
         var first = true;
-        foreach (var conv in g.Node.Where(n => n.OpType == "Conv" && n.Input.Count == 3 && n.Name != "shortcut" && n.Name != "down_a").ToList())
+        foreach (var conv in graph.Nodes.Where(n => n.OpType == "Conv" && n.Input.Count == 3 && n.Name != "shortcut" && n.Name != "down_a").ToList())
         {
-            var bias = g.Initializer.Single(t => t.Name == conv.Input[2]);
+            var bias = graph.Proto.Initializer.Single(t => t.Name == conv.Input[2]);
             if (first)
             {
-                g.Initializer.Add(TensorData.FromFloats("zero_bias_16", [16], new float[16]));
+                graph.SetInitializer(TensorData.FromFloats("zero_bias_16", [16], new float[16]));
                 first = false;
             }
-            g.Initializer.Remove(bias);
+            graph.RemoveInitializer(bias.Name);
             if (bias.Dims[0] != 16)
             {
-                g.Initializer.Add(TensorData.FromFloats(bias.Name, [.. bias.Dims], new float[bias.Dims[0]]));
+                graph.SetInitializer(TensorData.FromFloats(bias.Name, [.. bias.Dims], new float[bias.Dims[0]]));
                 continue;
             }
             if (conv.Name == "stem")
             {
-                conv.Input[2] = "zero_bias_16";
+                graph.SetInput(conv, 2, "zero_bias_16");
                 continue;
             }
             var alias = conv.Name + "_bias_alias";
-            g.Node.Insert(g.Node.IndexOf(conv), new NodeProto { OpType = "Identity", Name = alias, Input = { "zero_bias_16" }, Output = { alias } });
-            conv.Input[2] = alias;
+            graph.AddNode(new NodeProto { OpType = "Identity", Name = alias, Input = { "zero_bias_16" }, Output = { alias } }, graph.Proto.Node.IndexOf(conv));
+            graph.SetInput(conv, 2, alias);
         }
-        model.Graph.Invalidate();
         return model;
     }
 
@@ -65,11 +64,10 @@ public class SharedConstantTests
     public void A_weight_matrix_two_layers_really_share_stays_shared_and_its_layers_are_refused_by_name()
     {
         var model = PruningTestModels.ResNet(withBn: false);
-        var g = model.Graph.Proto;
-        var block1a = g.Node.Single(n => n.Name == "block1a");
-        g.Initializer.Remove(g.Initializer.Single(t => t.Name == block1a.Input[1]));
-        block1a.Input[1] = "block0a_w"; // tied weights, as in weight-tied layers
-        model.Graph.Invalidate();
+        var graph = model.Graph;
+        var block1a = graph.Nodes.Single(n => n.Name == "block1a");
+        graph.RemoveInitializer(block1a.Input[1]);
+        graph.SetInput(block1a, 1, "block0a_w"); // tied weights, as in weight-tied layers
 
         var result = ChannelPruningTests.Prune(model, 0.25);
 

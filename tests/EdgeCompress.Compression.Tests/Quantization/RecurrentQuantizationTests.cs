@@ -54,10 +54,9 @@ public class RecurrentQuantizationTests(ITestOutputHelper log)
         {
             var t = TensorProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(set, $"input_{i}.pb")));
             t.Name = inputs[i].Name;
-            model.Graph.Proto.Initializer.Add(t);
-            model.Graph.Proto.Input.Remove(inputs[i]);
+            model.Graph.SetInitializer(t);
+            model.Graph.RemoveGraphInputs(v => v == inputs[i]);
         }
-        model.Graph.Invalidate();
         var x = TensorProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(set, "input_0.pb")));
         var sample = new Sample([new SampleTensor(inputs[0].Name, x.Dims.ToArray(), TensorData.ToFloats(x), null, TensorProto.Types.DataType.Float)], null);
         var expected = TensorData.ToFloats(TensorProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(set, "output_0.pb"))));
