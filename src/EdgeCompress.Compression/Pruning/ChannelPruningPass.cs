@@ -69,7 +69,7 @@ public sealed class ChannelPruningPass : ICompressionPass
 
         progress?.Report($"scoring {candidates.Count} channel groups by {_options.Importance}");
         var scores = _options.Importance == ChannelImportanceKind.Taylor
-            ? TaylorImportance.Score(model, graph, candidates, _options, progress, cancellationToken)
+            ? TaylorImportance.Score(pruned, graph, candidates, _options, progress, cancellationToken)
             : ChannelImportance.FromWeights(graph, candidates, _options.Importance, record.Warnings);
         var ratios = GroupRatios(graph, shapes, candidates, record);
         var keep = ChannelSelector.Select(scores, _options.Ratio, _options.Global, _options.RoundTo, root => ratios.GetValueOrDefault(root, _options.Ratio));

@@ -61,6 +61,25 @@ public class SharedConstantTests
     }
 
     [Fact]
+    public void Taylor_importance_scores_the_graph_after_shared_constants_were_split()
+    {
+        // The Identity nodes the splitting removes shift every node's index: the probe must be built on the split
+        // graph the dependency graph describes (it was built on the input and failed: "graph has a cycle").
+        var model = WithMergedZeroBiases();
+        var pass = new EdgeCompress.Compression.Pruning.ChannelPruningPass(new EdgeCompress.Compression.Pruning.ChannelPruningOptions
+        {
+            Ratio = 0.25,
+            Importance = EdgeCompress.Compression.Pruning.ChannelImportanceKind.Taylor,
+            Calibration = EdgeCompress.Data.DataSpec.Parse("synthetic:4"),
+        });
+
+        var result = pass.Apply(model);
+
+        Assert.True(result.Record.Totals["shared_constants_copied"] > 0);
+        Assert.Equal(12, ChannelPruningTests.Dims(result.Model, "block0a_w")[0]);
+    }
+
+    [Fact]
     public void A_weight_matrix_two_layers_really_share_stays_shared_and_its_layers_are_refused_by_name()
     {
         var model = PruningTestModels.ResNet(withBn: false);
