@@ -45,18 +45,7 @@ public sealed class FactorizePass : ICompressionPass
         var skipped = new List<(NodeProto Node, string Reason)>();
         var ir = output.Proto.IrVersion;
         var candidates = LayerFinder.Find(graph, _options, ir, skipped);
-        foreach (var (node, reason) in skipped)
-        {
-            var label = OnnxGraph.NodeLabel(node);
-            if (_options.NodeRanks.ContainsKey(label) || _options.NodeRanks.ContainsKey(node.Name))
-            {
-                throw new InputException($"--rank {label}: node '{label}' cannot be factorized: {reason}");
-            }
-            if (reason != "excluded")
-            {
-                record.Warnings.Add($"node '{label}' ({node.OpType}) skipped: {reason}");
-            }
-        }
+        WarnSkipped(skipped, record);
         var shapes = Probe(model, candidates, record, progress);
         var plans = new List<LayerPlan>(candidates.Count);
         for (var i = 0; i < candidates.Count; i++)
@@ -71,8 +60,7 @@ public sealed class FactorizePass : ICompressionPass
         var opset = output.OpsetVersion() ?? 1;
         var sensitivity = MeasureSensitivity(model, plans, opset, record, progress, cancellationToken);
         var choices = RankSelector.Choose(plans, _options, paramsBefore, record.Warnings, sensitivity);
-        long macsBefore = 0, macsAfter = 0;
-        var macsKnown = shapes is not null;
+        var macs = new MacTally();
         foreach (var (node, reason) in skipped)
         {
             var count = WeightCount(graph, node, ir);
@@ -81,46 +69,11 @@ public sealed class FactorizePass : ICompressionPass
         for (var i = 0; i < plans.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var plan = plans[i];
-            var choice = choices[plan];
-            var bias = BiasCount(graph, plan.Node, ir);
-            var dense = plan.DenseParams + bias;
-            var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
-            if (plan.DenseMacs is { } dm)
+            if (choices[plans[i]].Ranks is { } ranks)
             {
-                metrics["macs_before"] = dm;
-                macsBefore += dm;
+                progress?.Report($"factorizing {plans[i].Label} ({plans[i].Method} rank {LayerPlan.Text(ranks)}, {i + 1}/{plans.Count})");
             }
-            if (choice.Ranks is null)
-            {
-                if (plan.DenseMacs is { } keptMacs)
-                {
-                    metrics["macs_after"] = keptMacs;
-                    macsAfter += keptMacs;
-                }
-                record.Layers.Add(new LayerRecord(plan.Label, plan.Node.OpType, $"kept: {choice.KeptReason}", dense, dense, metrics));
-                continue;
-            }
-            progress?.Report($"factorizing {plan.Label} ({plan.Method} rank {LayerPlan.Text(choice.Ranks)}, {i + 1}/{plans.Count})");
-            var result = plan.Rewrite(graph, choice.Ranks, _options, opset);
-            RemoveIfUnused(graph, plan.WeightName);
-            metrics["rank"] = choice.Ranks[0];
-            if (choice.Ranks.Length > 1)
-            {
-                metrics["rank_out"] = choice.Ranks[1];
-            }
-            metrics["rel_error"] = result.RelativeError;
-            metrics["predicted_rel_error"] = Math.Sqrt(plan.PredictedError(choice.Ranks));
-            if (sensitivity is not null)
-            {
-                metrics["calibration_output_rel_error"] = Math.Sqrt(sensitivity.Error(plan, choice.Ranks));
-            }
-            if (plan.Macs(choice.Ranks) is { } am)
-            {
-                metrics["macs_after"] = am;
-                macsAfter += am;
-            }
-            record.Layers.Add(new LayerRecord(plan.Label, plan.Node.OpType, result.Detail, dense, plan.Params(choice.Ranks) + bias, metrics));
+            record.Layers.Add(Rewrite(graph, plans[i], choices[plans[i]], ir, opset, sensitivity, macs));
         }
         if (choices.Values.All(c => c.Ranks is null))
         {
@@ -136,12 +89,78 @@ public sealed class FactorizePass : ICompressionPass
         record.Totals["params_after"] = paramsAfter;
         record.Totals["params_ratio"] = paramsBefore == 0 ? 1 : (double)paramsAfter / paramsBefore;
         record.Totals["layers_factorized"] = choices.Values.Count(c => c.Ranks is not null);
-        if (macsKnown)
+        if (shapes is not null)
         {
-            record.Totals["layer_macs_before"] = macsBefore;
-            record.Totals["layer_macs_after"] = macsAfter;
+            record.Totals["layer_macs_before"] = macs.Before;
+            record.Totals["layer_macs_after"] = macs.After;
         }
         return new PassResult(output, record);
+    }
+
+    /// <summary>Layers the finder skipped become warnings (not "excluded" ones); a --rank given for one is refused.</summary>
+    private void WarnSkipped(List<(NodeProto Node, string Reason)> skipped, PassRecord record)
+    {
+        foreach (var (node, reason) in skipped)
+        {
+            var label = OnnxGraph.NodeLabel(node);
+            if (_options.NodeRanks.ContainsKey(label) || _options.NodeRanks.ContainsKey(node.Name))
+            {
+                throw new InputException($"--rank {label}: node '{label}' cannot be factorized: {reason}");
+            }
+            if (reason != "excluded")
+            {
+                record.Warnings.Add($"node '{label}' ({node.OpType}) skipped: {reason}");
+            }
+        }
+    }
+
+    /// <summary>Multiply-accumulates of the candidate layers before and after, summed where known.</summary>
+    private sealed class MacTally
+    {
+        public long Before { get; set; }
+
+        public long After { get; set; }
+    }
+
+    /// <summary>Rewrites one layer at its chosen ranks (or keeps it dense) and returns its record.</summary>
+    private LayerRecord Rewrite(OnnxGraph graph, LayerPlan plan, RankChoice choice, long ir, long opset, OutputSensitivity? sensitivity, MacTally macs)
+    {
+        var bias = BiasCount(graph, plan.Node, ir);
+        var dense = plan.DenseParams + bias;
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (plan.DenseMacs is { } dm)
+        {
+            metrics["macs_before"] = dm;
+            macs.Before += dm;
+        }
+        if (choice.Ranks is null)
+        {
+            if (plan.DenseMacs is { } keptMacs)
+            {
+                metrics["macs_after"] = keptMacs;
+                macs.After += keptMacs;
+            }
+            return new LayerRecord(plan.Label, plan.Node.OpType, $"kept: {choice.KeptReason}", dense, dense, metrics);
+        }
+        var result = plan.Rewrite(graph, choice.Ranks, _options, opset);
+        RemoveIfUnused(graph, plan.WeightName);
+        metrics["rank"] = choice.Ranks[0];
+        if (choice.Ranks.Length > 1)
+        {
+            metrics["rank_out"] = choice.Ranks[1];
+        }
+        metrics["rel_error"] = result.RelativeError;
+        metrics["predicted_rel_error"] = Math.Sqrt(plan.PredictedError(choice.Ranks));
+        if (sensitivity is not null)
+        {
+            metrics["calibration_output_rel_error"] = Math.Sqrt(sensitivity.Error(plan, choice.Ranks));
+        }
+        if (plan.Macs(choice.Ranks) is { } am)
+        {
+            metrics["macs_after"] = am;
+            macs.After += am;
+        }
+        return new LayerRecord(plan.Label, plan.Node.OpType, result.Detail, dense, plan.Params(choice.Ranks) + bias, metrics);
     }
 
     // Output-error sensitivity for a parameter target with calibration data; null (weight error) otherwise.
