@@ -25,9 +25,15 @@ internal static class BenchData
     /// <summary>The input set and the host's outputs for it (one batch-1 sample per data row).</summary>
     public sealed record Prepared(InputSetFile Set, IReadOnlyList<IReadOnlyList<RunOutput>> HostOutputs, string HostDescription);
 
-    /// <summary>Reads the data for <paramref name="model"/> and runs it here; data errors name the spec.</summary>
-    public static Prepared Prepare(OnnxModel model, string modelPath, DataSpec spec, TextWriter notes)
+    /// <summary>
+    /// Reads the data for <paramref name="model"/> and runs it here; data errors name the spec. The inputs and the
+    /// host's outputs kept for comparing stay within <paramref name="memoryBound"/> (default: calibration's, a 16th of
+    /// the memory .NET sees, 512 MiB to 2 GiB): without @N the set ends where it would pass it, and says so; an @N that
+    /// does not fit is refused, naming the count that does. A dense 1024x1024 segmentation output is 84 MiB a sample.
+    /// </summary>
+    public static Prepared Prepare(OnnxModel model, string modelPath, DataSpec spec, TextWriter notes, long? memoryBound = null)
     {
+        var bound = memoryBound ?? EdgeCompress.Compression.Quantization.Calibrator.DefaultMemoryBound;
         using var runner = ModelRunner.Create(model, Path.GetFileName(modelPath));
         if (spec.PreprocessFor(runner.Inputs) is { } preprocess)
         {
@@ -42,10 +48,27 @@ internal static class BenchData
 
         var samples = new List<IReadOnlyList<WireTensor>>();
         var host = new List<IReadOnlyList<RunOutput>>();
+        long held = 0;
         foreach (var sample in spec.Open(runner.Inputs, batchSize: 1).Take(take))
         {
-            samples.Add(ToWire(sample, runner.Inputs));
-            host.Add(runner.Run(sample));
+            var wire = ToWire(sample, runner.Inputs);
+            var outputs = runner.Run(sample);
+            var bytes = wire.Sum(t => t.Data.LongLength) + outputs.Sum(o => o.Values.LongLength * sizeof(float));
+            if (samples.Count > 0 && held + bytes > bound)
+            {
+                var fit = samples.Count;
+                if (spec.Count is not null)
+                {
+                    throw new DataException(string.Create(CultureInfo.InvariantCulture,
+                        $"data spec '{spec.Text}': a sample's inputs and outputs are {Mib(bytes)} here, so {take} samples need about {Mib(bytes * take)}, more than the {Mib(bound)} this host keeps for comparing outputs; use @{fit} or fewer"));
+                }
+                notes.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"data {spec.Text}: {fit} samples sent, not {take}: a sample's inputs and outputs are {Mib(bytes)} here, and this host keeps at most {Mib(bound)} for comparing outputs"));
+                break;
+            }
+            held += bytes;
+            samples.Add(wire);
+            host.Add(outputs);
         }
 
         if (samples.Count == 0)
@@ -57,6 +80,8 @@ internal static class BenchData
         var cpu = EdgeCompress.Runtime.HostArchitecture.Uname;
         return new Prepared(set, host, $"this host ({cpu}, ONNX Runtime {OrtEnv.Instance().GetVersionString()}, 1 thread)");
     }
+
+    private static string Mib(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024.0):0.#} MiB");
 
     /// <summary>Compares one device's outputs with the host's, per output.</summary>
     public static OutputAgreement Compare(Prepared prepared, IReadOnlyList<IReadOnlyList<WireTensor>> device, double threshold)
