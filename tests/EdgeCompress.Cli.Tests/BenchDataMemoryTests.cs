@@ -24,7 +24,7 @@ public sealed class BenchDataMemoryTests : IDisposable
             BenchData.Prepare(model, path, EdgeCompress.Data.DataSpec.Parse("fashion-mnist:test@8"), TextWriter.Null, memoryBound: 1 << 20));
 
         Assert.Equal(5, prepared.HostOutputs.Count);
-        Assert.Contains("5 samples sent, not 32: a sample's inputs and outputs are 0.2 MiB here, and this host keeps at most 1 MiB", notes.ToString(), StringComparison.Ordinal);
-        Assert.EndsWith("more than the 1 MiB this host keeps for comparing outputs; use @5 or fewer", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("5 samples sent, not 32: a sample's inputs and outputs are 199.1 KiB here, and this host keeps at most 1.00 MiB", notes.ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("more than the 1.00 MiB this host keeps for comparing outputs; use @5 or fewer", refused.Message, StringComparison.Ordinal);
     }
 }

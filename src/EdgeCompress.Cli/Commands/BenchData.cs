@@ -60,10 +60,10 @@ internal static class BenchData
                 if (spec.Count is not null)
                 {
                     throw new DataException(string.Create(CultureInfo.InvariantCulture,
-                        $"data spec '{spec.Text}': a sample's inputs and outputs are {Mib(bytes)} here, so {take} samples need about {Mib(bytes * take)}, more than the {Mib(bound)} this host keeps for comparing outputs; use @{fit} or fewer"));
+                        $"data spec '{spec.Text}': a sample's inputs and outputs are {FleetConsole.Bytes(bytes)} here, so {take} samples need about {FleetConsole.Bytes(bytes * take)}, more than the {FleetConsole.Bytes(bound)} this host keeps for comparing outputs; use @{fit} or fewer"));
                 }
                 notes.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"data {spec.Text}: {fit} samples sent, not {take}: a sample's inputs and outputs are {Mib(bytes)} here, and this host keeps at most {Mib(bound)} for comparing outputs"));
+                    $"data {spec.Text}: {fit} samples sent, not {take}: a sample's inputs and outputs are {FleetConsole.Bytes(bytes)} here, and this host keeps at most {FleetConsole.Bytes(bound)} for comparing outputs"));
                 break;
             }
             held += bytes;
@@ -80,8 +80,6 @@ internal static class BenchData
         var cpu = EdgeCompress.Runtime.HostArchitecture.Uname;
         return new Prepared(set, host, $"this host ({cpu}, ONNX Runtime {OrtEnv.Instance().GetVersionString()}, 1 thread)");
     }
-
-    private static string Mib(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024.0):0.#} MiB");
 
     /// <summary>Compares one device's outputs with the host's, per output.</summary>
     public static OutputAgreement Compare(Prepared prepared, IReadOnlyList<IReadOnlyList<WireTensor>> device, double threshold)

@@ -118,25 +118,14 @@ internal static class OptimizeCommand
         return command;
     }
 
-    /// <summary>The recipes named by --recipe, in order (null: the built-in grid); ids must not repeat across files.</summary>
-    private static List<Recipe>? Recipes(CliContext ctx, string[] references, PassRegistry passes)
+    /// <summary>The recipes named by --recipe, in order (null: the built-in grid).</summary>
+    private static IReadOnlyList<Recipe>? Recipes(CliContext ctx, string[] references, PassRegistry passes)
     {
         if (references.Length == 0)
         {
             return null;
         }
-        var recipes = new List<Recipe>();
-        foreach (var reference in references)
-        {
-            foreach (var r in RecipeFile.Resolve(reference, ctx.Env.Profiles, passes))
-            {
-                if (recipes.Any(x => x.Id == r.Id))
-                {
-                    throw new UsageException($"--recipe {reference}: recipe id '{r.Id}' is also in an earlier --recipe; ids name the variant files");
-                }
-                recipes.Add(r);
-            }
-        }
+        var recipes = RecipeFile.ResolveAll(references, ctx.Env.Profiles, passes);
         ctx.Out.WriteLine($"{recipes.Count} recipe(s) from {string.Join(", ", references)}: {string.Join(", ", recipes.Select(r => r.Id))}");
         return recipes;
     }

@@ -43,6 +43,26 @@ public static partial class RecipeFile
             : $"unknown recipe '{reference}'; known recipes: {string.Join(", ", known)} (or give a recipe file's path)");
     }
 
+    /// <summary>Every recipe the references name, in order (see <see cref="Resolve"/>); an id given by two references
+    /// is refused, since ids name the variant files.</summary>
+    public static IReadOnlyList<Recipe> ResolveAll(IEnumerable<string> references, Profiles.ProfileStore store, PassRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(references);
+        var recipes = new List<Recipe>();
+        foreach (var reference in references)
+        {
+            foreach (var r in Resolve(reference, store, registry))
+            {
+                if (recipes.Any(x => x.Id == r.Id))
+                {
+                    throw new InputException($"--recipe {reference}: recipe id '{r.Id}' is also in an earlier --recipe; ids name the variant files");
+                }
+                recipes.Add(r);
+            }
+        }
+        return recipes;
+    }
+
     /// <summary>Reads FILE or FILE#ID.</summary>
     public static IReadOnlyList<Recipe> Load(string reference, PassRegistry registry)
     {

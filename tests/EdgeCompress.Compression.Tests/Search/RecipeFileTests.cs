@@ -168,6 +168,16 @@ public sealed class RecipeFileTests
     }
 
     [Fact]
+    public void Two_references_that_give_the_same_id_are_refused()
+    {
+        var store = new ProfileStore(ProfilesFolder());
+
+        var message = Assert.Throws<InputException>(() => RecipeFile.ResolveAll(["quick", "int8"], store, Passes)).Message;
+
+        Assert.Equal("--recipe int8: recipe id 'int8' is also in an earlier --recipe; ids name the variant files", message);
+    }
+
+    [Fact]
     public void An_unknown_recipe_name_lists_the_known_ones()
     {
         var store = new ProfileStore(ProfilesFolder());
