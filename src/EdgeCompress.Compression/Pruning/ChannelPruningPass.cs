@@ -72,7 +72,7 @@ public sealed class ChannelPruningPass : ICompressionPass
             ? TaylorImportance.Score(pruned, graph, candidates, _options, progress, cancellationToken)
             : ChannelImportance.FromWeights(graph, candidates, _options.Importance, record.Warnings);
         var ratios = GroupRatios(graph, shapes, candidates, record);
-        var keep = ChannelSelector.Select(scores, _options.Ratio, _options.Global, _options.RoundTo, root => ratios.GetValueOrDefault(root, _options.Ratio));
+        var keep = ChannelSelector.Select(scores, _options.Ratio, _options.Global, _options.RoundTo, root => ratios.GetValueOrDefault(root, _options.Ratio), graph.Spaces.UnitOf);
 
         var layerParamsBefore = LayerParams(graph);
         foreach (var site in graph.Sites)
@@ -86,16 +86,18 @@ public sealed class ChannelPruningPass : ICompressionPass
         {
             var count = graph.Spaces.CountOf(root);
             var kept = keep.TryGetValue(root, out var k) ? k.Length : count;
-            channelsRemoved += count - kept;
+            var unit = graph.Spaces.UnitOf(root);
+            channelsRemoved += (long)(count - kept) * unit;
             foreach (var p in graph.Spaces.Producers(root))
             {
                 var name = OnnxGraph.NodeLabel(p);
-                record.Layers.Add(new LayerRecord(name, p.OpType, $"pruned {count - kept}/{count} channels",
+                var what = unit > 1 ? $"heads of {unit}" : "channels";
+                record.Layers.Add(new LayerRecord(name, p.OpType, $"pruned {count - kept}/{count} {what}",
                     layerParamsBefore.GetValueOrDefault(name), layerParamsAfter.GetValueOrDefault(name)));
             }
         }
 
-        var channelsTotal = graph.Spaces.Roots().Where(r => graph.Spaces.Producers(r).Count > 0).Sum(r => (long)graph.Spaces.CountOf(r));
+        var channelsTotal = graph.Spaces.Roots().Where(r => graph.Spaces.Producers(r).Count > 0).Sum(r => (long)graph.Spaces.CountOf(r) * graph.Spaces.UnitOf(r));
         if (channelsRemoved == 0)
         {
             throw new WorkFailedException(string.Create(CultureInfo.InvariantCulture,

@@ -12,16 +12,18 @@ internal static class ChannelSelector
 
     /// <summary>
     /// Kept channel indices (ascending) per group root; groups left whole are omitted. <paramref name="ratioOf"/>
-    /// gives a group's own ratio under uniform ranking (null: <paramref name="ratio"/> everywhere).
+    /// gives a group's own ratio under uniform ranking (null: <paramref name="ratio"/> everywhere); <paramref name="unitOf"/>
+    /// gives the columns per channel (attention heads: the head size), so rounding applies to columns.
     /// </summary>
-    public static Dictionary<int, int[]> Select(IReadOnlyDictionary<int, double[]> scores, double ratio, bool global, int roundTo, Func<int, double>? ratioOf = null)
+    public static Dictionary<int, int[]> Select(IReadOnlyDictionary<int, double[]> scores, double ratio, bool global, int roundTo, Func<int, double>? ratioOf = null, Func<int, int>? unitOf = null)
     {
         var keepCounts = global ? GlobalCounts(scores, ratio)
             : scores.ToDictionary(kv => kv.Key, kv => kv.Value.Length - (int)Math.Round((ratioOf?.Invoke(kv.Key) ?? ratio) * kv.Value.Length));
         var result = new Dictionary<int, int[]>();
         foreach (var (root, s) in scores)
         {
-            var keep = Round(keepCounts[root], s.Length, roundTo);
+            var unit = unitOf?.Invoke(root) ?? 1;
+            var keep = Round(keepCounts[root], s.Length, roundTo / (int)System.Numerics.BigInteger.GreatestCommonDivisor(roundTo, unit));
             if (keep >= s.Length)
             {
                 continue;

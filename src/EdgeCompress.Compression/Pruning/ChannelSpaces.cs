@@ -11,15 +11,18 @@ internal sealed class ChannelSpaces
 {
     private readonly List<int> _parent = [];
     private readonly List<int> _count = [];
+    private readonly List<int> _unit = [];
     private readonly Dictionary<int, List<string>> _blocked = [];
     private readonly Dictionary<int, List<NodeProto>> _producers = [];
 
-    /// <summary>Creates a space of <paramref name="count"/> channels produced by <paramref name="producer"/> (or none).</summary>
-    public int Create(int count, NodeProto? producer)
+    /// <summary>Creates a space of <paramref name="count"/> channels produced by <paramref name="producer"/> (or none);
+    /// a channel of an attention projection is a head of <paramref name="unit"/> consecutive columns.</summary>
+    public int Create(int count, NodeProto? producer, int unit = 1)
     {
         var id = _parent.Count;
         _parent.Add(id);
         _count.Add(count);
+        _unit.Add(unit);
         _producers[id] = producer is null ? [] : [producer];
         return id;
     }
@@ -44,6 +47,9 @@ internal sealed class ChannelSpaces
 
     public int CountOf(int id) => _count[Find(id)];
 
+    /// <summary>Columns per channel: 1 for ordinary channels, the head size for attention heads.</summary>
+    public int UnitOf(int id) => _unit[Find(id)];
+
     /// <summary>Ties two spaces together; spaces of different sizes cannot be tied and are blocked instead.</summary>
     public void Union(int a, int b, string where)
     {
@@ -53,14 +59,15 @@ internal sealed class ChannelSpaces
         {
             return;
         }
-        if (_count[a] != _count[b])
+        if (_count[a] != _count[b] || _unit[a] != _unit[b])
         {
-            Block(a, $"{where} combines {_count[a]} and {_count[b]} channels");
-            Block(b, $"{where} combines {_count[a]} and {_count[b]} channels");
+            var what = _unit[a] == _unit[b] ? $"{_count[a]} and {_count[b]} channels" : $"heads of {_unit[a]} and {_unit[b]} columns";
+            Block(a, $"{where} combines {what}");
+            Block(b, $"{where} combines {what}");
             return;
         }
         _parent[b] = a;
-        _producers[a].AddRange(_producers[b]);
+        _producers[a].AddRange(_producers[b].Where(p => !_producers[a].Contains(p))); // q, k and v share one producer
         _producers.Remove(b);
         if (_blocked.Remove(b, out var reasons))
         {

@@ -88,6 +88,10 @@ internal sealed partial class DependencyGraph
         var a = Layout(n.Input[0]);
         var b = Store.Find(n.Input[1]);
         var rank = DimsOf(n.Input[0]).Length;
+        if (b is null && VisitBatchedMatMul(n))
+        {
+            return;
+        }
         if (b is null || b.Dims.Count != 2 || rank < 2)
         {
             Spaces.BlockAll(a, $"{Label(n)} multiplies by a matrix computed at run time");
@@ -156,6 +160,10 @@ internal sealed partial class DependencyGraph
             {
                 Sites.Add(new ParamSlice(n, output, input, pos, SiteRole.Elementwise));
             }
+            else if (dims[pos] == output.Length && ExpandedConstant(input, pos) is var (constant, axis))
+            {
+                Sites.Add(new ParamSlice(_graph.Producer(input)!, output, constant, axis, SiteRole.Elementwise));
+            }
             else
             {
                 Spaces.BlockAll(output, $"{where} combines them with '{input}', which is not prunable");
@@ -176,12 +184,9 @@ internal sealed partial class DependencyGraph
         }
         if (!inputs.Any(i => Layout(i)?.Axis == axis))
         {
-            // Concatenated along another axis: every input must carry the same channels.
+            // Concatenated along another axis: every input must carry the same channels (constants are sliced;
+            // anything else blocks them).
             VisitElementwise(n);
-            if (inputs.Any(i => Layout(i) is null))
-            {
-                Spaces.BlockAll(Layout(n.Output[0]), $"{Label(n)} (Concat) joins them with a non-prunable input");
-            }
             return;
         }
         var segments = new List<Segment>();

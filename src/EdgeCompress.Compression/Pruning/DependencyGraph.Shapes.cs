@@ -52,6 +52,8 @@ internal sealed partial class DependencyGraph
             var range = x.Range(start, start + size);
             if (range is null)
             {
+                Cut(x, start);
+                Cut(x, start + size);
                 Spaces.BlockAll(x, $"{Label(n)} (Split) cuts through a channel group");
                 return;
             }
@@ -119,17 +121,33 @@ internal sealed partial class DependencyGraph
                 result = x; // the channel axis stays where it is ([N, C] -> [N, C, 1, 1], [N, C, H, W] -> [N, C, H*W])
             }
         }
+        if (result is null && shapeTensor is not null)
+        {
+            // [..., heads * size] -> [..., heads, size], or only axes of size 1 added or dropped.
+            result = SplitHeads(x, inDims, outDims) ?? (SameAxisAfterUnitReshape(x, inDims, outDims) is { } moved ? x.WithAxis(moved) : null);
+        }
         if (result is null)
         {
-            Spaces.BlockAll(x, $"{Label(n)} (Reshape) moves them in a way we cannot follow");
+            Spaces.BlockAll(x, $"{Label(n)} (Reshape) {ReshapeRefusal(x, inDims, outDims)}");
             return;
         }
         var shape = TensorData.ToInt64s(shapeTensor!);
-        if (shape[a] > 0)
+        if (shape[result.Axis] > 0)
         {
-            Sites.Add(new ReshapeTargetSite(n, result, a));
+            Sites.Add(new ReshapeTargetSite(n, result, result.Axis));
         }
         Set(n.Output[0], result);
+    }
+
+    /// <summary>Why a Reshape's channels cannot be followed, naming the channel shuffle ShuffleNet writes
+    /// ([N, C] -> [N, groups, C / groups, ...], then Transpose and back), which interleaves two channel groups.</summary>
+    private static string ReshapeRefusal(ChannelLayout x, long[] inDims, long[] outDims)
+    {
+        var shuffle = outDims.Length == inDims.Length + 1 && x.Axis + 1 < outDims.Length && outDims[x.Axis] > 1
+            && outDims[x.Axis] * outDims[x.Axis + 1] == inDims[x.Axis];
+        return shuffle
+            ? $"splits them into {outDims[x.Axis]} groups of {outDims[x.Axis + 1]} (a channel shuffle interleaves the groups; pruning it would need the same channels removed from every group, which is not supported)"
+            : "moves them in a way we cannot follow";
     }
 
     /// <summary>Entry <paramref name="index"/> of a shape built by Concat from pieces, when that piece is a

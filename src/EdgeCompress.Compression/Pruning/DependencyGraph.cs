@@ -35,11 +35,18 @@ internal sealed partial class DependencyGraph
     private readonly long _opset;
     private readonly Dictionary<string, ChannelLayout> _layouts = new(StringComparer.Ordinal);
 
-    private DependencyGraph(OnnxModel model, ObservedShapes shapes)
+    /// <summary>Where a Split or Slice cuts a layer's output channels: the layer's channels become separate spaces
+    /// at those channel indices (a CSP block's halves, an attention projection's q/k/v).</summary>
+    private readonly Dictionary<NodeProto, SortedSet<int>> _cuts;
+
+    private bool _newCuts;
+
+    private DependencyGraph(OnnxModel model, ObservedShapes shapes, Dictionary<NodeProto, SortedSet<int>> cuts)
     {
         _graph = model.Graph;
         _shapes = shapes;
         _opset = model.OpsetVersion() ?? 13;
+        _cuts = cuts;
         Store = new ParamStore(_graph);
     }
 
@@ -54,11 +61,20 @@ internal sealed partial class DependencyGraph
 
     public static DependencyGraph Build(OnnxModel model, ObservedShapes shapes)
     {
-        var g = new DependencyGraph(model, shapes);
-        foreach (var n in g._graph.TopologicalOrder())
+        // A cut found while walking is known only after the layer was visited: walk again with the layer's
+        // channels split there (each round adds cuts, so this ends).
+        var cuts = new Dictionary<NodeProto, SortedSet<int>>();
+        DependencyGraph g;
+        var order = model.Graph.TopologicalOrder();
+        do
         {
-            g.Visit(n);
+            g = new DependencyGraph(model, shapes, cuts);
+            foreach (var n in order)
+            {
+                g.Visit(n);
+            }
         }
+        while (g._newCuts);
         foreach (var o in g._graph.Proto.Output)
         {
             g.Spaces.BlockAll(g.Layout(o.Name), $"its channels are model output '{o.Name}'");
@@ -119,6 +135,12 @@ internal sealed partial class DependencyGraph
             case "Split":
                 VisitSplit(n);
                 return;
+            case "Slice":
+                VisitSlice(n);
+                return;
+            case "Gather":
+                VisitGather(n);
+                return;
             case "Flatten":
                 VisitFlatten(n);
                 return;
@@ -169,13 +191,53 @@ internal sealed partial class DependencyGraph
         {
             return ChannelLayout.Single(axis, Spaces.CreateFixed(count, "its weights are shared with another node", n), count);
         }
-        var layout = ChannelLayout.Single(axis, Spaces.Create(count, n), count);
+        var layout = HeadsOf(n.Output[0], count) is var (parts, heads, size)
+            ? new ChannelLayout(axis, Enumerable.Range(0, parts).Select(_ => new Segment(Spaces.Create(heads, n, size), heads, size)).ToList())
+            : new ChannelLayout(axis, Parts(n, count).Select(c => new Segment(Spaces.Create(c, n), c, 1)).ToList());
         Sites.Add(new ParamSlice(n, layout, weight, weightAxis, SiteRole.ProducerWeight));
         if (bias is not null)
         {
             Sites.Add(new ParamSlice(n, layout, bias, biasAxis, SiteRole.ProducerBias));
         }
         return layout;
+    }
+
+    /// <summary>The sizes of a layer's channel parts: one part unless a Split or Slice cuts its output.</summary>
+    private IEnumerable<int> Parts(NodeProto n, int count)
+    {
+        var at = 0;
+        foreach (var cut in _cuts.TryGetValue(n, out var c) ? c.Where(i => i > 0 && i < count) : [])
+        {
+            yield return cut - at;
+            at = cut;
+        }
+        yield return count - at;
+    }
+
+    /// <summary>Records that <paramref name="position"/> along a layout's axis must be a boundary between spaces;
+    /// true when that is new (the graph is then walked again).</summary>
+    private bool Cut(ChannelLayout x, long position)
+    {
+        long offset = 0;
+        foreach (var s in x.Segments)
+        {
+            if (position > offset && position < offset + s.Length && (position - offset) % s.Repeat == 0 && Spaces.UnitOf(s.Space) == 1)
+            {
+                var channel = (int)((position - offset) / s.Repeat);
+                var producers = Spaces.Producers(s.Space);
+                foreach (var p in producers)
+                {
+                    if (!_cuts.TryGetValue(p, out var set))
+                    {
+                        _cuts[p] = set = [];
+                    }
+                    _newCuts |= set.Add(channel);
+                }
+                return producers.Count > 0;
+            }
+            offset += s.Length;
+        }
+        return false;
     }
 
     /// <summary>Records that a layer reads channels through a weight axis, or blocks them when it cannot.</summary>

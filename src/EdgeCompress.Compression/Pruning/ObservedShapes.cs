@@ -106,10 +106,12 @@ internal sealed class ObservedShapes
             case "ConvTranspose" when store.Find(n.Input[1]) is { } w && Dims(n.Input[0]) is { Length: > 0 } x:
                 // Weight [Cin, Cout/group, k...]: each input element is spread over Cout/group * prod(k) outputs.
                 return x.Skip(1).Aggregate(1L, (a, b) => a * b) * w.Dims.Skip(1).Aggregate(1L, (a, b) => a * b);
+            // Gemm and MatMul rows are often tokens ([T, D], [T, B, D]) or heads ([H, T, T]), not a batch: every output
+            // element counts (the probe runs batch 1).
             case "Gemm" when Dims(n.Input[0]) is { Length: 2 } a:
-                return outCount * (n.GetInt("transA", 0) == 1 ? a[0] : a[1]);
+                return output.Aggregate(1L, (p, d) => p * d) * (n.GetInt("transA", 0) == 1 ? a[0] : a[1]);
             case "MatMul" when Dims(n.Input[0]) is { Length: > 0 } a:
-                return output.Length == 1 ? a[^1] : outCount * a[^1];
+                return output.Aggregate(1L, (p, d) => p * d) * a[^1];
             default:
                 return 0;
         }

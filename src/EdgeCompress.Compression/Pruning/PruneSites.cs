@@ -79,3 +79,38 @@ internal sealed record ReshapeTargetSite(NodeProto Node, ChannelLayout Layout, i
         store.SetInt64s(Node, 1, shape);
     }
 }
+
+/// <summary>Constant Slice bounds along the channel axis move to where the kept channels now lie.</summary>
+internal sealed record SliceBoundsSite(NodeProto Node, ChannelLayout Layout, int Entry, long Start, long End, bool AsInputs)
+    : PruneSite(Node, Layout)
+{
+    public override void Apply(ParamStore store, IReadOnlyDictionary<int, int[]> keep, Func<int, int> root)
+    {
+        if (!Touched(keep, root))
+        {
+            return;
+        }
+        var kept = Layout.KeptPositions(keep, root);
+        long start = kept.Count(p => p < Start);
+        long end = start + kept.Count(p => p >= Start && p < End);
+        if (AsInputs)
+        {
+            Set(store, 1, start);
+            Set(store, 2, end);
+        }
+        else
+        {
+            Node.SetInts("starts", With(Node.GetInts("starts")!, start));
+            Node.SetInts("ends", With(Node.GetInts("ends")!, end));
+        }
+    }
+
+    private void Set(ParamStore store, int input, long value) =>
+        store.SetInt64s(Node, input, With(TensorData.ToInt64s(store.Find(Node.Input[input])!), value));
+
+    private long[] With(long[] values, long value)
+    {
+        values[Entry] = value;
+        return values;
+    }
+}
