@@ -198,6 +198,61 @@ public sealed class ZooTests : IClassFixture<ZooFixture>
         var pruned = RunOnce(output);
         Assert.Equal(reference.Dims, pruned.Dims);
         Assert.All(pruned.Values, v => Assert.True(float.IsFinite(v)));
+        if (name is "vit_s6_16" or "text_transformer")
+        {
+            // Attention heads go whole (q, k, v, out-projection), next to the MLP width.
+            Assert.Matches(@"self_att\S*/MatMul\s+MatMul\s+[0-9,]+ -> [0-9,]+\s+pruned [1-9]\d*/\d+ heads of (48|64)", run.Stdout);
+        }
+        if (name == "vit_s6_16")
+        {
+            // The residual width too: through the class token, the position embedding and every LayerNorm.
+            Assert.Matches(@"/conv_proj/Conv\s+Conv\s+[0-9,]+ -> [0-9,]+\s+pruned [1-9]\d*/384 channels", run.Stdout);
+            Assert.DoesNotMatch(@"not pruned: (?!its channels are model output)", run.Stderr);
+        }
+    }
+
+    [Fact]
+    public async Task Removing_a_dead_attention_head_leaves_the_outputs_unchanged()
+    {
+        // text_transformer: two torch MultiheadAttention layers, 4 heads of 48, q/k/v in one [192, 576] projection.
+        // Head 2 of each layer gets zero q, k and v columns and bias entries: it attends uniformly to zeros and adds
+        // nothing, so removing it (the lowest L1 score) must leave the logits as they were.
+        var model = OnnxModel.Load(_zoo.Model("text_transformer"));
+        var projections = model.Graph.Nodes.Where(n => n.OpType == "MatMul" && OnnxGraph.NodeLabel(n).EndsWith("/self_attn/MatMul", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, projections.Count);
+        foreach (var mm in projections)
+        {
+            var bias = model.Graph.Consumers(mm.Output[0]).Single(n => n.OpType == "Add").Input.First(i => model.Graph.GetConstant(i) is not null);
+            foreach (var (tensor, rows) in new[] { (mm.Input[1], 192), (bias, 1) })
+            {
+                var t = model.Graph.GetConstant(tensor)!;
+                var v = TensorData.ToFloats(t);
+                for (var row = 0; row < rows; row++)
+                {
+                    for (var part = 0; part < 3; part++)
+                    {
+                        Array.Clear(v, (row * 576) + (part * 192) + (2 * 48), 48);
+                    }
+                }
+                TensorData.SetValues<float>(t, t.Dims.ToArray(), v);
+            }
+        }
+        var dead = Path.Combine(_zoo.Dir, "text_dead_head.onnx");
+        model.Save(dead);
+        var output = Path.Combine(_zoo.Dir, "text_dead_head.pruned.onnx");
+
+        var run = await CliRunner.RunAsync("prune", dead, "--out", output, "--channels", "0.25",
+            "--only", OnnxGraph.NodeLabel(projections[0]), "--only", OnnxGraph.NodeLabel(projections[1]));
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Assert.Equal(2, Regex.Count(run.Stdout, @"MatMul\s+110,592 -> 82,944\s+pruned 1/4 heads of 48"));
+        var before = RunOnce(dead);
+        var after = RunOnce(output);
+        Assert.Equal(before.Dims, after.Dims);
+        for (var i = 0; i < before.Values.Length; i++)
+        {
+            Assert.True(Math.Abs(before.Values[i] - after.Values[i]) <= 1e-4 * (1 + Math.Abs(before.Values[i])), $"logit {i}: {before.Values[i]} vs {after.Values[i]}");
+        }
     }
 
     [Theory]

@@ -128,7 +128,7 @@ internal sealed partial class DependencyGraph
         }
         if (result is null)
         {
-            Spaces.BlockAll(x, $"{Label(n)} (Reshape) {ReshapeRefusal(x, inDims, outDims)}");
+            Spaces.BlockAll(x, $"{Label(n)} (Reshape) {ReshapeRefusal(n, x, inDims, outDims)}");
             return;
         }
         var shape = TensorData.ToInt64s(shapeTensor!);
@@ -139,15 +139,22 @@ internal sealed partial class DependencyGraph
         Set(n.Output[0], result);
     }
 
-    /// <summary>Why a Reshape's channels cannot be followed, naming the channel shuffle ShuffleNet writes
-    /// ([N, C] -> [N, groups, C / groups, ...], then Transpose and back), which interleaves two channel groups.</summary>
-    private static string ReshapeRefusal(ChannelLayout x, long[] inDims, long[] outDims)
+    /// <summary>Why a Reshape's channels cannot be followed; names the channel shuffle ShuffleNet writes
+    /// ([N, C, ...] -> [N, groups, C / groups, ...], a Transpose swapping those two axes, and back), which interleaves
+    /// the groups.</summary>
+    private string ReshapeRefusal(NodeProto n, ChannelLayout x, long[] inDims, long[] outDims)
     {
-        var shuffle = outDims.Length == inDims.Length + 1 && x.Axis + 1 < outDims.Length && outDims[x.Axis] > 1
-            && outDims[x.Axis] * outDims[x.Axis + 1] == inDims[x.Axis];
-        return shuffle
-            ? $"splits them into {outDims[x.Axis]} groups of {outDims[x.Axis + 1]} (a channel shuffle interleaves the groups; pruning it would need the same channels removed from every group, which is not supported)"
-            : "moves them in a way we cannot follow";
+        var a = x.Axis;
+        if (outDims.Length != inDims.Length + 1 || a + 1 >= outDims.Length || outDims[a] <= 1 || outDims[a] * outDims[a + 1] != inDims[a])
+        {
+            return "moves them in a way we cannot follow";
+        }
+        var groups = $"splits them into {outDims[a]} groups of {outDims[a + 1]}";
+        var shuffled = Readers(n.Output[0]) is [{ OpType: "Transpose" } t] && t.GetInts("perm") is { } perm
+            && perm.Length > a + 1 && perm[a] == a + 1 && perm[a + 1] == a;
+        return shuffled
+            ? $"{groups} for a channel shuffle, which interleaves the groups (pruning through it would tie every group's channels together at each shuffle; not supported)"
+            : $"{groups}, which we cannot follow";
     }
 
     /// <summary>Entry <paramref name="index"/> of a shape built by Concat from pieces, when that piece is a

@@ -67,7 +67,7 @@ internal sealed class ObservedShapes
     }
 
     /// <summary>Parameters (elements of float constants read by nodes) and multiply-accumulates of Conv, Gemm and
-    /// MatMul layers for one input row.</summary>
+    /// MatMul layers for the probe sample (batch 1).</summary>
     public (long Params, long Macs) Cost(OnnxModel model)
     {
         var graph = model.Graph;
@@ -89,7 +89,7 @@ internal sealed class ObservedShapes
         return (parameters, macs);
     }
 
-    /// <summary>Multiply-accumulates of one node for one input row (0 for non-matrix operators).</summary>
+    /// <summary>Multiply-accumulates of one node for the probe sample (0 for non-matrix operators).</summary>
     public long LayerMacs(NodeProto n, ParamStore store)
     {
         var output = n.Output.Count > 0 ? Dims(n.Output[0]) : null;
