@@ -203,10 +203,13 @@ public sealed class ZooTests : IClassFixture<ZooFixture>
             // Attention heads go whole (q, k, v, out-projection), next to the MLP width.
             Assert.Matches(@"self_att\S*/MatMul\s+MatMul\s+[0-9,]+ -> [0-9,]+\s+pruned [1-9]\d*/\d+ heads of (48|64)", run.Stdout);
         }
-        if (name == "vit_s6_16")
+        if (name is "vit_s6_16" or "text_transformer")
         {
-            // The residual width too: through the class token, the position embedding and every LayerNorm.
-            Assert.Matches(@"/conv_proj/Conv\s+Conv\s+[0-9,]+ -> [0-9,]+\s+pruned [1-9]\d*/384 channels", run.Stdout);
+            // The residual width too: from the patch projection (ViT, through the class token) or the embedding
+            // table's columns (text), through the position embedding and every LayerNorm; nothing else is left.
+            Assert.Matches(name == "vit_s6_16"
+                ? @"/conv_proj/Conv\s+Conv\s+[0-9,]+ -> [0-9,]+\s+pruned [1-9]\d*/384 channels"
+                : @"/embed/Gather\s+Gather\s+1,536,000 -> [0-9,]+\s+pruned [1-9]\d*/192 channels", run.Stdout);
             Assert.DoesNotMatch(@"not pruned: (?!its channels are model output)", run.Stderr);
         }
     }

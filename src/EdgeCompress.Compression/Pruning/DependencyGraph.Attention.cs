@@ -1,3 +1,4 @@
+using EdgeCompress.Data;
 using EdgeCompress.Onnx;
 using EdgeCompress.Onnx.Protos;
 
@@ -284,24 +285,31 @@ internal sealed partial class DependencyGraph
     }
 
     /// <summary>Gather along an axis other than the channels (one token, the class token): the channels move
-    /// with the axes the indices replace.</summary>
+    /// with the axes the indices replace. Gather from a constant [V, D] table (an embedding) makes D channels.</summary>
     private void VisitGather(NodeProto n)
     {
         var x = Layout(n.Input[0]);
         BlockInputs(n, from: 1);
+        var rank = DimsOf(n.Input[0]).Length;
+        var axis = (int)n.GetInt("axis", 0);
+        axis = axis < 0 ? axis + rank : axis;
+        var indexRank = Store.Find(n.Input[1]) is { } c ? c.Dims.Count : DimsOf(n.Input[1]).Length;
+        if (x is null && axis == 0 && Store.Find(n.Input[0]) is { Dims.Count: 2 } table && DataSpec.IsFloat(TensorData.TypeOf(table)))
+        {
+            // An embedding table [V, D] read by token ids: its D columns are the channels of the residual stream
+            // it starts, and they go like a layer's output channels.
+            Set(n.Output[0], NewSource(n, (int)table.Dims[1], indexRank, n.Input[0], 1, null, 0));
+            return;
+        }
         if (x is null)
         {
             return;
         }
-        var rank = DimsOf(n.Input[0]).Length;
-        var axis = (int)n.GetInt("axis", 0);
-        axis = axis < 0 ? axis + rank : axis;
         if (axis == x.Axis)
         {
             Spaces.BlockAll(x, $"{Label(n)} (Gather) picks some of them by index");
             return;
         }
-        var indexRank = Store.Find(n.Input[1]) is { } c ? c.Dims.Count : DimsOf(n.Input[1]).Length;
         Set(n.Output[0], x.WithAxis(x.Axis < axis ? x.Axis : x.Axis + indexRank - 1));
     }
 
