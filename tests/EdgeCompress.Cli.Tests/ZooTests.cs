@@ -266,16 +266,21 @@ public sealed class ZooTests : IClassFixture<ZooFixture>
         var output = Path.Combine(_zoo.Dir, name + ".fact.onnx");
         var run = await CliRunner.RunAsync("factorize", input, "--out", output, "--params", "0.6");
 
-        // Exit 1 only for a target the layers cannot reach (an embedding holds most parameters), and then it says so.
-        Assert.True(run.ExitCode == 0 || run.Stderr.Contains("parameter target 0.6 not reached", StringComparison.Ordinal), run.Stdout + run.Stderr);
+        // Every zoo model reaches the target (text_transformer only since embedding tables factorize: the table holds
+        // 63% of its parameters).
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         Assert.True(File.Exists(output), run.Stderr);
         Assert.Matches(@"params [0-9.]+[kMG]? -> [0-9.]+[kMG]? \(0\.[0-9]+x\)", run.Stdout);
         var reference = RunOnce(input);
         var factorized = RunOnce(output);
         Assert.Equal(reference.Dims, factorized.Dims);
-        if (name is "vit_s6_16" or "text_transformer")
+        if (name == "vit_s6_16")
         {
             Assert.Matches(@"MatMul\s+svd rank \d+", run.Stdout); // transformer projections and MLPs are factorized
+        }
+        if (name == "text_transformer")
+        {
+            Assert.Matches(@"/embed/Gather\s+Gather\s+svd rank \d+", run.Stdout);
         }
     }
 }

@@ -29,7 +29,7 @@ internal static class FactorizeReport
         if (t.TryGetValue("layer_macs_before", out var before) && t.TryGetValue("layer_macs_after", out var after) && before > 0)
         {
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"MACs of Gemm/MatMul/Conv layers {Count(before)} -> {Count(after)} ({after / before:0.###}x), batch 1"));
+                $"MACs of factorizable layers {Count(before)} -> {Count(after)} ({after / before:0.###}x), batch 1"));
         }
         if (record.Settings.TryGetValue("params_fraction", out _) && record.Settings.TryGetValue("sensitivity", out var sensitivity))
         {

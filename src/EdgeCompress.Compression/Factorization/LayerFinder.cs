@@ -10,7 +10,7 @@ internal sealed record Candidate(NodeProto Node, int WeightInput, string DataInp
 }
 
 /// <summary>
-/// Finds Gemm, MatMul and Conv nodes with constant float weights, and says why every other one of them is left
+/// Finds Gemm, MatMul and Conv nodes with constant float weights and embedding tables (Gather by indices), and says why every other one of them is left
 /// alone (not constant, grouped, batched, excluded...). Then analyses each candidate into a <see cref="LayerPlan"/>.
 /// </summary>
 internal static class LayerFinder
@@ -21,7 +21,8 @@ internal static class LayerFinder
         var found = new List<Candidate>();
         foreach (var node in graph.Nodes)
         {
-            if ((node.Domain ?? "").Length != 0 || node.OpType is not ("Gemm" or "MatMul" or "Conv"))
+            if ((node.Domain ?? "").Length != 0 || node.OpType is not ("Gemm" or "MatMul" or "Conv" or "Gather")
+                || (node.OpType == "Gather" && !IsEmbedding(graph, node, irVersion)))
             {
                 continue;
             }
@@ -71,9 +72,24 @@ internal static class LayerFinder
         return null;
     }
 
+    /// <summary>A Gather of rows from a constant float [V, D] table by run-time indices: an embedding.</summary>
+    private static bool IsEmbedding(OnnxGraph graph, NodeProto node, long irVersion) =>
+        node.GetInt("axis", 0) == 0 && node.Input.Count == 2 && Weight(graph, node.Input[1], irVersion) is null
+        && Weight(graph, node.Input[0], irVersion) is { Dims.Count: 2 } table && TensorData.TypeOf(table) == TensorProto.Types.DataType.Float;
+
     private static string? Classify(OnnxGraph graph, NodeProto node, long irVersion, out Candidate? candidate)
     {
         candidate = null;
+        if (node.OpType == "Gather")
+        {
+            // Rows of W = P Q are rows of P times Q: Gather(P) then MatMul by Q, smaller when r (V + D) < V D.
+            if (graph.Consumers(node.Input[0]).Count > 1)
+            {
+                return "embedding table is shared with another node (tied weights), left as is";
+            }
+            candidate = new Candidate(node, 0, node.Input[1], SvdForm.Embedding);
+            return null;
+        }
         var constants = node.Input.Take(2).Select(i => Weight(graph, i, irVersion)).ToArray();
         if (constants.Length < 2)
         {

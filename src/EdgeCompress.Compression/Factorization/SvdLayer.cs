@@ -19,6 +19,9 @@ internal enum SvdForm
     /// <summary>MatMul W @ X.</summary>
     MatMulLeft,
 
+    /// <summary>Gather(W, indices) of an embedding table W [V, D]: Gather(P, indices) @ Q.</summary>
+    Embedding,
+
     /// <summary>Conv: W [T, S, k...] as a T x (S k...) matrix: a conv to rank r with the original kernel, then a 1x1.</summary>
     Conv,
 }
@@ -81,9 +84,12 @@ internal sealed class SvdLayer : LayerPlan
 
     // The output's elements times the contracted width; for the factorized form, each output "line" (row for a
     // weight on the right, column for one on the left) costs r (m + n).
-    public override long? DenseMacs => Shapes is null ? null : Shapes.OutputElements * InnerWidth;
+    // An embedding reads rows (no MACs); factorized, each gathered row of P is multiplied by Q (r D per row).
+    public override long? DenseMacs => Shapes is null ? null : _form == SvdForm.Embedding ? 0 : Shapes.OutputElements * InnerWidth;
 
-    public override long? Macs(int[] ranks) => Shapes is null ? null : Shapes.OutputElements / OuterWidth * ranks[0] * (Rows + Cols);
+    public override long? Macs(int[] ranks) => Shapes is null ? null
+        : _form == SvdForm.Embedding ? Shapes.OutputElements * ranks[0]
+        : Shapes.OutputElements / OuterWidth * ranks[0] * (Rows + Cols);
 
     // For W (m x n): X @ W contracts m and produces n; W @ X contracts n and produces m; conv contracts n (S k...).
     private int InnerWidth => _form is SvdForm.GemmWeightB or SvdForm.MatMulRight ? Rows : Cols;
@@ -145,6 +151,16 @@ internal sealed class SvdLayer : LayerPlan
                 var first = NewNode(graph, "MatMul", "svd1", [qn, Node.Input[1]]);
                 nodes.Add(first);
                 nodes.Add(NewNode(graph, "MatMul", "svd2", [pn, first.Output[0]], output));
+                break;
+            }
+            case SvdForm.Embedding:
+            {
+                var pn = AddWeight(graph, "svd_p", [Rows, r], Svd.ToRowMajor(p));
+                var qn = AddWeight(graph, "svd_q", [r, Cols], Svd.ToRowMajor(q));
+                var first = NewNode(graph, "Gather", "svd1", [pn, Node.Input[1]]);
+                first.SetInt("axis", 0);
+                nodes.Add(first);
+                nodes.Add(NewNode(graph, "MatMul", "svd2", [first.Output[0], qn], output));
                 break;
             }
             case SvdForm.Conv:
