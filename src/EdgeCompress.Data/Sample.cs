@@ -20,4 +20,9 @@ public sealed record Sample(IReadOnlyList<SampleTensor> Inputs, int[]? Labels)
 }
 
 /// <summary>A model input as data sources need it: name, element type, dims (-1 where dynamic).</summary>
-public sealed record InputSpec(string Name, TensorProto.Types.DataType ElementType, long[] Dims);
+public sealed record InputSpec(string Name, TensorProto.Types.DataType ElementType, long[] Dims)
+{
+    /// <summary>For an integer input the model uses as row indices into constant tables (token ids, token types):
+    /// the fewest rows of those tables, so made-up values stay in range; null when it indexes no table.</summary>
+    public long? IndexBound { get; init; }
+}

@@ -5,7 +5,8 @@ namespace EdgeCompress.Data;
 /// <summary>synthetic:N: random inputs shaped from the model, no labels.</summary>
 internal static class SyntheticData
 {
-    /// <summary>Batches of random values (floats in [0, 1), integers 0..9, bools 0/1) for every input.</summary>
+    /// <summary>Batches of random values (floats in [0, 1), integers 0..9 or below the input's index bound, bools
+    /// 0/1) for every input.</summary>
     public static IEnumerable<Sample> Samples(string specText, int? count, IReadOnlyList<InputSpec> inputs, int batchSize, int seed)
     {
         foreach (var input in inputs)
@@ -47,9 +48,10 @@ internal static class SyntheticData
                 else
                 {
                     var values = new long[n];
+                    var below = input.ElementType == TensorProto.Types.DataType.Bool ? 2 : (int)Math.Clamp(input.IndexBound ?? 10, 1, 10);
                     for (var i = 0; i < n; i++)
                     {
-                        values[i] = input.ElementType == TensorProto.Types.DataType.Bool ? random.Next(2) : random.Next(10);
+                        values[i] = random.Next(below);
                     }
                     tensors.Add(new SampleTensor(input.Name, dims, null, values, input.ElementType));
                 }

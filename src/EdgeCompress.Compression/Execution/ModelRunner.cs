@@ -42,13 +42,16 @@ public sealed class ModelRunner : IDisposable
     private readonly InferenceSession _session;
     private readonly string[] _outputNames;
 
-    private ModelRunner(InferenceSession session, string label, string[] outputNames)
+    private ModelRunner(InferenceSession session, string label, string[] outputNames, IReadOnlyDictionary<string, long>? indexBounds = null)
     {
         _session = session;
         Label = label;
         _outputNames = outputNames;
         Inputs = session.InputMetadata
-            .Select(kv => new InputSpec(kv.Key, ToOnnxType(kv.Value.ElementDataType), kv.Value.Dimensions.Select(d => (long)d).ToArray()))
+            .Select(kv => new InputSpec(kv.Key, ToOnnxType(kv.Value.ElementDataType), kv.Value.Dimensions.Select(d => (long)d).ToArray())
+            {
+                IndexBound = ModelInputs.Bound(indexBounds, kv.Key),
+            })
             .ToArray();
         OutputTypes = session.OutputMetadata
             .Where(kv => kv.Value.IsTensor)
@@ -87,7 +90,7 @@ public sealed class ModelRunner : IDisposable
             }
         }
         var outputs = proto.Graph.Output.Select(o => o.Name).ToArray();
-        return Create(Google.Protobuf.MessageExtensions.ToByteArray(proto), label, options, outputs);
+        return Create(Google.Protobuf.MessageExtensions.ToByteArray(proto), label, options, outputs, ModelInputs.IndexBounds(model));
     }
 
     /// <summary>A copy of the model whose outputs are <paramref name="outputs"/> and whose graph holds only the nodes
@@ -140,10 +143,10 @@ public sealed class ModelRunner : IDisposable
         return Create(model, Path.GetFileName(path), options);
     }
 
-    private static ModelRunner Create(byte[] bytes, string label, RunnerOptions options, string[] outputs)
+    private static ModelRunner Create(byte[] bytes, string label, RunnerOptions options, string[] outputs, IReadOnlyDictionary<string, long> indexBounds)
     {
         var settings = new SessionSettings { Threads = options.Threads, Optimization = options.Optimization, MemoryPattern = options.MemoryPattern };
-        return new ModelRunner(OrtSessions.Open(bytes, settings, label), label, outputs);
+        return new ModelRunner(OrtSessions.Open(bytes, settings, label), label, outputs, indexBounds);
     }
 
     /// <summary>

@@ -122,6 +122,31 @@ internal sealed partial class DependencyGraph
         Set(n.Output[0], x);
     }
 
+    /// <summary>LayerNormalization over the last axis, which carries the channels: scale and bias lose the pruned
+    /// entries (the mean and variance are then taken over the kept channels, as in the decomposed form).</summary>
+    private void VisitLayerNorm(NodeProto n)
+    {
+        var x = Layout(n.Input[0]);
+        if (x is null)
+        {
+            return;
+        }
+        var rank = DimsOf(n.Input[0]).Length;
+        var axis = (int)n.GetInt("axis", -1);
+        axis = axis < 0 ? axis + rank : axis;
+        var parameters = Enumerable.Range(1, n.Input.Count - 1).Select(i => n.Input[i]).Where(p => p.Length > 0).ToList();
+        if (x.Axis != rank - 1 || axis != rank - 1 || parameters.Any(p => !Store.IsPrivate(p) || Store.Find(p)!.Dims.Count != 1))
+        {
+            Spaces.BlockAll(x, $"{Label(n)} (LayerNormalization) normalizes them together with other axes or has parameters we cannot slice");
+            return;
+        }
+        foreach (var p in parameters)
+        {
+            Sites.Add(new ParamSlice(n, x, p, 0, SiteRole.Elementwise));
+        }
+        Set(n.Output[0], x);
+    }
+
     private void VisitElementwise(NodeProto n)
     {
         var outRank = DimsOf(n.Output[0]).Length;

@@ -77,10 +77,13 @@ internal sealed partial class DependencyGraph
         while (g._newCuts);
         foreach (var o in g._graph.Proto.Output)
         {
-            g.Spaces.BlockAll(g.Layout(o.Name), $"its channels are model output '{o.Name}'");
+            g.Spaces.BlockAll(g.Layout(o.Name), $"{ModelOutput} '{o.Name}'");
         }
         return g;
     }
+
+    /// <summary>The block reason of channels that are a model output (never pruned, not counted as asked for).</summary>
+    public const string ModelOutput = "its channels are model output";
 
     /// <summary>Rank of a value as observed.</summary>
     public int RankOf(string value) => DimsOf(value).Length;
@@ -128,6 +131,9 @@ internal sealed partial class DependencyGraph
                 return;
             case "BatchNormalization" or "InstanceNormalization":
                 VisitNorm(n);
+                return;
+            case "LayerNormalization":
+                VisitLayerNorm(n);
                 return;
             case "Concat":
                 VisitConcat(n);

@@ -46,3 +46,42 @@ public class SlicePruningTests
         Assert.Equal(16, ChannelPruningTests.Dims(result.Model, "stem_w")[0]);
     }
 }
+
+/// <summary>LayerNormalization (opset 17) over the channels: its scale and bias follow the kept channels.</summary>
+public class LayerNormPruningTests
+{
+    [Fact]
+    public void Layer_normalization_over_the_last_axis_is_sliced_with_the_layer_before_it()
+    {
+        var model = Tokens(axis: -1);
+
+        var result = ChannelPruningTests.Prune(model, 0.5);
+
+        Assert.Equal([16, 16], ChannelPruningTests.Dims(result.Model, "w1"));
+        Assert.Equal([16], ChannelPruningTests.Dims(result.Model, "ln_scale"));
+        Assert.Equal([16], ChannelPruningTests.Dims(result.Model, "ln_bias"));
+        Assert.Equal([16, 8], ChannelPruningTests.Dims(result.Model, "w2"));
+        var (values, dims) = Factorization.FactorTestModels.Outputs(result.Model, samples: 2, batch: 0);
+        Assert.Equal([1, 6, 8], dims);
+        Assert.All(values, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void Layer_normalization_over_more_axes_than_the_channels_blocks_them_with_the_reason()
+    {
+        var e = Assert.Throws<Passes.WorkFailedException>(() => ChannelPruningTests.Prune(Tokens(axis: 1), 0.5));
+
+        Assert.Contains("(LayerNormalization) normalizes them together with other axes", e.Message, StringComparison.Ordinal);
+    }
+
+    // x [1, 6, 16] -> MatMul [16, 32] -> LayerNormalization -> MatMul [32, 8] -> y [1, 6, 8].
+    private static OnnxModel Tokens(int axis)
+    {
+        var b = new NetBuilder("x", [1, 6, 16]);
+        var h = b.Op("MatMul", ["x", b.Weight("w1", [16, 32], 0.25)], n => n.Name = "mm1");
+        long[] scaleDims = axis == -1 ? [32] : [6, 32];
+        var ln = b.Op("LayerNormalization", [h, b.Weight("ln_scale", scaleDims, 1), b.Weight("ln_bias", scaleDims, 0.1)], n => n.SetInt("axis", axis));
+        var y = b.Op("MatMul", [ln, b.Weight("w2", [32, 8], 0.2)], n => n.Name = "mm2");
+        return b.Build(y, 1, 6, 8);
+    }
+}
