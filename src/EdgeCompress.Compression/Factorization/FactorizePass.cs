@@ -284,6 +284,10 @@ public sealed class FactorizePass : ICompressionPass
             case { OpType: "Constant" } constant:
                 graph.RemoveNode(constant);
                 break;
+            case { OpType: "Identity" } identity:
+                graph.RemoveNode(identity);
+                RemoveIfUnused(graph, identity.Input[0]);
+                break;
             case { OpType: "Transpose" } transpose:
                 // A folded Transpose(W): drop it, then W if nothing else reads it.
                 graph.RemoveNode(transpose);

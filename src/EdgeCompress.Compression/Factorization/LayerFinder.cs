@@ -60,6 +60,11 @@ internal static class LayerFinder
         {
             return direct;
         }
+        // PyTorch's exporter writes a second use of bit-identical parameters (cloned layers) as Identity(first).
+        if (graph.Producer(name) is { OpType: "Identity" } identity && (identity.Domain ?? "").Length == 0)
+        {
+            return Weight(graph, identity.Input[0], irVersion);
+        }
         // Exporters often write a Linear layer as Transpose(W) -> MatMul: fold the transpose of a constant 2-D weight.
         if (graph.Producer(name) is { OpType: "Transpose" } transpose && (transpose.Domain ?? "").Length == 0
             && Weight(graph, transpose.Input[0], irVersion) is { Dims.Count: 2 } source
@@ -80,13 +85,15 @@ internal static class LayerFinder
     private static string? Classify(OnnxGraph graph, NodeProto node, long irVersion, out Candidate? candidate)
     {
         candidate = null;
+        var weightIndex = node.OpType == "Gather" ? 0 : node.Input.Take(2).ToList().FindIndex(i => Weight(graph, i, irVersion) is not null);
+        if (weightIndex >= 0 && Readers(graph, node.Input[weightIndex]) is var (source, readers) && readers > 1)
+        {
+            // Factorizing one reader would keep the weight for the others: the model would grow, not shrink.
+            return $"weight '{source}' is read by {readers} layers (tied weights, or identical layers the exporter merged), left as is";
+        }
         if (node.OpType == "Gather")
         {
             // Rows of W = P Q are rows of P times Q: Gather(P) then MatMul by Q, smaller when r (V + D) < V D.
-            if (graph.Consumers(node.Input[0]).Count > 1)
-            {
-                return "embedding table is shared with another node (tied weights), left as is";
-            }
             candidate = new Candidate(node, 0, node.Input[1], SvdForm.Embedding);
             return null;
         }
@@ -134,6 +141,34 @@ internal static class LayerFinder
                 candidate = new Candidate(node, 1, dataInput, SvdForm.Conv);
                 return null;
         }
+    }
+
+    /// <summary>The constant behind a weight value (through Identity and Transpose) and how many nodes read it
+    /// other than those Identity and Transpose nodes.</summary>
+    private static (string Source, int Readers) Readers(OnnxGraph graph, string value)
+    {
+        var source = value;
+        while (graph.Producer(source) is { OpType: "Identity" or "Transpose" } p && (p.Domain ?? "").Length == 0)
+        {
+            source = p.Input[0];
+        }
+        var readers = 0;
+        var work = new Stack<string>([source]);
+        while (work.Count > 0)
+        {
+            foreach (var n in graph.Consumers(work.Pop()))
+            {
+                if (n.OpType is "Identity" or "Transpose" && (n.Domain ?? "").Length == 0)
+                {
+                    work.Push(n.Output[0]);
+                }
+                else
+                {
+                    readers++;
+                }
+            }
+        }
+        return (source, readers);
     }
 
     /// <summary>Analyses a candidate (SVDs of its weight) into a plan for the chosen method.</summary>

@@ -30,12 +30,35 @@ public class EmbeddingFactorizationTests
     [Fact]
     public void A_table_the_output_layer_shares_is_left_alone_with_the_reason()
     {
-        var model = EmbeddingModel(tied: true);
-        var result = new FactorizePass(new FactorizeOptions { Energy = 1.0 }).Apply(model);
+        // Factorizing the embedding alone would keep the table for the output layer: the model would grow.
+        var e = Assert.Throws<Passes.WorkFailedException>(() => new FactorizePass(new FactorizeOptions { Energy = 1.0 }).Apply(EmbeddingModel(tied: true)));
 
-        var embed = result.Record.Layers.Single(l => l.Node == "embed");
-        Assert.Equal("kept: embedding table is shared with another node (tied weights), left as is", embed.Action);
-        Assert.Contains(result.Model.Graph.Nodes, n => n.OpType == "Gather" && n.Input[0] == "table");
+        Assert.Contains("2x 'weight 'table' is read by 2 layers (tied weights, or identical layers the exporter merged), left as is'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Layers_the_exporter_merged_through_identity_are_named_as_sharing_their_weight_not_as_computed()
+    {
+        // PyTorch writes the second of two bit-identical Linear layers (cloned, as nn.TransformerEncoder clones its
+        // layer) as Identity(first weight).
+        var r = new Random(5);
+        var g = new GraphProto { Name = "cloned" };
+        g.Input.Add(TestModels.Value("x", TensorProto.Types.DataType.Float, 1, 64));
+        g.Output.Add(new ValueInfoProto { Name = "y" });
+        g.Initializer.Add(TensorData.FromFloats("w", [64, 64], FactorTestModels.LowRank(r, 64, 64, 4, 0)));
+        g.Initializer.Add(TensorData.FromFloats("w_last", [64, 64], FactorTestModels.LowRank(r, 64, 64, 4, 0)));
+        g.Node.Add(TestModels.Node("MatMul", "first", ["x", "w"], ["h1"]));
+        g.Node.Add(TestModels.Node("Identity", "merged", ["w"], ["w_again"]));
+        g.Node.Add(TestModels.Node("MatMul", "second", ["h1", "w_again"], ["h2"]));
+        g.Node.Add(TestModels.Node("MatMul", "last", ["h2", "w_last"], ["y"]));
+        var result = new FactorizePass(new FactorizeOptions { Energy = 1.0 }).Apply(FactorTestModels.Wrap(g));
+
+        foreach (var layer in new[] { "first", "second" })
+        {
+            Assert.Equal("kept: weight 'w' is read by 2 layers (tied weights, or identical layers the exporter merged), left as is",
+                result.Record.Layers.Single(l => l.Node == layer).Action);
+        }
+        Assert.Equal("svd rank 4", result.Record.Layers.Single(l => l.Node == "last").Action);
     }
 
     // ids [1, 12] -> Gather(table [200, 32]) -> MatMul by a [32, 16] projection (or, tied, by the table's transpose).
