@@ -233,6 +233,11 @@ public sealed class ManifestOutput
     /// <summary>SQNR in dB (dense outputs; null when identical).</summary>
     public double? SqnrDb { get; set; }
 
+    /// <summary>How much the original's output changed between samples, relative to its size (RMS of each sample's
+    /// difference from the first over RMS of the samples); null with fewer than two samples. Near 0, the output
+    /// does not depend on the input and no comparison can judge a candidate.</summary>
+    public double? InputSpread { get; set; }
+
     /// <summary>The figures as one line, e.g. "score: max |diff| 0.70, ...".</summary>
     public string Summary { get; set; } = "";
 }

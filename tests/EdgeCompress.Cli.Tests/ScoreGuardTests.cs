@@ -143,4 +143,47 @@ public sealed class ScoreGuardTests : IDisposable
         Assert.Contains("output 'score': score: max |diff|", run.Stdout, StringComparison.Ordinal);
         Assert.Matches(@"guard: (pass|FAIL) by worst output", run.Stdout);
     }
+
+    /// <summary>
+    /// x [N,16] -> Gemm with 1e-9 weights (a vanished signal, as in a deep untrained detector) -> Relu -> Gemm to 10
+    /// logits: the logits are the last bias whatever the input, so any candidate "matches" them.
+    /// </summary>
+    private static string WriteInputBlindModel(string dir)
+    {
+        var r = new Random(4);
+        float[] Random(int n, double scale) => Enumerable.Range(0, n).Select(_ => (float)((r.NextDouble() - 0.5) * 2 * scale)).ToArray();
+        var g = new GraphProto { Name = "input-blind" };
+        g.Input.Add(Value("x", 16));
+        g.Output.Add(Value("logits", 10));
+        g.Initializer.Add(TensorData.FromFloats("w1", [32, 16], Random(512, 1e-9)));
+        g.Initializer.Add(TensorData.FromFloats("b1", [32], Random(32, 1)));
+        g.Initializer.Add(TensorData.FromFloats("w2", [10, 32], Random(320, 0.3)));
+        g.Initializer.Add(TensorData.FromFloats("b2", [10], Random(10, 1)));
+        var fc1 = NodeAttributes.Create("Gemm", "fc1", ["x", "w1", "b1"], ["h"]);
+        fc1.SetInt("transB", 1);
+        var fc2 = NodeAttributes.Create("Gemm", "fc2", ["a", "w2", "b2"], ["logits"]);
+        fc2.SetInt("transB", 1);
+        g.Node.Add(fc1);
+        g.Node.Add(NodeAttributes.Create("Relu", "relu", ["h"], ["a"]));
+        g.Node.Add(fc2);
+        var m = new ModelProto { IrVersion = 8, Graph = g };
+        m.OpsetImport.Add(new OperatorSetIdProto { Version = 17 });
+        var path = Path.Combine(dir, "input-blind.onnx");
+        new OnnxModel(m).Save(path);
+        return path;
+    }
+
+    [Fact]
+    public async Task A_model_whose_output_ignores_the_input_is_not_called_faithful_and_a_budget_refuses_it()
+    {
+        var model = WriteInputBlindModel(_dir);
+        var output = Path.Combine(_dir, "blind.pruned.onnx");
+
+        var run = await CliRunner.RunAsync("prune", model, "--out", output, "--channels", "0.5", "--min-sqnr", "20");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(run.Stdout, @"output 'logits': logits: top-1 agrees 100\.0%, cosine [0-9.]+; but the original's output hardly changes with the input \(spread \d\.\de[+-]\d+ over 32 samples\), so these figures cannot judge quality"), run.Stdout + run.Stderr);
+        Assert.Contains("'logits' of the original hardly changes with the input", run.Stderr + run.Stdout, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+    }
 }

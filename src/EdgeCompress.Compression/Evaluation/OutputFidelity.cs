@@ -30,6 +30,14 @@ public sealed class OutputFidelity
     private readonly Fidelity _fidelity = new();
     private long _rows;
     private long _agree;
+    private float[]? _firstRow;
+    private double _spreadEnergy;
+    private double _laterEnergy;
+    private long _laterRows;
+
+    /// <summary>Below this <see cref="InputSpread"/> the original's output is taken as independent of the input
+    /// (float32 noise is about 1e-7): untrained or collapsed weights, where every candidate "matches".</summary>
+    public const double MinInputSpread = 1e-4;
 
     /// <summary>Starts a comparison of output <paramref name="name"/>; the kind is found from the first batch unless given.</summary>
     public OutputFidelity(string name, OutputKind? kind = null, double threshold = 0.5)
@@ -66,6 +74,38 @@ public sealed class OutputFidelity
     /// <summary>Root of the error energy over the signal energy.</summary>
     public double RelativeL2 => _fidelity.ReferenceEnergy == 0 ? (_fidelity.MeanSquaredError == 0 ? 0 : double.PositiveInfinity) : Math.Sqrt(_fidelity.MeanSquaredError * _fidelity.Count / _fidelity.ReferenceEnergy);
 
+    /// <summary>How much the original's output changes between samples relative to its size (null before two
+    /// samples were seen).</summary>
+    public double? InputSpread => _laterRows == 0 ? null : _laterEnergy == 0 ? (_spreadEnergy == 0 ? 0 : 1) : Math.Sqrt(_spreadEnergy / _laterEnergy);
+
+    /// <summary>True when the original's output hardly depends on the input.</summary>
+    public bool InputIndependent => InputSpread is < MinInputSpread;
+
+    // Every sample after the first is compared with the first: the energy of the difference and of the sample.
+    private void AddSpread(float[] values, int width)
+    {
+        if (width <= 0 || values.Length % width != 0)
+        {
+            return;
+        }
+        for (var at = 0; at < values.Length; at += width)
+        {
+            var row = values.AsSpan(at, width);
+            if (_firstRow is null)
+            {
+                _firstRow = row.ToArray();
+                continue;
+            }
+            for (var i = 0; i < width; i++)
+            {
+                double d = row[i] - _firstRow[i];
+                _spreadEnergy += d * d;
+                _laterEnergy += (double)row[i] * row[i];
+            }
+            _laterRows++;
+        }
+    }
+
     /// <summary>Percent of samples whose decision (score over the threshold, or argmax) matches the original's; null for dense outputs.</summary>
     public double? AgreementPercent => Kind is OutputKind.Dense || _rows == 0 ? null : 100.0 * _agree / _rows;
 
@@ -77,6 +117,7 @@ public sealed class OutputFidelity
         Kind ??= KindOf(reference);
         _fidelity.Add(reference.Values, candidate.Values);
         Width = reference.Values.Length / (reference.Dims.Length == 0 ? 1 : Math.Max(1, reference.Dims[0]));
+        AddSpread(reference.Values, (int)Width);
         if (Kind is OutputKind.Dense)
         {
             return;
@@ -138,13 +179,16 @@ public sealed class OutputFidelity
     public string Describe()
     {
         var c = CultureInfo.InvariantCulture;
-        return Kind switch
+        var figures = Kind switch
         {
             OutputKind.Score => string.Create(c, $"score: max |diff| {MaxAbsDifference:F4}, mean |diff| {MeanAbsDifference:F4}, decisions agree {AgreementPercent:F1}% (threshold {Threshold}), cosine {Cosine:F5}"),
             OutputKind.Probabilities => string.Create(c, $"probabilities: max |diff| {MaxAbsDifference:F4}, mean |diff| {MeanAbsDifference:F4}, argmax agrees {AgreementPercent:F1}%, cosine {Cosine:F5}"),
             OutputKind.Logits => string.Create(c, $"logits: top-1 agrees {AgreementPercent:F1}%, cosine {Cosine:F5}"),
             _ => string.Create(c, $"dense: SQNR {SqnrDb:F1} dB, relative L2 {RelativeL2:F4}, cosine {Cosine:F5}"),
         };
+        return InputIndependent
+            ? figures + string.Create(c, $"; but the original's output hardly changes with the input (spread {InputSpread:0.0e+0} over {_laterRows + 1} samples), so these figures cannot judge quality")
+            : figures;
     }
 
     /// <summary>The figures as the manifest records them.</summary>
@@ -157,6 +201,7 @@ public sealed class OutputFidelity
         MeanAbsDifference = MeanAbsDifference,
         AgreementPercent = AgreementPercent,
         SqnrDb = Kind is OutputKind.Dense && double.IsFinite(SqnrDb) ? SqnrDb : null,
+        InputSpread = InputSpread,
         Summary = Describe(),
     };
 

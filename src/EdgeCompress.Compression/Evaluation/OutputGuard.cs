@@ -61,6 +61,10 @@ public sealed class OutputGuard
         ArgumentNullException.ThrowIfNull(o);
         ArgumentNullException.ThrowIfNull(limits);
         var c = CultureInfo.InvariantCulture;
+        if (o.InputSpread is < OutputFidelity.MinInputSpread)
+        {
+            return string.Create(c, $"'{o.Name}' of the original hardly changes with the input (spread {o.InputSpread:0.0e+0}; untrained or collapsed weights?), so matching it proves nothing");
+        }
         if (o.AgreementPercent is { } agree && 100 - agree > limits.MaxDisagreementPoints + 1e-9)
         {
             return string.Create(c, $"'{o.Name}' decisions agree on {agree:F1}% of samples (at least {100 - limits.MaxDisagreementPoints:F1}% needed)");
