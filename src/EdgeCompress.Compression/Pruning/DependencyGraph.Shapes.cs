@@ -140,8 +140,8 @@ internal sealed partial class DependencyGraph
     }
 
     /// <summary>Why a Reshape's channels cannot be followed; names the channel shuffle ShuffleNet writes
-    /// ([N, C, ...] -> [N, groups, C / groups, ...], a Transpose swapping those two axes, and back), which interleaves
-    /// the groups.</summary>
+    /// ([N, C, ...] -> [N, groups, C / groups, ...], a Transpose swapping those two axes, and a Reshape back), which
+    /// interleaves the groups.</summary>
     private string ReshapeRefusal(NodeProto n, ChannelLayout x, long[] inDims, long[] outDims)
     {
         var a = x.Axis;
@@ -151,7 +151,7 @@ internal sealed partial class DependencyGraph
         }
         var groups = $"splits them into {outDims[a]} groups of {outDims[a + 1]}";
         var shuffled = Readers(n.Output[0]) is [{ OpType: "Transpose" } t] && t.GetInts("perm") is { } perm
-            && perm.Length > a + 1 && perm[a] == a + 1 && perm[a + 1] == a;
+            && perm.Length > a + 1 && perm[a] == a + 1 && perm[a + 1] == a && Readers(t.Output[0]) is [{ OpType: "Reshape" }];
         return shuffled
             ? $"{groups} for a channel shuffle, which interleaves the groups (pruning through it would tie every group's channels together at each shuffle; not supported)"
             : $"{groups}, which we cannot follow";
