@@ -51,11 +51,7 @@ public sealed class InputShapeTests : IDisposable
         var fc = NodeAttributes.Create("Gemm", "fc", ["pooled", "w3", "b3"], ["logits"]);
         fc.SetInt("transB", 1);
         g.Node.Add(fc);
-        var m = new ModelProto { IrVersion = 8, Graph = g };
-        m.OpsetImport.Add(new OperatorSetIdProto { Version = 17 });
-        var path = Path.Combine(_dir, "audio.onnx");
-        new OnnxModel(m).Save(path);
-        return path;
+        return GraphFiles.Save(g, _dir, "audio.onnx");
     }
 
     private static string SampleAxis(string path) =>

@@ -37,11 +37,7 @@ public sealed class ScoreGuardTests : IDisposable
         g.Node.Add(fc1);
         g.Node.Add(fc2);
         g.Node.Add(NodeAttributes.Create("Sigmoid", "sigmoid", ["logit"], ["score"]));
-        var m = new ModelProto { IrVersion = 8, Graph = g };
-        m.OpsetImport.Add(new OperatorSetIdProto { Version = 17 });
-        var path = Path.Combine(dir, "score-head.onnx");
-        new OnnxModel(m).Save(path);
-        return path;
+        return GraphFiles.Save(g, dir, "score-head.onnx");
     }
 
     private static ValueInfoProto Value(string name, long width)
@@ -166,11 +162,7 @@ public sealed class ScoreGuardTests : IDisposable
         g.Node.Add(fc1);
         g.Node.Add(NodeAttributes.Create("Relu", "relu", ["h"], ["a"]));
         g.Node.Add(fc2);
-        var m = new ModelProto { IrVersion = 8, Graph = g };
-        m.OpsetImport.Add(new OperatorSetIdProto { Version = 17 });
-        var path = Path.Combine(dir, "input-blind.onnx");
-        new OnnxModel(m).Save(path);
-        return path;
+        return GraphFiles.Save(g, dir, "input-blind.onnx");
     }
 
     [Fact]
