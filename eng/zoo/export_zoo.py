@@ -74,6 +74,88 @@ class DetectorHead(nn.Module):
         return out["bbox_regression"], out["cls_logits"]
 
 
+def _conv(c1, c2, k=1, s=1):
+    return nn.Sequential(nn.Conv2d(c1, c2, k, s, k // 2, bias=False), nn.BatchNorm2d(c2), nn.SiLU())
+
+
+class _Bottleneck(nn.Module):
+    def __init__(self, c, shortcut=True):
+        super().__init__()
+        self.cv1, self.cv2, self.add = _conv(c, c, 3), _conv(c, c, 3), shortcut
+
+    def forward(self, x):
+        y = self.cv2(self.cv1(x))
+        return x + y if self.add else y
+
+
+class _C2f(nn.Module):
+    """Split in two (chunk), a chain of bottlenecks on the second half, every intermediate concatenated."""
+
+    def __init__(self, c1, c2, n=1, shortcut=True):
+        super().__init__()
+        self.c = c2 // 2
+        self.cv1 = _conv(c1, 2 * self.c)
+        self.cv2 = _conv((2 + n) * self.c, c2)
+        self.m = nn.ModuleList(_Bottleneck(self.c, shortcut) for _ in range(n))
+
+    def forward(self, x):
+        y = list(self.cv1(x).chunk(2, 1))
+        y.extend(m(y[-1]) for m in self.m)
+        return self.cv2(torch.cat(y, 1))
+
+
+class _SPPF(nn.Module):
+    def __init__(self, c1, c2, k=5):
+        super().__init__()
+        self.cv1, self.cv2, self.pool = _conv(c1, c1 // 2), _conv(c1 // 2 * 4, c2), nn.MaxPool2d(k, 1, k // 2)
+
+    def forward(self, x):
+        x = self.cv1(x)
+        y1 = self.pool(x)
+        y2 = self.pool(y1)
+        return self.cv2(torch.cat((x, y1, y2, self.pool(y2)), 1))
+
+
+class YoloStyle(nn.Module):
+    """A YOLOv8-n-shaped detector written here (not Ultralytics code): C2f/SPPF backbone, upsample-and-concat neck,
+    decoupled box/class heads at three scales, box bins read by a fixed DFL conv; one [1, 4 + classes, anchors]
+    output as deployments export it."""
+
+    def __init__(self, widths=(16, 32, 64, 128, 256), classes=80, bins=16):
+        super().__init__()
+        a, b, c, d, e = widths
+        self.stem = nn.Sequential(_conv(3, a, 3, 2), _conv(a, b, 3, 2), _C2f(b, b))
+        self.p3 = nn.Sequential(_conv(b, c, 3, 2), _C2f(c, c, 2))
+        self.p4 = nn.Sequential(_conv(c, d, 3, 2), _C2f(d, d, 2))
+        self.p5 = nn.Sequential(_conv(d, e, 3, 2), _C2f(e, e), _SPPF(e, e))
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.td4, self.td3 = _C2f(e + d, d, shortcut=False), _C2f(d + c, c, shortcut=False)
+        self.down3, self.bu4 = _conv(c, c, 3, 2), _C2f(c + d, d, shortcut=False)
+        self.down4, self.bu5 = _conv(d, d, 3, 2), _C2f(d + e, e, shortcut=False)
+        self.classes, self.bins = classes, bins
+        box_w, cls_w = max(16, c // 4, 4 * bins), max(c, min(classes, 100))
+        self.box = nn.ModuleList(nn.Sequential(_conv(x, box_w, 3), _conv(box_w, box_w, 3), nn.Conv2d(box_w, 4 * bins, 1)) for x in (c, d, e))
+        self.cls = nn.ModuleList(nn.Sequential(_conv(x, cls_w, 3), _conv(cls_w, cls_w, 3), nn.Conv2d(cls_w, classes, 1)) for x in (c, d, e))
+        self.dfl = nn.Conv2d(bins, 1, 1, bias=False).requires_grad_(False)
+        self.dfl.weight.data[:] = torch.arange(bins, dtype=torch.float).view(1, bins, 1, 1)
+
+    def forward(self, images):
+        p3 = self.p3(self.stem(images))
+        p4 = self.p4(p3)
+        p5 = self.p5(p4)
+        t4 = self.td4(torch.cat((self.up(p5), p4), 1))
+        n3 = self.td3(torch.cat((self.up(t4), p3), 1))
+        n4 = self.bu4(torch.cat((self.down3(n3), t4), 1))
+        n5 = self.bu5(torch.cat((self.down4(n4), p5), 1))
+        outs = [torch.cat((self.box[i](x), self.cls[i](x)), 1) for i, x in enumerate((n3, n4, n5))]
+        n = outs[0].shape[0]
+        x = torch.cat([o.view(n, 4 * self.bins + self.classes, -1) for o in outs], 2)
+        box, cls = x.split((4 * self.bins, self.classes), 1)
+        anchors = box.shape[2]
+        dist = self.dfl(box.view(n, 4, self.bins, anchors).transpose(2, 1).softmax(1)).view(n, 4, anchors)
+        return torch.cat((dist, cls.sigmoid()), 1)
+
+
 # name -> (constructor, input shape, opset, input kind); opsets spread over 11..17 (the most torch 1.13 writes).
 ZOO = {
     "resnet18": (lambda: torchvision.models.resnet18(weights=None), (1, 3, 224, 224), 11, "image"),
@@ -87,6 +169,7 @@ ZOO = {
     "vit_s6_16": (small_vit, (1, 3, 224, 224), 14, "image"),
     "ssdlite320_mobilenet_v3_large": (DetectorHead, (1, 3, 320, 320), 11, "detector"),
     "text_transformer": (TextEncoder, (1, 64), 14, "tokens"),
+    "yolov8n_style": (YoloStyle, (1, 3, 320, 320), 12, "yolo"),
 }
 FP16_OF = "mobilenet_v2"  # the fp16 copy: mobilenet_v2_fp16
 
@@ -145,6 +228,9 @@ def export(name, out_dir, seed):
     elif kind == "detector":
         dummy = torch.rand(shape, generator=gen)
         names = (["images"], ["bbox_regression", "cls_logits"])
+    elif kind == "yolo":
+        dummy = torch.rand(shape, generator=gen)
+        names = (["images"], ["output0"])
     else:
         dummy = torch.randn(shape, generator=gen)
         names = (["input"], ["logits"])

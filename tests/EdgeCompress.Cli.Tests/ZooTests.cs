@@ -17,7 +17,7 @@ public sealed class ZooFixture : IDisposable
 {
     /// <summary>The models the suite runs (the table's other rows, ResNet-50 and MobileNetV3-Large, are covered by
     /// eng/zoo/run.sh: the same blocks at a larger size).</summary>
-    public const string Models = "resnet18,mobilenet_v3_small,efficientnet_b0,shufflenet_v2_x1_0,squeezenet1_1,vit_s6_16,ssdlite320_mobilenet_v3_large,text_transformer,mobilenet_v2_fp16";
+    public const string Models = "resnet18,mobilenet_v3_small,efficientnet_b0,shufflenet_v2_x1_0,squeezenet1_1,vit_s6_16,ssdlite320_mobilenet_v3_large,text_transformer,mobilenet_v2_fp16,yolov8n_style";
 
     public ZooFixture()
     {
@@ -202,6 +202,13 @@ public sealed class ZooTests : IClassFixture<ZooFixture>
         {
             // Attention heads go whole (q, k, v, out-projection), next to the MLP width.
             Assert.Matches(@"self_att\S*/MatMul\s+MatMul\s+[0-9,]+ -> [0-9,]+\s+pruned [1-9]\d*/\d+ heads of (48|64)", run.Stdout);
+        }
+        if (name == "yolov8n_style")
+        {
+            // C2f's chunk/concat and shortcut adds, SPPF and the neck's upsample-concat all prune; the box bins the
+            // DFL reshapes into 4 x 16 are named, not silently kept.
+            Assert.True(double.Parse(macs.Groups[1].Value, CultureInfo.InvariantCulture) < 0.6, macs.Value);
+            Assert.Matches(@"/box\.0/\S+/Conv.* not pruned: /Reshape_\d+ \(Reshape\) splits them into 4 groups of 16", run.Stderr);
         }
         if (name is "vit_s6_16" or "text_transformer")
         {
