@@ -57,6 +57,6 @@ public static class ModelInputs
         return bounds;
     }
 
-    internal static long? Bound(IReadOnlyDictionary<string, long>? bounds, string name) =>
-        bounds is not null && bounds.TryGetValue(name, out var b) ? b : null;
+    internal static long? Bound(IReadOnlyDictionary<string, long> bounds, string name) =>
+        bounds.TryGetValue(name, out var b) ? b : null;
 }

@@ -42,7 +42,7 @@ public sealed class ModelRunner : IDisposable
     private readonly InferenceSession _session;
     private readonly string[] _outputNames;
 
-    private ModelRunner(InferenceSession session, string label, string[] outputNames, IReadOnlyDictionary<string, long>? indexBounds = null)
+    private ModelRunner(InferenceSession session, string label, string[] outputNames, IReadOnlyDictionary<string, long> indexBounds)
     {
         _session = session;
         Label = label;

@@ -85,7 +85,9 @@ internal static class LayerFinder
     private static string? Classify(OnnxGraph graph, NodeProto node, long irVersion, out Candidate? candidate)
     {
         candidate = null;
-        var weightIndex = node.OpType == "Gather" ? 0 : node.Input.Take(2).ToList().FindIndex(i => Weight(graph, i, irVersion) is not null);
+        // Weight() materializes a folded Transpose, so each operand is looked up once.
+        var constants = node.OpType == "Gather" ? [] : node.Input.Take(2).Select(i => Weight(graph, i, irVersion)).ToArray();
+        var weightIndex = node.OpType == "Gather" ? 0 : Array.FindIndex(constants, t => t is not null);
         if (weightIndex >= 0 && Readers(graph, node.Input[weightIndex]) is var (source, readers) && readers > 1)
         {
             // Factorizing one reader would keep the weight for the others: the model would grow, not shrink.
@@ -97,7 +99,6 @@ internal static class LayerFinder
             candidate = new Candidate(node, 0, node.Input[1], SvdForm.Embedding);
             return null;
         }
-        var constants = node.Input.Take(2).Select(i => Weight(graph, i, irVersion)).ToArray();
         if (constants.Length < 2)
         {
             return "has fewer than two inputs";

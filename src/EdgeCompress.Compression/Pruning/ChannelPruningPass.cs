@@ -98,9 +98,8 @@ public sealed class ChannelPruningPass : ICompressionPass
         }
 
         // Channels a model output fixes (logits, a vocabulary) are not ones a ratio can ask for.
-        var channelsTotal = graph.Spaces.Roots()
-            .Where(r => graph.Spaces.Producers(r).Count > 0 && !graph.Spaces.BlockReasons(r).Any(x => x.StartsWith(DependencyGraph.ModelOutput, StringComparison.Ordinal)))
-            .Sum(r => (long)graph.Spaces.CountOf(r) * graph.Spaces.UnitOf(r));
+        var askable = graph.Spaces.Roots().Where(r => graph.Spaces.Producers(r).Count > 0 && !graph.IsModelOutput(r)).ToList();
+        var channelsTotal = askable.Sum(r => (long)graph.Spaces.CountOf(r) * graph.Spaces.UnitOf(r));
         if (channelsRemoved == 0)
         {
             throw new WorkFailedException(string.Create(CultureInfo.InvariantCulture,
@@ -110,8 +109,7 @@ public sealed class ChannelPruningPass : ICompressionPass
         record.Totals["channels_removed"] = channelsRemoved;
         if (channelsTotal > 0 && (double)channelsRemoved / channelsTotal < _options.Ratio / 2)
         {
-            var blocked = graph.Spaces.Roots().Count(r => graph.Spaces.Producers(r).Count > 0 && graph.Spaces.BlockReasons(r).Count > 0
-                && !graph.Spaces.BlockReasons(r).Any(x => x.StartsWith(DependencyGraph.ModelOutput, StringComparison.Ordinal)));
+            var blocked = askable.Count(r => graph.Spaces.BlockReasons(r).Count > 0);
             record.Warnings.Add(string.Create(CultureInfo.InvariantCulture,
                 $"did less than asked: removed {channelsRemoved:N0} of {channelsTotal:N0} output channels ({100.0 * channelsRemoved / channelsTotal:F1}%, asked {_options.Ratio * 100:0.#}%; channels that are model outputs not counted); {blocked} layer group(s) could not be pruned (see the warnings above)"));
         }

@@ -83,7 +83,10 @@ internal sealed partial class DependencyGraph
     }
 
     /// <summary>The block reason of channels that are a model output (never pruned, not counted as asked for).</summary>
-    public const string ModelOutput = "its channels are model output";
+    private const string ModelOutput = "its channels are model output";
+
+    /// <summary>True when the channels of space <paramref name="root"/> are a model output.</summary>
+    public bool IsModelOutput(int root) => Spaces.BlockReasons(root).Any(r => r.StartsWith(ModelOutput, StringComparison.Ordinal));
 
     /// <summary>Rank of a value as observed.</summary>
     public int RankOf(string value) => DimsOf(value).Length;
